@@ -1,0 +1,20 @@
+# Both targets bootstrap .venv (CPython 3.10 + pinned paddle/paddlelite) when it is missing.
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: setup demo test bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@$(PY) -m lite_tools.demo --out build/demo
+
+test: setup
+	@$(PY) -m pytest -n 2 -q
+
+bench: setup
+	@$(PY) scripts/bench_opt.py
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,1 @@
+"""Reading Paddle inference models and `.nb` files without Paddle Lite."""

@@ -1,0 +1,164 @@
+"""Faithful architectures with deterministic weights, exported the way PaddleClas/PaddleDetection export.
+
+Pretrained weights cannot be downloaded here; these stand in for them in tests and the demo. Exports are cached
+on disk by a key over the zoo's own source files, so editing an architecture rebuilds it. Not imported by the
+CLI at start-up (it imports paddle).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from .. import cache
+from ..errors import BadInput
+
+ZOO_DIR = Path(__file__).parent
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooEntry:
+    description: str
+    build: Callable  # () -> paddle.nn.Layer
+    input_shape: tuple  # C, H, W
+    seed: int
+    kind: str = "classifier"  # classifier (PaddleClas layout, softmax added) | detector (PaddleDetection layout)
+    gain: tuple = ()  # ((name substring, factor), ...) for init_parameters
+
+    @property
+    def file_stem(self) -> str:
+        return "inference" if self.kind == "classifier" else "model"
+
+    @property
+    def input_name(self) -> str:
+        return "x" if self.kind == "classifier" else "image"
+
+
+def _pplcnet(scale, classes):
+    def build():
+        from .pplcnet import PPLCNet
+        return PPLCNet(scale=scale, class_num=classes)
+    return build
+
+
+def _registry() -> dict:
+    from .pplcnet import SCALES
+
+    entries = {}
+    for i, scale in enumerate(SCALES):
+        tag = f"{scale:.2f}".rstrip("0").replace(".", "_")
+        tag = tag + "0" if tag.endswith("_") else tag
+        entries[f"PPLCNet_x{tag}"] = ZooEntry(f"PP-LCNet x{scale}, ImageNet 1000-class head", _pplcnet(scale, 1000),
+                                             (3, 224, 224), seed=100 + i)
+    entries["PULC_person_exists"] = ZooEntry("PPLCNet_x1_0 with the PULC 2-class head (nobody/someone)",
+                                             _pplcnet(1.0, 2), (3, 224, 224), seed=201)
+    entries["PULC_safety_helmet"] = ZooEntry("PPLCNet_x1_0 with the PULC 2-class head (helmet/no helmet)",
+                                             _pplcnet(1.0, 2), (3, 224, 224), seed=202)
+
+    def hgnet():
+        from .pphgnet_v2 import PPHGNetV2
+        return PPHGNetV2("B0")
+
+    def lcnet_v2():
+        from .pplcnet_v2 import PPLCNetV2
+        return PPLCNetV2()
+
+    def ssd():
+        from .ssd_mobilenet import SSDMobileNetV1
+        return SSDMobileNetV1()
+
+    entries["PPHGNetV2_B0"] = ZooEntry("PP-HGNetV2-B0, ImageNet 1000-class head", hgnet, (3, 224, 224), seed=301)
+    entries["PPLCNetV2_base"] = ZooEntry("PP-LCNetV2-base, ImageNet 1000-class head", lcnet_v2, (3, 224, 224),
+                                         seed=302)
+    entries["SSD_MobileNetV1_300"] = ZooEntry("SSD-MobileNetV1-300, VOC 21 classes, 1917 priors, multiclass_nms3",
+                                              ssd, (3, 300, 300), seed=401, kind="detector",
+                                              gain=(("conf_heads", 1.5),))
+    return entries
+
+
+REGISTRY = _registry()
+
+
+def source_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted(ZOO_DIR.glob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _entry(name: str) -> ZooEntry:
+    if name not in REGISTRY:
+        raise BadInput(f"unknown zoo model {name!r}; `lite-tools zoo list` shows the {len(REGISTRY)} available")
+    return REGISTRY[name]
+
+
+def _build_and_save(name: str, out_dir: Path) -> None:
+    """Build, initialise and export. A fresh name scope makes the bytes independent of what this process
+    built before (Paddle numbers variables with process-global counters, and params are saved by name)."""
+    os.environ.setdefault("GLOG_minloglevel", "2")  # Paddle's C++ log lines, read when paddle is first imported
+    import paddle
+
+    with paddle.utils.unique_name.guard():
+        _build_and_save_in_scope(name, out_dir)
+
+
+def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
+    import paddle
+    from .weights import calibrate_batchnorm, init_parameters
+
+    entry = _entry(name)
+    paddle.set_device("cpu")
+    paddle.seed(entry.seed)
+    net = entry.build()
+    init_parameters(net, entry.seed, dict(entry.gain))
+    forward = net.head_outputs if entry.kind == "detector" else net
+    calibrate_batchnorm(forward, net, entry.input_shape, entry.seed)
+    net.eval()
+    model = net
+    if entry.kind == "classifier":  # PaddleClas's export appends a softmax to the backbone
+        model = paddle.nn.Sequential(net, paddle.nn.Softmax(axis=-1))
+        model.eval()
+    spec = paddle.static.InputSpec([None, *entry.input_shape], "float32", entry.input_name)
+    paddle.jit.save(model, str(out_dir / entry.file_stem), input_spec=[spec])
+    info = out_dir / f"{entry.file_stem}.pdiparams.info"
+    if info.exists():
+        info.unlink()
+
+
+def exported(name: str) -> Path:
+    """Directory holding the export of zoo model `name`, built once per cache and zoo source."""
+    entry = _entry(name)
+    from importlib.metadata import version
+    key = cache.key_of("zoo", name, source_digest(), version("paddlepaddle"))
+    final = cache.root() / "zoo" / f"{name}-{key[:16]}"
+    if (final / f"{entry.file_stem}.pdiparams").is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    try:
+        _build_and_save(name, tmp)
+        try:
+            os.rename(tmp, final)
+        except OSError:  # another process finished first: its result is identical
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def export(name: str, out_dir) -> Path:
+    """Copy the export of `name` into OUT_DIR (as PaddleClas/PaddleDetection lay it out)."""
+    src = exported(name)
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for f in sorted(src.iterdir()):
+            shutil.copyfile(f, out / f.name)
+    except OSError as e:
+        raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
+    return out

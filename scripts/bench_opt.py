@@ -1,0 +1,66 @@
+"""Benchmark: `lite-tools opt` against calling Paddle Lite's `paddle_lite_opt` directly, side by side in one run.
+
+For PPLCNet_x1_0 and SSD-MobileNetV1-300 (zoo exports), target arm (the unpatched exports crash the direct x86
+optimizer, so arm is the only target where the direct tool is a fair baseline). Median of 5 runs of each:
+  direct  paddle_lite_opt --model_file .. --param_file .. --valid_targets arm --optimize_out ..
+  cold    lite-tools opt MODEL --target arm --no-cache   (validation, compat pass, child optimizer, manifest)
+  cached  lite-tools opt MODEL --target arm              (same bytes and options: served from the cache)
+Goals: cold <= 1.15x direct, cached <= 0.05x direct.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+BIN = Path(sys.executable).parent
+RUNS = 5
+GOALS = {"cold": 1.15, "cached": 0.05}
+
+
+def timed(cmd) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(map(str, cmd[:3]))} failed: {proc.stderr.strip()[-300:]}")
+    return elapsed
+
+
+def median_of(cmd_for_run) -> float:
+    return statistics.median(timed(cmd_for_run(i)) for i in range(RUNS))
+
+
+def main() -> int:
+    os.environ.setdefault("LITE_TOOLS_CACHE", str(REPO / "build" / "bench-cache"))
+    from lite_tools import zoo
+
+    ok = True
+    print(f"{'model':22s} {'direct':>9s} {'cold':>9s} {'cached':>9s} {'cold/direct':>12s} {'cached/direct':>14s}")
+    for name in ("PPLCNet_x1_0", "SSD_MobileNetV1_300"):
+        export = zoo.exported(name)
+        stem = zoo.REGISTRY[name].file_stem
+        with tempfile.TemporaryDirectory() as tmp:
+            direct = median_of(lambda i: [
+                BIN / "paddle_lite_opt", "--model_file", export / f"{stem}.pdmodel",
+                "--param_file", export / f"{stem}.pdiparams", "--valid_targets", "arm",
+                "--optimize_out_type", "naive_buffer", "--optimize_out", f"{tmp}/direct{i}"])
+            ours = [BIN / "lite-tools", "opt", export, "--target", "arm", "-q"]
+            cold = median_of(lambda i: ours + ["--out", f"{tmp}/cold{i}", "--no-cache"])
+            cached = median_of(lambda i: ours + ["--out", f"{tmp}/cached{i}"])
+        ratios = {"cold": cold / direct, "cached": cached / direct}
+        ok &= all(ratios[k] <= GOALS[k] for k in GOALS)
+        print(f"{name:22s} {direct:8.3f}s {cold:8.3f}s {cached:8.3f}s {ratios['cold']:11.2f}x {ratios['cached']:13.3f}x")
+    print(f"goals: cold <= {GOALS['cold']}x, cached <= {GOALS['cached']}x: {'met' if ok else 'NOT met'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Make .venv from CPython 3.8-3.10 (paddlelite ships x86 wheels only up to 3.10) and install the project.
+# Idempotent: does nothing when .venv exists and pyproject.toml has not changed since the last install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv
+STAMP="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+
+find_python() {
+    # A real python3.10 on PATH first; pyenv's shim refuses to run when another version is global.
+    for cand in python3.10 python3.9 python3.8; do
+        if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys' >/dev/null 2>&1; then
+            command -v "$cand"; return 0
+        fi
+    done
+    if command -v pyenv >/dev/null 2>&1; then
+        for ver in 3.10 3.9 3.8; do
+            local prefix
+            prefix=$(pyenv prefix "$ver" 2>/dev/null | head -n1) || continue
+            if [ -x "$prefix/bin/python" ]; then echo "$prefix/bin/python"; return 0; fi
+        done
+    fi
+    return 1
+}
+
+if [ -f "$STAMP" ] && [ -x "$VENV/bin/python" ]; then
+    exit 0
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    PY=$(find_python) || {
+        echo "setup: no CPython 3.8-3.10 found (paddlelite has x86 wheels only up to 3.10)." >&2
+        echo "setup: install one, e.g. 'pyenv install 3.10', then run 'make test' again." >&2
+        exit 1
+    }
+    echo "setup: creating $VENV from $PY ($("$PY" --version 2>&1))"
+    "$PY" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+echo "setup: installing lite-tools and its test extra into $VENV"
+"$VENV/bin/python" -m pip install -q -e '.[test]' 2>&1 | grep -v "^WARNING: Location" || true
+"$VENV/bin/python" -c 'import paddle, paddlelite.lite, numpy; assert numpy.__version__ < "2"' \
+    || { echo "setup: the installed packages do not import; see the pip output above." >&2; exit 1; }
+rm -f "$VENV"/.installed-*
+touch "$STAMP"

@@ -1,0 +1,43 @@
+"""Shared fixtures. Zoo exports and Lite's op tables are cached on disk under build/test-cache, so each is
+built once per machine and shared by pytest-xdist workers (writes are atomic renames)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("LITE_TOOLS_CACHE", str(REPO / "build" / "test-cache"))
+
+
+def run_cli(*args, cwd=None, env=None):
+    """Run `python -m lite_tools ARGS` as a user would; return the CompletedProcess."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "lite_tools", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=full_env, timeout=900)
+
+
+def tree_digest(path: Path) -> dict:
+    """{relative path: sha256} of every file below `path` (to prove inputs stay byte-identical)."""
+    path = Path(path)
+    return {str(p.relative_to(path)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(path.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def zoo_dir():
+    """zoo_dir(name) -> the cached export directory of a zoo model."""
+    from lite_tools import zoo
+
+    return zoo.exported
+
+
+@pytest.fixture(scope="session")
+def small_model(zoo_dir):
+    """The smallest zoo classifier: stands in for 'a user's export' in the error-path tests."""
+    return zoo_dir("PPLCNet_x0_25")
