@@ -63,6 +63,70 @@ def cmd_zoo_export(args) -> int:
     return 0
 
 
+def _config_from(args):
+    from . import config
+
+    return config.resolve(config=args.config, preset=args.preset, threshold=getattr(args, "threshold", None))
+
+
+def cmd_config(args) -> int:
+    from . import config
+
+    cfg = _config_from(args)
+    if args.action == "export":
+        if not args.out:
+            raise LiteToolsError("config export needs --out FILE.json")
+        config.write_json(cfg, args.out)
+        print(f"wrote {args.out}")
+    else:
+        print(json.dumps(cfg.to_json(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _load_images(args):
+    """[(name, rgb)] and [(name, reason)] skipped; unreadable files are reported, never fatal."""
+    from .reference import images
+
+    if args.random is not None:
+        if args.random < 1:
+            raise LiteToolsError("--random needs a positive number of images")
+        return [(f"random-{i:03d}", img) for i, img in enumerate(images.synthetic_images(args.random))], []
+    loaded, skipped = [], []
+    for path in images.list_images(args.images):
+        try:
+            loaded.append((path.name, images.load_image(path)))
+        except LiteToolsError as e:
+            skipped.append((path.name, str(e)))
+            _say(f"parity: skipped {e}")
+    return loaded, skipped
+
+
+def cmd_parity(args) -> int:
+    from .parity import check, report
+
+    cfg = _config_from(args)
+    loaded, skipped = _load_images(args)
+    result = check.check(args.model, cfg, loaded, tolerance=check.Tolerance(args.atol, args.rtol),
+                         quant=args.quant, fp16=args.fp16, lite_model=args.lite_model, skipped=skipped,
+                         progress=None if args.quiet else _say)
+    if args.report:
+        json_path, html_path = report.write(result, args.report)
+        _say(f"parity: report {html_path}")
+    print(("PASS" if result.ok else "FAIL") + f": {len(result.images)} image(s), task {result.task}, worst max_abs "
+          f"{max((i.worst_abs for i in result.images), default=0):.3g}")
+    for line in result.failures[:10]:
+        print(f"  - {line}")
+    for line in result.diagnosis:
+        print(f"  diagnosis: {line}")
+    if result.localisation:
+        print(f"  where: {result.localisation['detail']}")
+    if result.quant_estimate:
+        q = result.quant_estimate
+        print(f"  estimate (--quant {q['quant']} / fp16 {q['fp16']}, in Paddle): task agreement "
+              f"{q['task_agreement']:.1%}, worst |delta| {q['max_abs_vs_fp32']:.3g}")
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lite-tools", description="From a Paddle export to a verified Paddle Lite app.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -90,6 +154,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("doctor", help="check the Python, Paddle, Paddle Lite, numpy and Java set-up")
     d.set_defaults(func=cmd_doctor)
+
+    def config_source(p):
+        group = p.add_mutually_exclusive_group(required=True)
+        group.add_argument("--config", help="PaddleClas inference YAML, PaddleDetection infer_cfg.yml, or our JSON")
+        group.add_argument("--preset", help="a built-in config (lite-tools config show --preset NAME)")
+        p.add_argument("--threshold", type=float, help="override the binary/box score threshold")
+
+    c = sub.add_parser("config", help="print or write the resolved deploy config as JSON")
+    c.add_argument("action", choices=["show", "export"])
+    config_source(c)
+    c.add_argument("--out", help="with export: the JSON file to write")
+    c.set_defaults(func=cmd_config)
+
+    pa = sub.add_parser("parity", help="check Paddle Lite x86 against Paddle Inference, pixels to labels/boxes")
+    pa.add_argument("model", help="export directory")
+    config_source(pa)
+    imgs = pa.add_mutually_exclusive_group(required=True)
+    imgs.add_argument("--images", help="directory of images (JPEG/PNG/BMP/WebP/TIFF, any mode)")
+    imgs.add_argument("--random", type=int, help="N generated photo-like images of varied sizes")
+    pa.add_argument("--quant", choices=["int8", "int16"], help="also estimate Lite's weight quantisation")
+    pa.add_argument("--fp16", action="store_true", help="also estimate fp16 weight rounding (ARM)")
+    pa.add_argument("--atol", type=float, default=1e-4)
+    pa.add_argument("--rtol", type=float, default=1e-3)
+    pa.add_argument("--lite-model", help="check this existing x86 .nb instead of making one")
+    pa.add_argument("--report", help="directory for parity.json and parity.html")
+    pa.add_argument("-q", "--quiet", action="store_true")
+    pa.set_defaults(func=cmd_parity)
 
     z = sub.add_parser("zoo", help="built-in model architectures with deterministic weights")
     zsub = z.add_subparsers(dest="zoo_command", required=True)

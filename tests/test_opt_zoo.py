@@ -15,6 +15,9 @@ from lite_tools.model import files, nb, program as programs
 # fp32 Lite x86 against Paddle Inference: both run the same fp32 kernels up to summation order, so errors
 # stay near float32 rounding of the logits; 1e-4 absolute on probabilities is ~100x what we observe.
 ATOL = 1e-4
+# Detection rows: box decoding passes offsets through exp(), amplifying summation-order differences in the loc
+# head; observed 3.7e-4 in normalised coordinates (0.1 px at 300 px). Parity gates detectors on IoU matching.
+DETECTION_ATOL = 1e-3
 
 
 @pytest.mark.parametrize("name", list(zoo.REGISTRY))
@@ -55,7 +58,7 @@ def test_opt_arm_and_x86_on_zoo_model(name, zoo_dir, tmp_path):
     for ref, out in zip(reference, lite):
         assert ref.shape == out.shape
         assert np.isfinite(out).all()
-        np.testing.assert_allclose(out, ref, atol=ATOL, rtol=0)
+        np.testing.assert_allclose(out, ref, atol=DETECTION_ATOL if entry.kind == "detector" else ATOL, rtol=0)
 
 
 def test_unpatched_export_crashes_x86_optimizer_in_child_only(small_model, tmp_path):

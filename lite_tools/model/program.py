@@ -150,10 +150,16 @@ def _check_complete(program: Program) -> None:
 
 def check_params(program: Program, param_file: Path) -> dict:
     """Walk `param_file` against the program's persistable variables; return {count, numel, bytes}."""
-    data = Path(param_file).read_bytes()
+    return walk_params(program, param_file)[0]
+
+
+def walk_params(program: Program, param_file: Path, data: bytes | None = None) -> tuple:
+    """({count, numel, bytes}, {var name: (data offset, numel, dtype name)}) for a params file of `program`."""
+    data = Path(param_file).read_bytes() if data is None else data
     pb2 = framework_pb2()
     pos, numel_total = 0, 0
     variables = program.persistable_vars()
+    layout = {}
 
     def take(fmt: str):
         nonlocal pos
@@ -189,9 +195,10 @@ def check_params(program: Program, param_file: Path) -> dict:
         nbytes = numel * DTYPES.get(tdesc.data_type, ("?", 4))[1]
         if pos + nbytes > len(data):
             raise BadInput(f"{param_file}: ends early inside {v.name} (truncated .pdiparams)")
+        layout[v.name] = (pos, numel, DTYPES.get(tdesc.data_type, ("?", 4))[0])
         pos += nbytes
         numel_total += numel
     if pos != len(data):
         raise BadInput(f"{param_file}: has {len(data) - pos} bytes more than {program.path.name} declares "
                        "(the two files come from different exports)")
-    return {"count": len(variables), "numel": numel_total, "bytes": len(data)}
+    return {"count": len(variables), "numel": numel_total, "bytes": len(data)}, layout

@@ -29,6 +29,7 @@ class ZooEntry:
     seed: int
     kind: str = "classifier"  # classifier (PaddleClas layout, softmax added) | detector (PaddleDetection layout)
     gain: tuple = ()  # ((name substring, factor), ...) for init_parameters
+    preset: str = "imagenet-cls"  # the deploy config its real counterpart is published with
 
     @property
     def file_stem(self) -> str:
@@ -56,9 +57,11 @@ def _registry() -> dict:
         entries[f"PPLCNet_x{tag}"] = ZooEntry(f"PP-LCNet x{scale}, ImageNet 1000-class head", _pplcnet(scale, 1000),
                                              (3, 224, 224), seed=100 + i)
     entries["PULC_person_exists"] = ZooEntry("PPLCNet_x1_0 with the PULC 2-class head (nobody/someone)",
-                                             _pplcnet(1.0, 2), (3, 224, 224), seed=201)
+                                             _pplcnet(1.0, 2), (3, 224, 224), seed=201,
+                                             preset="pulc-person-exists")
     entries["PULC_safety_helmet"] = ZooEntry("PPLCNet_x1_0 with the PULC 2-class head (helmet/no helmet)",
-                                             _pplcnet(1.0, 2), (3, 224, 224), seed=202)
+                                             _pplcnet(1.0, 2), (3, 224, 224), seed=202,
+                                             preset="pulc-safety-helmet")
 
     def hgnet():
         from .pphgnet_v2 import PPHGNetV2
@@ -72,12 +75,13 @@ def _registry() -> dict:
         from .ssd_mobilenet import SSDMobileNetV1
         return SSDMobileNetV1()
 
-    entries["PPHGNetV2_B0"] = ZooEntry("PP-HGNetV2-B0, ImageNet 1000-class head", hgnet, (3, 224, 224), seed=301)
+    entries["PPHGNetV2_B0"] = ZooEntry("PP-HGNetV2-B0, ImageNet 1000-class head", hgnet, (3, 224, 224), seed=301,
+                                       preset="pphgnetv2-cls")
     entries["PPLCNetV2_base"] = ZooEntry("PP-LCNetV2-base, ImageNet 1000-class head", lcnet_v2, (3, 224, 224),
                                          seed=302)
     entries["SSD_MobileNetV1_300"] = ZooEntry("SSD-MobileNetV1-300, VOC 21 classes, 1917 priors, multiclass_nms3",
                                               ssd, (3, 300, 300), seed=401, kind="detector",
-                                              gain=(("conf_heads", 1.5),))
+                                              gain=(("conf_heads", 0.5),), preset="ssd-mobilenet-300")
     return entries
 
 

@@ -21,6 +21,7 @@ MAP_CHANNELS = [512, 1024, 512, 256, 256, 128]
 MIN_SIZES = [60.0, 105.0, 150.0, 195.0, 240.0, 285.0]
 MAX_SIZES = [None, 150.0, 195.0, 240.0, 285.0, 300.0]
 ASPECT_RATIOS = [[2.0], [2.0, 3.0], [2.0, 3.0], [2.0, 3.0], [2.0, 3.0], [2.0, 3.0]]
+HEAD_KERNEL = 1  # PaddleDetection's ssd_mobilenet_v1_300 config: SSDHead kernel_size 1, padding 0
 PRIOR_VARIANCE = [0.1, 0.1, 0.2, 0.2]
 NMS = {"score_threshold": 0.01, "nms_top_k": 400, "keep_top_k": 200, "nms_threshold": 0.45, "nms_eta": 1.0,
        "background_label": 0, "normalized": True}
@@ -87,9 +88,9 @@ class SSDMobileNetV1(nn.Layer):
         self.conv1 = ConvBNReLU(3, 32, 3, 2)
         self.blocks = nn.LayerList([DepthwiseSeparable(i, o, s) for i, o, s in BACKBONE])
         self.extras = nn.LayerList([ExtraBlock(*e) for e in EXTRAS])
-        self.loc_heads = nn.LayerList([nn.Conv2D(c, priors_per_cell(i) * 4, 3, padding=1)
+        self.loc_heads = nn.LayerList([nn.Conv2D(c, priors_per_cell(i) * 4, HEAD_KERNEL)
                                        for i, c in enumerate(MAP_CHANNELS)])
-        self.conf_heads = nn.LayerList([nn.Conv2D(c, priors_per_cell(i) * num_classes, 3, padding=1)
+        self.conf_heads = nn.LayerList([nn.Conv2D(c, priors_per_cell(i) * num_classes, HEAD_KERNEL)
                                         for i, c in enumerate(MAP_CHANNELS)])
 
     def feature_maps(self, image):

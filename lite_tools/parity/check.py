@@ -1,0 +1,302 @@
+"""`parity.check`: run Paddle Inference and Paddle Lite x86 on the same images and say whether they agree,
+on raw tensors and on what the app shows; when they do not, say where (preprocessing or the first op).
+
+Two pipelines can be compared: the reference config (what the export was trained with) and a deploy config (what
+the app will use, default the same). Faults in the deploy config's preprocessing show up as input differences,
+which are diagnosed by name before any op is blamed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import opt
+from ..config import DeployConfig, Task
+from ..engines import LiteEngine, PaddleInferenceEngine
+from ..errors import BadInput
+from ..model import files, nb, program as programs
+from ..reference import postprocess, preprocess
+from ..reference.postprocess import as_probabilities
+from . import matching, metrics
+
+
+@dataclasses.dataclass(frozen=True)
+class Tolerance:
+    # fp32 kernels on both sides differ only in summation order: observed <= 2e-5 on probabilities/boxes
+    # (zoo models); 1e-4 + 1e-3 * max|ref| leaves 5x margin and still catches a single perturbed weight.
+    atol: float = 1e-4
+    rtol: float = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputComparison:
+    name: str
+    ref_shape: tuple
+    lite_shape: tuple
+    max_abs: float | None
+    max_rel: float | None
+    cosine: float | None
+    nan: bool
+    ok: bool
+    gated: bool  # False for detection outputs, whose order and count are compared by box matching instead
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageComparison:
+    image: str
+    outputs: tuple
+    task_ok: bool
+    task_detail: str
+    reference: tuple
+    lite: tuple
+    input_max_abs: float
+
+    @property
+    def ok(self) -> bool:
+        return self.task_ok and all(o.ok for o in self.outputs)
+
+    @property
+    def worst_abs(self) -> float:
+        return max((o.max_abs for o in self.outputs if o.max_abs is not None), default=0.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class ParityReport:
+    ok: bool
+    model: str
+    lite_model: str
+    config_source: str
+    task: str
+    tolerance: Tolerance
+    images: tuple
+    skipped: tuple  # (image, reason)
+    failures: tuple  # one line each
+    diagnosis: tuple  # named preprocessing differences between the reference and deploy configs
+    localisation: dict | None
+    quant_estimate: dict | None
+    timings: dict
+
+    def to_json(self) -> dict:
+        def plain(v):
+            if dataclasses.is_dataclass(v):
+                d = {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+                if isinstance(v, ImageComparison):
+                    d["ok"] = v.ok
+                return d
+            if isinstance(v, (list, tuple)):
+                return [plain(x) for x in v]
+            if isinstance(v, dict):
+                return {k: plain(x) for k, x in v.items()}
+            if isinstance(v, (np.floating, np.integer)):
+                return v.item()
+            return v
+        return {"format": "lite-tools-parity/1", **plain(self)}
+
+
+def config_differences(reference: DeployConfig, deploy: DeployConfig) -> list:
+    """Name every preprocessing field where the deploy config departs from the reference."""
+    names = []
+    for field in ("resize", "crop", "scale", "mean", "std", "channel_order", "layout"):
+        a, b = getattr(reference, field), getattr(deploy, field)
+        if a != b:
+            label = {"channel_order": "channel order (RGB/BGR)", "resize": "resize", "crop": "crop / input size"}
+            names.append(f"{label.get(field, field)}: reference {_show(a)}, deploy {_show(b)}")
+    return names
+
+
+def _show(v) -> str:
+    if dataclasses.is_dataclass(v):
+        return "{" + ", ".join(f"{f.name}={_show(getattr(v, f.name))}" for f in dataclasses.fields(v)
+                               if getattr(v, f.name) not in (0, False, "")) + "}"
+    return getattr(v, "value", None) or str(v)
+
+
+def _tensor_diagnosis(ref_in: np.ndarray, dep_in: np.ndarray) -> str:
+    if ref_in.shape != dep_in.shape:
+        return f"input size differs: reference {list(ref_in.shape)}, deploy {list(dep_in.shape)}"
+    # Normalisation is affine per channel, so correlation finds a channel swap whatever mean/std were applied.
+    ref_ch, dep_ch = ref_in[0].reshape(3, -1), dep_in[0].reshape(3, -1)
+    corr = np.corrcoef(np.concatenate([ref_ch, dep_ch]))[:3, 3:]
+    if np.all(np.diag(corr[:, ::-1]) > 0.999) and not np.all(np.diag(corr) > 0.999):
+        return "input channels are reversed: RGB/BGR swapped"
+    if np.all(np.diag(corr) > 0.999999):
+        return (f"input tensors differ by an affine map per channel (max {metrics.max_abs(ref_in, dep_in):.4g}): "
+                "scale/mean/std differ")
+    return f"input tensors differ by up to {metrics.max_abs(ref_in, dep_in):.4g}: resize or crop differs"
+
+
+def _compare_outputs(names, refs, lites, task: Task, tol: Tolerance) -> tuple:
+    comps = []
+    for i, (r, o) in enumerate(zip(refs, lites)):
+        name = names[i] if i < len(names) else f"output{i}"
+        nan = bool(np.isnan(r).any() or np.isnan(o).any())
+        detection = task in (Task.SSD, Task.PICODET)
+        if r.shape != o.shape:
+            comps.append(OutputComparison(name, r.shape, o.shape, None, None, None, nan, detection and not nan,
+                                          not detection))
+            continue
+        comps.append(OutputComparison(name, r.shape, o.shape, metrics.max_abs(r, o), metrics.max_rel(r, o),
+                                      metrics.cosine(r, o), nan,
+                                      not nan and (detection or metrics.within(r, o, tol.atol, tol.rtol)),
+                                      not detection))
+    return tuple(comps)
+
+
+def _gap_exceeds(p: np.ndarray, a: int, b: int, tol: Tolerance) -> bool:
+    """Whether classes a and b are further apart than the tolerance (else their order may flip legitimately)."""
+    return abs(p[a] - p[b]) > tol.atol + tol.rtol * float(np.max(np.abs(p)))
+
+
+def _task_compare(config: DeployConfig, ref_res: list, lite_res: list, ref_out, lite_out, tol: Tolerance) -> tuple:
+    if config.task == Task.CLASSIFY:
+        p = as_probabilities(ref_out[0][0])
+        r_ids, l_ids = [c.class_id for c in ref_res], [c.class_id for c in lite_res]
+        if r_ids[0] != l_ids[0] and _gap_exceeds(p, r_ids[0], l_ids[0], tol):
+            return False, f"top-1 differs: reference {r_ids[0]}, lite {l_ids[0]}"
+        diff = set(r_ids) ^ set(l_ids)
+        if any(_gap_exceeds(p, i, r_ids[-1], tol) for i in diff):
+            return False, f"top-{config.topk} differs: reference {r_ids}, lite {l_ids}"
+        return True, "top-1 and top-k agree" if r_ids == l_ids else "agree up to ties within tolerance"
+    if config.task == Task.BINARY:
+        r, l = ref_res[0], lite_res[0]
+        p1 = float(as_probabilities(ref_out[0][0])[1])
+        if r.class_id != l.class_id and abs(p1 - config.threshold) > tol.atol + tol.rtol:
+            return False, f"decision differs at threshold {config.threshold}: reference {r.label}, lite {l.label}"
+        return True, f"same decision ({r.label})"
+    match = matching.match_boxes(list(ref_res), list(lite_res), config.score_threshold)
+    if not match.ok:
+        parts = []
+        if match.missing:
+            parts.append(f"{len(match.missing)} missing (e.g. {_box_text(match.missing[0])})")
+        if match.extra:
+            parts.append(f"{len(match.extra)} extra (e.g. {_box_text(match.extra[0])})")
+        return False, f"boxes differ: {len(match.matched)} matched, " + ", ".join(parts)
+    return True, f"{len(match.matched)} boxes matched" + (
+        f", {len(match.borderline)} at the score threshold" if match.borderline else "")
+
+
+def _box_text(b) -> str:
+    return f"{b.label} {b.score:.3f} [{b.x0:.1f}, {b.y0:.1f}, {b.x1:.1f}, {b.y1:.1f}]"
+
+
+def _result_json(results: list) -> tuple:
+    return tuple(dataclasses.asdict(r) for r in results)
+
+
+def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = Tolerance(), quant=None, fp16=False,
+          lite_model=None, lite_export=None, deploy_config: DeployConfig | None = None, skipped=(),
+          localise: bool = True, lite_output_hook=None, progress=None) -> ParityReport:
+    """images: [(name, HxWx3 uint8 RGB)]. lite_model: an existing x86 .nb to check instead of making one.
+    lite_export: build the Lite side from this export instead of MODEL (to check a re-export).
+    lite_output_hook(outputs) -> outputs: a test seam to inject faults into Lite's outputs."""
+    progress = progress or (lambda m: None)
+    timings = {"preprocess": 0.0, "reference": 0.0, "lite": 0.0}
+    deploy = deploy_config or config
+    mf = files.locate(model)
+    program = programs.load_program(mf.model_file)
+    programs.check_params(program, mf.param_file)
+    out_names = [t.name for t in program.outputs]
+    if not images:
+        raise BadInput("no readable images to check")
+    with tempfile.TemporaryDirectory(prefix="lite-tools-parity-") as tmp:
+        started = time.perf_counter()
+        lite_files = files.locate(lite_export) if lite_export else mf
+        if lite_model is None:
+            progress("parity: making the x86 model with lite-tools opt")
+            # Weight-quantised x86 models give NaN on Lite 2.13rc0: the x86 check runs fp32 and the effect of
+            # --quant/--fp16 is estimated in Paddle instead (see quant_estimate).
+            opt.optimize(lite_files.model_file.parent, tmp, opt.OptOptions(targets=("x86",), name="parity"),
+                         model_file=lite_files.model_file, param_file=lite_files.param_file)
+            nb_path = Path(tmp) / "parity.x86.nb"
+        else:
+            nb_path = Path(lite_model)
+            nb.read_header(nb_path)
+        timings["opt"] = time.perf_counter() - started
+        ref_engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
+        lite_engine = LiteEngine(nb_path)
+        if lite_model is not None and (len(lite_engine.input_names) != len(ref_engine.input_names)
+                                       or len(lite_engine.output_names) != len(ref_engine.output_names)):
+            raise BadInput(f"{lite_model}: has {len(lite_engine.input_names)} input(s) and "
+                           f"{len(lite_engine.output_names)} output(s), {mf.model_file} has "
+                           f"{len(ref_engine.input_names)} and {len(ref_engine.output_names)}: not its conversion")
+        comparisons, first_failure = [], None
+        for name, rgb in images:
+            t0 = time.perf_counter()
+            pre_ref = preprocess(rgb, config)
+            pre_dep = preprocess(rgb, deploy) if deploy is not config else pre_ref
+            t1 = time.perf_counter()
+            ref_out = ref_engine.run([pre_ref.tensor])
+            t2 = time.perf_counter()
+            try:
+                lite_out = lite_engine.run([pre_dep.tensor])
+            except Exception as e:  # Lite rejects a wrongly sized input for a fixed-size model
+                raise BadInput(f"{name}: Paddle Lite failed on the deploy input {list(pre_dep.tensor.shape)}: "
+                               f"{str(e).splitlines()[0][:160]}") from None
+            t3 = time.perf_counter()
+            if lite_output_hook:
+                lite_out = lite_output_hook(lite_out)
+            timings["preprocess"] += t1 - t0
+            timings["reference"] += t2 - t1
+            timings["lite"] += t3 - t2
+            outs = _compare_outputs(out_names, ref_out, lite_out, config.task, tolerance)
+            ref_res, lite_res = postprocess(ref_out, config, pre_ref), postprocess(lite_out, deploy, pre_dep)
+            if any(o.nan for o in outs):
+                task_ok, detail = False, "NaN in " + ", ".join(o.name for o in outs if o.nan)
+            else:
+                task_ok, detail = _task_compare(config, ref_res, lite_res, ref_out, lite_out, tolerance)
+            same_shape = pre_ref.tensor.shape == pre_dep.tensor.shape
+            input_diff = metrics.max_abs(pre_ref.tensor, pre_dep.tensor) if same_shape else float("inf")
+            comp = ImageComparison(name, outs, task_ok, detail, _result_json(ref_res), _result_json(lite_res),
+                                   input_diff)
+            comparisons.append(comp)
+            if not comp.ok and first_failure is None:
+                first_failure = (comp, pre_ref.tensor, pre_dep.tensor)
+
+        failures, diagnosis, localisation = [], [], None
+        for comp in comparisons:
+            if comp.ok:
+                continue
+            bad = [o for o in comp.outputs if not o.ok]
+            for o in bad:
+                if o.nan:
+                    failures.append(f"{comp.image}: {o.name} has NaN (reference or lite)")
+                elif o.max_abs is None:
+                    failures.append(f"{comp.image}: {o.name} shape {list(o.lite_shape)} != {list(o.ref_shape)}")
+                else:
+                    failures.append(f"{comp.image}: {o.name} max_abs={o.max_abs:.3g} (atol {tolerance.atol}, "
+                                    f"rtol {tolerance.rtol})")
+            if not comp.task_ok:
+                failures.append(f"{comp.image}: {comp.task_detail}")
+        if first_failure is not None:
+            comp, ref_in, dep_in = first_failure
+            if deploy is not config:
+                diagnosis = config_differences(config, deploy)
+            if comp.input_max_abs > 0:
+                diagnosis.append(_tensor_diagnosis(ref_in, dep_in))
+                localisation = {"stage": "preprocessing", "detail": diagnosis[-1]}
+            elif localise and lite_model is None:
+                from .bisect import localise_first_divergence
+                progress("parity: localising the first op that leaves tolerance")
+                started = time.perf_counter()
+                localisation = localise_first_divergence(mf, lite_files, ref_in, tolerance)
+                timings["localise"] = time.perf_counter() - started
+            elif lite_model is not None:
+                failures.append(f"{lite_model} does not compute what {mf.model_file} computes: is it the "
+                                "conversion of this model (same export, same Paddle Lite version)?")
+
+        quant_estimate = None
+        if quant or fp16:
+            from .quant_effect import estimate
+            progress("parity: estimating the effect of weight quantisation/fp16 in Paddle")
+            quant_estimate = estimate(mf, program, config, images, quant, fp16, Path(tmp))
+
+    return ParityReport(ok=not failures, model=str(mf.model_file.parent), lite_model=str(lite_model or "made by opt"),
+                        config_source=config.source, task=config.task.value, tolerance=tolerance,
+                        images=tuple(comparisons), skipped=tuple(skipped), failures=tuple(failures),
+                        diagnosis=tuple(diagnosis), localisation=localisation, quant_estimate=quant_estimate,
+                        timings={k: round(v, 3) for k, v in timings.items()})

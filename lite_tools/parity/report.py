@@ -1,0 +1,85 @@
+"""Render a ParityReport: parity.json (the data) and parity.html (self-contained: no external assets)."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+
+from .check import ParityReport
+
+
+def write(report: ParityReport, out_dir) -> tuple:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = report.to_json()
+    (out / "parity.json").write_text(json.dumps(data, indent=2, default=_finite))
+    (out / "parity.html").write_text(render_html(report))
+    return out / "parity.json", out / "parity.html"
+
+
+def _finite(v):
+    return None if isinstance(v, float) and not math.isfinite(v) else str(v)
+
+
+def histogram_svg(values: list, width: int = 480, height: int = 140) -> str:
+    """Counts of per-image worst |lite - reference| in log10 bins, as an inline SVG."""
+    bins = list(range(-10, 1))  # 1e-10 .. 1
+    counts = [0] * len(bins)
+    for v in values:
+        exp = -10 if v <= 0 else int(min(max(math.floor(math.log10(v)), -10), 0))
+        counts[bins.index(exp)] += 1
+    top = max(counts) or 1
+    bw = width / len(bins)
+    bars = []
+    for i, (b, c) in enumerate(zip(bins, counts)):
+        h = (height - 30) * c / top
+        bars.append(f'<rect x="{i * bw + 2:.1f}" y="{height - 20 - h:.1f}" width="{bw - 4:.1f}" height="{h:.1f}" '
+                    f'fill="#4a7"><title>1e{b}: {c}</title></rect>'
+                    f'<text x="{i * bw + bw / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">1e{b}'
+                    f'</text><text x="{i * bw + bw / 2:.1f}" y="{height - 24 - h:.1f}" font-size="10" '
+                    f'text-anchor="middle">{c or ""}</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+            f'aria-label="histogram of worst absolute error per image">{"".join(bars)}</svg>')
+
+
+def render_html(report: ParityReport) -> str:
+    e = html.escape
+    verdict = "PASS" if report.ok else "FAIL"
+    rows = []
+    for img in sorted(report.images, key=lambda i: (i.ok, -i.worst_abs)):
+        outs = "; ".join(f"{o.name}: " + ("shape differs" if o.max_abs is None else
+                                          f"max_abs {o.max_abs:.2e}, cos {o.cosine:.6f}") for o in img.outputs)
+        top = ", ".join(f"{r.get('label')} {r.get('score', 0):.3f}" for r in img.reference[:3])
+        rows.append(f"<tr class={'ok' if img.ok else 'bad'}><td>{e(img.image)}</td><td>{'ok' if img.ok else 'FAIL'}"
+                    f"</td><td>{e(img.task_detail)}</td><td>{e(outs)}</td><td>{e(top)}</td></tr>")
+    skipped = "".join(f"<li>{e(str(n))}: {e(r)}</li>" for n, r in report.skipped)
+    failures = "".join(f"<li>{e(f)}</li>" for f in report.failures)
+    diagnosis = "".join(f"<li>{e(d)}</li>" for d in report.diagnosis)
+    loc = e(report.localisation["detail"]) if report.localisation else ""
+    quant = ""
+    if report.quant_estimate:
+        q = report.quant_estimate
+        quant = (f"<h2>Quantisation / fp16 estimate</h2><p>{e(q['method'])}.</p><p>Task agreement with fp32: "
+                 f"{q['task_agreement']:.1%} ({e(q['task_agreement_rule'])}); worst |Δ| {q['max_abs_vs_fp32']:.3g}; "
+                 f"min cosine {q['min_cosine_vs_fp32']:.6f}; {q['tensors_changed']} weight tensors rounded.</p>")
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>lite-tools parity: {verdict}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}.ok td:nth-child(2){{color:#283}}
+.bad td:nth-child(2){{color:#c22;font-weight:bold}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
+padding:3px 6px;font-size:13px;text-align:left}}.verdict{{font-size:28px;color:{'#283' if report.ok else '#c22'}}}
+</style></head><body>
+<h1>Parity: Paddle Inference vs Paddle Lite x86</h1>
+<p class="verdict">{verdict}</p>
+<p>Model <code>{e(report.model)}</code>, Lite model <code>{e(report.lite_model)}</code>, config {e(report.config_source)}
+(task {e(report.task)}), tolerance atol {report.tolerance.atol} + rtol {report.tolerance.rtol} × max|ref|.
+{len(report.images)} image(s) compared, {len(report.skipped)} skipped.</p>
+{'<h2>Failures</h2><ul>' + failures + '</ul>' if failures else ''}
+{'<h2>Diagnosis</h2><ul>' + diagnosis + '</ul>' if diagnosis else ''}
+{'<h2>Where it goes wrong</h2><p>' + loc + '</p>' if loc else ''}
+{quant}
+<h2>Worst |lite − reference| per image</h2>{histogram_svg([i.worst_abs for i in report.images])}
+<h2>Images (failures and worst cases first)</h2>
+<table><tr><th>image</th><th>verdict</th><th>task</th><th>outputs</th><th>reference top</th></tr>{''.join(rows)}</table>
+{'<h2>Skipped</h2><ul>' + skipped + '</ul>' if skipped else ''}
+<p>Timings (s): {e(json.dumps(report.timings))}</p></body></html>"""

@@ -1,0 +1,62 @@
+"""Pixels -> the model's input tensor, as the deploy config says. Every step is documented because the
+generated Java must do the same:
+
+1. size: SHORT: p = short / min(w, h); (round(w * p), round(h * p)) with Python's round (half to even, as
+   PaddleClas). FIXED: (width, height); with keep_ratio, p = min(min(W,H) / min(w,h), max(W,H) / max(w,h)) and
+   (round(w * p), round(h * p)) as PaddleDetection's Resize (cv2 rounds half to even too).
+2. resize with `reference.resize` (float64, no rounding).
+3. centre crop (cw, ch): offsets ((W - cw) // 2, (H - ch) // 2) as PaddleClas's CropImage.
+4. channel order: the decoded image is RGB; BGR reverses the channels.
+5. v' = (v * scale - mean[c]) / std[c] in float64, then float32; layout NCHW, batch 1.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ..config import ChannelOrder, DeployConfig, ResizeMode
+from ..errors import BadInput
+from .resize import resize
+
+
+@dataclasses.dataclass(frozen=True)
+class Preprocessed:
+    tensor: np.ndarray  # [1, 3, H, W] float32
+    source_size: tuple  # (w, h) of the decoded image
+    resized_size: tuple  # (w, h) after step 1
+    crop_offset: tuple  # (x, y) of the crop in the resized image
+
+
+def resized_size(config: DeployConfig, w: int, h: int) -> tuple:
+    r = config.resize
+    if r.mode == ResizeMode.SHORT:
+        p = float(r.short) / min(w, h)
+        return int(round(w * p)), int(round(h * p))
+    if r.keep_ratio:
+        p = min(min(r.width, r.height) / min(w, h), max(r.width, r.height) / max(w, h))
+        return int(round(w * p)), int(round(h * p))
+    return r.width, r.height
+
+
+def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
+    h, w = rgb.shape[:2]
+    rw, rh = resized_size(config, w, h)
+    if rw < 1 or rh < 1:
+        raise BadInput(f"image of {w}x{h} resizes to nothing under {config.source}")
+    img = resize(rgb, rw, rh, config.resize.interp, config.resize.antialias)
+    ox = oy = 0
+    if config.crop:
+        cw, ch = config.crop
+        if rw < cw or rh < ch:
+            raise BadInput(f"{config.source}: crop {cw}x{ch} is larger than the resized image {rw}x{rh}")
+        ox, oy = (rw - cw) // 2, (rh - ch) // 2
+        img = img[oy:oy + ch, ox:ox + cw, :]
+    if config.channel_order == ChannelOrder.BGR:
+        img = img[:, :, ::-1]
+    mean = np.asarray(config.mean, dtype=np.float64)
+    std = np.asarray(config.std, dtype=np.float64)
+    norm = (img * config.scale - mean) / std
+    tensor = np.ascontiguousarray(norm.astype(np.float32).transpose(2, 0, 1)[None])
+    return Preprocessed(tensor, (w, h), (rw, rh), (ox, oy))

@@ -1,0 +1,179 @@
+"""The parity harness on real engines: it holds on every zoo model, and every injected fault is caught and
+localised. A harness that passes a broken pipeline is a bug, so most tests here break something on purpose."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lite_tools import opt, zoo
+from lite_tools.config import ChannelOrder, resolve
+from lite_tools.model import files, program as programs
+from lite_tools.parity import check as parity
+from lite_tools.reference import synthetic_images
+from conftest import run_cli
+
+
+def photos(n=3, seed=21):
+    return [(f"photo-{i}", img) for i, img in enumerate(synthetic_images(n, seed=seed))]
+
+
+@pytest.mark.parametrize("name", list(zoo.REGISTRY))
+def test_parity_holds_on_every_zoo_model(name, zoo_dir):
+    cfg = resolve(preset=zoo.REGISTRY[name].preset)
+    report = parity.check(zoo_dir(name), cfg, photos())
+    assert report.ok, report.failures
+    assert len(report.images) == 3 and all(i.task_ok for i in report.images)
+    for img in report.images:
+        gated = [o for o in img.outputs if o.gated]
+        assert all(o.max_abs < 1e-4 and o.cosine > 0.99999 for o in gated)
+
+
+def _perturbed_copy(src, dst, op_position=0.5):
+    """A copy of the export with one conv2d filter scaled by 1.5: (weight name, op type) it feeds."""
+    shutil.copytree(src, dst)
+    mf = files.locate(dst)
+    program = programs.load_program(mf.model_file)
+    convs = [op for op in program.block.ops if op.type == "conv2d"]
+    op = convs[int(len(convs) * op_position)]
+    weight = next(a for s in op.inputs if s.parameter == "Filter" for a in s.arguments)
+    _, layout = programs.walk_params(program, mf.param_file)
+    offset, numel, _ = layout[weight]
+    data = bytearray(mf.param_file.read_bytes())
+    w = np.frombuffer(bytes(data[offset:offset + numel * 4]), "<f4") * np.float32(1.5)
+    data[offset:offset + numel * 4] = w.astype("<f4").tobytes()
+    mf.param_file.write_bytes(bytes(data))
+    return weight
+
+
+def test_perturbed_conv_weight_is_caught_and_localised(zoo_dir, tmp_path):
+    # An ImageNet head: PULC's 2-class outputs saturate on these images, so a mid-network fault cannot show there.
+    src = zoo_dir("PPLCNet_x0_5")
+    weight = _perturbed_copy(src, tmp_path / "perturbed")
+    report = parity.check(src, resolve(preset="imagenet-cls"), photos(1), lite_export=tmp_path / "perturbed")
+    assert not report.ok
+    loc = report.localisation
+    assert loc["stage"] == "model" and loc["op_type"] == "conv2d" and weight in loc["params"]
+    assert loc["probes"] <= 10  # bisection, not a walk over ~110 ops
+
+
+@pytest.mark.parametrize("fault, expect", [
+    ("mean_std_swapped", ["mean: reference", "std: reference"]),
+    ("rgb_bgr_swapped", ["channel order", "RGB/BGR swapped"]),
+    ("wrong_input_size", ["resize", "input size differs"]),
+])
+def test_preprocessing_faults_are_caught_and_named(zoo_dir, fault, expect):
+    cfg = resolve(preset="pulc-person-exists")
+    deploy = {"mean_std_swapped": cfg.replace(mean=cfg.std, std=cfg.mean),
+              "rgb_bgr_swapped": cfg.replace(channel_order=ChannelOrder.BGR),
+              "wrong_input_size": cfg.replace(resize=cfg.resize.__class__(cfg.resize.mode, width=256, height=256))
+              }[fault]
+    report = parity.check(zoo_dir("PULC_person_exists"), cfg, photos(), deploy_config=deploy)
+    assert not report.ok
+    text = " | ".join(report.diagnosis)
+    for needle in expect:
+        assert needle in text, text
+    assert report.localisation["stage"] == "preprocessing"
+
+
+def test_moved_detection_box_is_reported_missing_and_extra(zoo_dir):
+    cfg = resolve(preset="ssd-mobilenet-300")
+
+    def move_first_confident_box(outputs):
+        boxes = outputs[0].copy()
+        i = int(np.argmax(boxes[:, 1] >= cfg.score_threshold))
+        boxes[i, 2] += 0.1
+        boxes[i, 4] += 0.1
+        return [boxes] + list(outputs[1:])
+
+    report = parity.check(zoo_dir("SSD_MobileNetV1_300"), cfg, photos(1), lite_output_hook=move_first_confident_box)
+    assert not report.ok
+    (img,) = report.images
+    assert "1 missing" in img.task_detail and "1 extra" in img.task_detail
+    baseline = parity.check(zoo_dir("SSD_MobileNetV1_300"), cfg, photos(1))
+    assert baseline.ok and "matched" in baseline.images[0].task_detail
+
+
+def test_nan_in_lite_output_fails_with_its_own_message(zoo_dir):
+    def poison(outputs):
+        out = outputs[0].copy()
+        out[0, 0] = np.nan
+        return [out]
+
+    report = parity.check(zoo_dir("PULC_person_exists"), resolve(preset="pulc-person-exists"), photos(1),
+                          lite_output_hook=poison, localise=False)
+    assert not report.ok and any("NaN" in f for f in report.failures)
+
+
+def test_quantisation_estimate_orders_int8_below_int16(zoo_dir):
+    cfg = resolve(preset="imagenet-cls")
+    int8 = parity.check(zoo_dir("PPLCNet_x0_5"), cfg, photos(2), quant="int8").quant_estimate
+    int16 = parity.check(zoo_dir("PPLCNet_x0_5"), cfg, photos(2), quant="int16").quant_estimate
+    assert int8["tensors_changed"] == int16["tensors_changed"] > 10
+    assert 0 < int16["max_abs_vs_fp32"] < int8["max_abs_vs_fp32"]
+    assert "NaN on 2.13rc0" in int8["method"]
+
+
+@pytest.fixture
+def image_dir(tmp_path):
+    d = tmp_path / "images with spaces"
+    d.mkdir()
+    for i, (fmt, mode) in enumerate([("jpg", "RGB"), ("png", "RGBA"), ("bmp", "RGB"), ("webp", "RGB"),
+                                     ("png", "L"), ("png", "P")]):
+        img = Image.fromarray(synthetic_images(1, seed=40 + i)[0])
+        img = img.convert(mode) if mode != "P" else img.quantize(32)
+        img.save(d / f"img{i}.{fmt}")
+    (d / "corrupt.jpg").write_bytes(b"\xff\xd8\xff not an image")
+    return d
+
+
+def test_cli_on_an_image_folder_writes_a_self_contained_report(zoo_dir, image_dir, tmp_path):
+    proc = run_cli("parity", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--images", image_dir,
+                   "--report", tmp_path / "report")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("PASS: 6 image(s)") and "corrupt.jpg" in proc.stderr
+    data = json.loads((tmp_path / "report" / "parity.json").read_text())
+    assert data["ok"] is True and [s[0] for s in data["skipped"]] == ["corrupt.jpg"]
+    page = (tmp_path / "report" / "parity.html").read_text()
+    assert "<svg" in page and "PASS" in page
+    assert not any(ref in page for ref in ("src=", "<link", "href=", "url(", "<script"))  # self-contained
+
+
+def test_cli_rejects_a_nb_that_is_not_the_conversion_of_model(zoo_dir, tmp_path):
+    opt.optimize(zoo_dir("PULC_safety_helmet"), tmp_path, opt.OptOptions(targets=("x86",), name="other"))
+    proc = run_cli("parity", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--random", "3",
+                   "--lite-model", tmp_path / "other.x86.nb", "--report", tmp_path / "r")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("FAIL") and "is it the conversion of this model" in proc.stdout
+    assert json.loads((tmp_path / "r" / "parity.json").read_text())["ok"] is False
+    own = tmp_path / "own"
+    opt.optimize(zoo_dir("PULC_person_exists"), own, opt.OptOptions(targets=("x86",), name="own"))
+    proc = run_cli("parity", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--random", "3",
+                   "--lite-model", own / "own.x86.nb")
+    assert proc.returncode == 0 and proc.stdout.startswith("PASS")
+
+
+def test_cli_bad_inputs(zoo_dir, tmp_path):
+    proc = run_cli("parity", zoo_dir("PULC_person_exists"), "--preset", "nope", "--random", "2")
+    assert proc.returncode == 2 and "unknown preset" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run_cli("parity", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--images",
+                   tmp_path / "missing")
+    assert proc.returncode == 2 and "no such directory" in proc.stderr
+
+
+def test_matching_is_order_insensitive_and_handles_slivers():
+    from lite_tools.parity.matching import match_boxes
+    from lite_tools.reference.postprocess import Box
+
+    a = [Box(1, 0.9, 10, 10, 50, 50, "a"), Box(2, 0.8, 100, 0, 100.2, 30, "b")]
+    b = [Box(2, 0.8, 100.0001, 0, 100.2001, 30, "b"), Box(1, 0.9004, 10.1, 10, 50, 50.1, "a")]
+    assert match_boxes(a, b, 0.5).ok
+    moved = [Box(1, 0.9, 14, 10, 54, 50, "a"), b[0]]  # IoU 0.82
+    m = match_boxes(a, moved, 0.5)
+    assert (len(m.matched), len(m.missing), len(m.extra)) == (1, 1, 1)
+    other_class = [Box(3, 0.9, 10, 10, 50, 50, "c"), b[0]]
+    assert not match_boxes(a, other_class, 0.5).ok
