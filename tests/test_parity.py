@@ -177,3 +177,19 @@ def test_matching_is_order_insensitive_and_handles_slivers():
     assert (len(m.matched), len(m.missing), len(m.extra)) == (1, 1, 1)
     other_class = [Box(3, 0.9, 10, 10, 50, 50, "c"), b[0]]
     assert not match_boxes(a, other_class, 0.5).ok
+
+
+def test_embedding_task_gates_on_cosine(zoo_dir, tmp_path):
+    from lite_tools.config import Task
+    cfg = resolve(preset="imagenet-cls").replace(task=Task.EMBEDDING)
+    report = parity.check(zoo_dir("PPLCNetV2_base"), cfg, photos(2))
+    assert report.ok and all("embedding cosine 0.99999" in i.task_detail or "cosine 1.000000" in i.task_detail
+                             for i in report.images)
+    scrambled = parity.check(zoo_dir("PPLCNetV2_base"), cfg, photos(1), localise=False,
+                             lite_output_hook=lambda outs: [np.roll(outs[0], 7, axis=1)])
+    assert not scrambled.ok and "< 0.999" in scrambled.images[0].task_detail
+
+
+def test_classifier_summary_reports_agreement(zoo_dir):
+    report = parity.check(zoo_dir("PPLCNet_x0_5"), resolve(preset="imagenet-cls"), photos(2))
+    assert report.summary == {"top1_agreement": 1.0, "topk_agreement": 1.0}

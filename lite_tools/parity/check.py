@@ -80,6 +80,7 @@ class ParityReport:
     localisation: dict | None
     quant_estimate: dict | None
     timings: dict
+    summary: dict = dataclasses.field(default_factory=dict)  # e.g. top-1/top-k agreement rates
 
     def to_json(self) -> dict:
         def plain(v):
@@ -152,7 +153,14 @@ def _gap_exceeds(p: np.ndarray, a: int, b: int, tol: Tolerance) -> bool:
     return abs(p[a] - p[b]) > tol.atol + tol.rtol * float(np.max(np.abs(p)))
 
 
+EMBEDDING_COSINE_MIN = 0.999  # a vector search ranks neighbours by cosine; 0.999 keeps rankings stable
+
+
 def _task_compare(config: DeployConfig, ref_res: list, lite_res: list, ref_out, lite_out, tol: Tolerance) -> tuple:
+    if config.task == Task.EMBEDDING:
+        cos = metrics.cosine(ref_out[0], lite_out[0]) if ref_out[0].shape == lite_out[0].shape else 0.0
+        ok = cos >= EMBEDDING_COSINE_MIN
+        return ok, f"embedding cosine {cos:.6f} ({'>=' if ok else '<'} {EMBEDDING_COSINE_MIN})"
     if config.task == Task.CLASSIFY:
         p = as_probabilities(ref_out[0][0])
         r_ids, l_ids = [c.class_id for c in ref_res], [c.class_id for c in lite_res]
@@ -295,7 +303,15 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
             progress("parity: estimating the effect of weight quantisation/fp16 in Paddle")
             quant_estimate = estimate(mf, program, config, images, quant, fp16, Path(tmp))
 
-    return ParityReport(ok=not failures, model=str(mf.model_file.parent), lite_model=str(lite_model or "made by opt"),
+    summary = {}
+    if config.task == Task.CLASSIFY and comparisons:
+        top1 = sum(c.reference[0]["class_id"] == c.lite[0]["class_id"] for c in comparisons)
+        topk = sum([r["class_id"] for r in c.reference] == [r["class_id"] for r in c.lite] for c in comparisons)
+        summary = {"top1_agreement": top1 / len(comparisons), "topk_agreement": topk / len(comparisons)}
+    elif config.task == Task.BINARY and comparisons:
+        same = sum(c.reference[0]["class_id"] == c.lite[0]["class_id"] for c in comparisons)
+        summary = {"decision_agreement": same / len(comparisons)}
+    return ParityReport(summary=summary, ok=not failures, model=str(mf.model_file.parent), lite_model=str(lite_model or "made by opt"),
                         config_source=config.source, task=config.task.value, tolerance=tolerance,
                         images=tuple(comparisons), skipped=tuple(skipped), failures=tuple(failures),
                         diagnosis=tuple(diagnosis), localisation=localisation, quant_estimate=quant_estimate,

@@ -51,7 +51,7 @@ def render_html(report: ParityReport) -> str:
     for img in sorted(report.images, key=lambda i: (i.ok, -i.worst_abs)):
         outs = "; ".join(f"{o.name}: " + ("shape differs" if o.max_abs is None else
                                           f"max_abs {o.max_abs:.2e}, cos {o.cosine:.6f}") for o in img.outputs)
-        top = ", ".join(f"{r.get('label')} {r.get('score', 0):.3f}" for r in img.reference[:3])
+        top = ", ".join(f"{r['label']} {r['score']:.3f}" for r in img.reference[:3] if "label" in r)
         rows.append(f"<tr class={'ok' if img.ok else 'bad'}><td>{e(img.image)}</td><td>{'ok' if img.ok else 'FAIL'}"
                     f"</td><td>{e(img.task_detail)}</td><td>{e(outs)}</td><td>{e(top)}</td></tr>")
     skipped = "".join(f"<li>{e(str(n))}: {e(r)}</li>" for n, r in report.skipped)
@@ -73,7 +73,8 @@ padding:3px 6px;font-size:13px;text-align:left}}.verdict{{font-size:28px;color:{
 <p class="verdict">{verdict}</p>
 <p>Model <code>{e(report.model)}</code>, Lite model <code>{e(report.lite_model)}</code>, config {e(report.config_source)}
 (task {e(report.task)}), tolerance atol {report.tolerance.atol} + rtol {report.tolerance.rtol} × max|ref|.
-{len(report.images)} image(s) compared, {len(report.skipped)} skipped.</p>
+{len(report.images)} image(s) compared, {len(report.skipped)} skipped.
+{' '.join(f"{e(k.replace('_', ' '))}: {v:.1%}." for k, v in report.summary.items())}</p>
 {'<h2>Failures</h2><ul>' + failures + '</ul>' if failures else ''}
 {'<h2>Diagnosis</h2><ul>' + diagnosis + '</ul>' if diagnosis else ''}
 {'<h2>Where it goes wrong</h2><p>' + loc + '</p>' if loc else ''}

@@ -4,6 +4,7 @@
   1e-3, as PaddleClas exports append a softmax); otherwise a softmax is applied (float64, max subtracted).
   Top-k by score descending, ties by lower class id first.
 - binary (PULC ThreshOutput): s = p[1]; s >= threshold -> class 1 with score s, else class 0 with score 1 - s.
+- embedding: the feature vector, L2-normalised (what a vector search compares).
 - ssd: rows (label, score, x0, y0, x1, y1) normalised to the network input, which is the whole source image
   stretched; x is scaled by the source width, y by the source height, then clipped to [0, w] and [0, h]. Rows
   with label < 0 (an empty NMS result arrives as one row [-1]) or score < score_threshold are dropped, and so
@@ -25,6 +26,11 @@ class ClassScore:
     class_id: int
     score: float
     label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Embedding:
+    vector: tuple  # L2-normalised
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,4 +93,8 @@ def postprocess(outputs: list, config: DeployConfig, pre: Preprocessed) -> list:
         return binary(outputs[0][0], config)
     if config.task == Task.SSD:
         return ssd_boxes(outputs[0], pre, config)
+    if config.task == Task.EMBEDDING:
+        v = np.asarray(outputs[0][0], dtype=np.float64).reshape(-1)
+        norm = float(np.linalg.norm(v))
+        return [Embedding(tuple((v / norm).tolist()) if norm > 0 else tuple(v.tolist()))]
     raise NotImplementedError(f"postprocessing for task {config.task.value} is not implemented yet")
