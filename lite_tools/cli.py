@@ -127,6 +127,17 @@ def cmd_parity(args) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_android(args) -> int:
+    from .codegen import android
+
+    summary = android.generate(args.model, _config_from(args), args.out, app_name=args.app_name,
+                               package=args.package, force=args.force, quant=args.quant, fp16=args.fp16,
+                               progress=None if args.quiet else _say)
+    print(f"Android project for {summary['task']} ({summary['input'][0]}x{summary['input'][1]} input, Paddle Lite "
+          f"{summary['lite_version']}) written to {summary['out']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lite-tools", description="From a Paddle export to a verified Paddle Lite app.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -181,6 +192,18 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--report", help="directory for parity.json and parity.html")
     pa.add_argument("-q", "--quiet", action="store_true")
     pa.set_defaults(func=cmd_parity)
+
+    an = sub.add_parser("android", help="write an Android Studio project running the model with Paddle Lite")
+    an.add_argument("model", help="export directory")
+    config_source(an)
+    an.add_argument("--out", required=True, help="project directory to create")
+    an.add_argument("--app-name", default="LiteTools Demo")
+    an.add_argument("--package", default="com.litetools.demo")
+    an.add_argument("--quant", choices=["int8", "int16"])
+    an.add_argument("--fp16", action="store_true")
+    an.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    an.add_argument("-q", "--quiet", action="store_true")
+    an.set_defaults(func=cmd_android)
 
     z = sub.add_parser("zoo", help="built-in model architectures with deterministic weights")
     zsub = z.add_subparsers(dest="zoo_command", required=True)

@@ -1,0 +1,79 @@
+package com.litetools.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * SSD rows (label, score, xmin, ymin, xmax, ymax), normalised to the network input (the whole source image,
+ * stretched), to boxes in source-image pixels, as lite_tools/reference/postprocess.py: x is scaled by the
+ * source WIDTH and y by the source HEIGHT (the widely copied demo swaps them), boxes are clipped to the image,
+ * and rows with label < 0 (an empty NMS result is one row [-1] in a [1, 1] tensor), a score under the threshold,
+ * or no area left after clipping are dropped.
+ */
+public final class SsdPostprocessor {
+    /** A box in source-image pixels. */
+    public static final class Box {
+        public final int classId;
+        public final double score;
+        public final double x0;
+        public final double y0;
+        public final double x1;
+        public final double y1;
+        public final String label;
+
+        Box(int classId, double score, double x0, double y0, double x1, double y1, String label) {
+            this.classId = classId;
+            this.score = score;
+            this.x0 = x0;
+            this.y0 = y0;
+            this.x1 = x1;
+            this.y1 = y1;
+            this.label = label;
+        }
+    }
+
+    private final String[] labels;
+    private final double scoreThreshold;
+
+    public SsdPostprocessor(String[] labels, double scoreThreshold) {
+        this.labels = labels.clone();
+        this.scoreThreshold = scoreThreshold;
+    }
+
+    private static double clip(double v, double hi) {
+        return Math.min(Math.max(v, 0.0), hi);
+    }
+
+    /** data: the output tensor read once with getFloatData(); shape: its shape ([N, 6], or [1, 1] when empty). */
+    public List<Box> process(float[] data, long[] shape, int sourceWidth, int sourceHeight) {
+        List<Box> boxes = new ArrayList<Box>();
+        if (shape.length != 2 || shape[1] != 6) {
+            return boxes;
+        }
+        int rows = (int) shape[0];
+        if (data.length < rows * 6) {
+            throw new IllegalArgumentException("output holds " + data.length + " values, shape says " + rows * 6);
+        }
+        double w = sourceWidth;
+        double h = sourceHeight;
+        for (int r = 0; r < rows; r++) {
+            int o = r * 6;
+            double label = data[o];
+            double score = data[o + 1];
+            if (label < 0 || score < scoreThreshold) {
+                continue;
+            }
+            double x0 = clip(data[o + 2] * w, w);
+            double y0 = clip(data[o + 3] * h, h);
+            double x1 = clip(data[o + 4] * w, w);
+            double y1 = clip(data[o + 5] * h, h);
+            if (x1 <= x0 || y1 <= y0) {
+                continue;
+            }
+            int id = (int) label;
+            boxes.add(new Box(id, score, x0, y0, x1, y1,
+                    id < labels.length ? labels[id] : "class " + id));
+        }
+        return boxes;
+    }
+}

@@ -1,0 +1,60 @@
+"""Rendering project templates: `*.jinja` files are rendered with StrictUndefined (a missing value is an error,
+never an empty string), everything else is copied byte for byte, and path segments may hold `{{ ... }}`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ANDROID_TEMPLATE = REPO_ROOT / "android_template"
+FLUTTER_TEMPLATE = REPO_ROOT / "flutter_demo"
+JAVA_CORE = ANDROID_TEMPLATE / "app" / "src" / "main" / "java" / "com" / "litetools" / "core"
+
+
+def java_string(value) -> str:
+    """A Java string literal (JSON's escapes are all valid Java escapes; non-ASCII becomes \\uXXXX)."""
+    return json.dumps(str(value), ensure_ascii=True)
+
+
+def java_double(value) -> str:
+    text = repr(float(value))
+    if text in ("inf", "-inf", "nan"):
+        raise ValueError(f"{value} cannot be a Java double literal")
+    return text
+
+
+def environment():
+    import jinja2
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    env.filters["java_string"] = java_string
+    env.filters["java_double"] = java_double
+    env.filters["tojson"] = lambda v: json.dumps(v, ensure_ascii=False)
+    return env
+
+
+def render_tree(template_dir: Path, out_dir: Path, context: dict, skip=()) -> list:
+    """Render `template_dir` into `out_dir`; return the written paths (relative to out_dir)."""
+    env = environment()
+    written = []
+    for src in sorted(Path(template_dir).rglob("*")):
+        if src.is_dir() or "__pycache__" in src.parts:
+            continue
+        rel = src.relative_to(template_dir)
+        if any(str(rel).startswith(s) for s in skip):
+            continue
+        rel_out = Path(*[env.from_string(part).render(context) if "{{" in part else part for part in rel.parts])
+        if rel_out.suffix == ".jinja":
+            rel_out = rel_out.with_suffix("")
+            text = env.from_string(src.read_text(encoding="utf-8")).render(context)
+            dest = out_dir / rel_out
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text, encoding="utf-8")
+        else:
+            dest = out_dir / rel_out
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+        written.append(rel_out)
+    return written

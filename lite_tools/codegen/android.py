@@ -1,0 +1,122 @@
+"""`lite-tools android`: a Gradle project for Android Studio, every computed value from the DeployConfig and the
+opt manifest. Written to a temp folder beside OUT and moved into place whole, so a failure leaves nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .. import opt
+from ..config import DeployConfig, Task, write_json
+from ..errors import BadInput
+from . import ANDROID_TEMPLATE, render_tree
+
+PACKAGE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
+JAVA_KEYWORDS = {"abstract", "boolean", "break", "byte", "case", "catch", "char", "class", "const", "continue",
+                 "default", "do", "double", "else", "enum", "extends", "final", "finally", "float", "for", "goto",
+                 "if", "implements", "import", "instanceof", "int", "interface", "long", "native", "new", "package",
+                 "private", "protected", "public", "return", "short", "static", "super", "switch", "synchronized",
+                 "this", "throw", "throws", "transient", "try", "void", "volatile", "while", "true", "false", "null"}
+SUPPORTED_TASKS = (Task.CLASSIFY, Task.BINARY, Task.SSD)
+EXTRA_INPUTS = ("im_shape", "scale_factor")  # PaddleDetection's; the Predictor fills them from the geometry
+MODEL_ASSET = "model.nb"
+LITE_ARCHIVE_BASE = "https://github.com/PaddlePaddle/Paddle-Lite/releases/download"
+
+
+def check_package(package: str) -> str:
+    if not PACKAGE_RE.match(package) or any(p in JAVA_KEYWORDS for p in package.split(".")):
+        raise BadInput(f"--package {package!r} is not a Java package name (e.g. com.example.detector)")
+    return package
+
+
+def check_model_matches_config(manifest: dict, config: DeployConfig) -> tuple:
+    """(width, height) of the network input; a model whose fixed input disagrees with the config is refused."""
+    if config.task not in SUPPORTED_TASKS:
+        raise BadInput(f"{config.source}: task {config.task.value} has no Android template yet "
+                       f"(supported: {', '.join(t.value for t in SUPPORTED_TASKS)})")
+    inputs = manifest["inputs"]
+    for extra in inputs[1:]:
+        if extra["name"] not in EXTRA_INPUTS:
+            raise BadInput(f"{manifest['model']['model_file']}: input {extra['name']!r} is not an image and not one "
+                           f"of {', '.join(EXTRA_INPUTS)}: the app would not know how to fill it")
+    shape = inputs[0]["shape"]
+    if len(shape) != 4 or shape[1] not in (3, -1):
+        raise BadInput(f"{manifest['model']['model_file']}: first input {inputs[0]['name']} has shape {shape}, "
+                       "not an NCHW image with 3 channels")
+    model_hw = (shape[2], shape[3])
+    size = config.input_size
+    if size is None:
+        if model_hw[0] > 0 and model_hw[1] > 0:
+            raise BadInput(f"{config.source}: keeps the aspect ratio (variable input size) but the model's input "
+                           f"is fixed at {model_hw[1]}x{model_hw[0]}")
+        raise BadInput(f"{config.source}: variable input sizes are not supported by the Android template yet")
+    width, height = size
+    if model_hw[0] > 0 and model_hw[1] > 0 and (model_hw[1], model_hw[0]) != (width, height):
+        raise BadInput(f"{config.source}: gives a {width}x{height} input but the model "
+                       f"{manifest['model']['model_file']} takes {model_hw[1]}x{model_hw[0]}")
+    return width, height
+
+
+def context_for(config: DeployConfig, manifest: dict, app_name: str, package: str) -> dict:
+    width, height = check_model_matches_config(manifest, config)
+    crop = config.crop or (0, 0)
+    return {"config": config, "manifest": manifest, "app_name": app_name, "package": package,
+            "package_path": package.replace(".", "/"), "model_asset": MODEL_ASSET,
+            "lite_version": manifest["targets"]["arm"]["opt_version"], "lite_archive_base": LITE_ARCHIVE_BASE,
+            "input_names": [t["name"] for t in manifest["inputs"]], "input_width": width, "input_height": height,
+            "crop_width": crop[0], "crop_height": crop[1]}
+
+
+def _prepare_destination(out: Path, force: bool) -> None:
+    if out.exists() and not force:
+        raise BadInput(f"{out}: exists; pass --force to replace it")
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"{out}: exists and is not a directory")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=parent).close()
+    except OSError as e:
+        raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
+
+
+def write_project(out: Path, context: dict, nb_file: Path, config: DeployConfig, manifest: dict,
+                  template: Path = ANDROID_TEMPLATE) -> list:
+    """Render the template into `out` (a fresh directory) and add the assets."""
+    written = render_tree(template, out, context)
+    assets = out / "app" / "src" / "main" / "assets"
+    assets.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(nb_file, assets / MODEL_ASSET)
+    (assets / "labels.txt").write_text("".join(f"{label}\n" for label in config.labels), encoding="utf-8")
+    write_json(config, assets / "deploy_config.json")
+    (assets / "lite_manifest.json").write_text(json.dumps(manifest, indent=2))
+    return written
+
+
+def generate(model, config: DeployConfig, out, app_name: str = "LiteTools Demo", package: str = "com.litetools.demo",
+             force: bool = False, quant=None, fp16: bool = False, progress=None, model_file=None,
+             param_file=None) -> dict:
+    """Make the ARM .nb through opt, check it against the config, and write the project; return a summary."""
+    progress = progress or (lambda m: None)
+    check_package(package)
+    if not app_name.strip() or any(c in app_name for c in "<>&\"'\\"):
+        raise BadInput(f"--app-name {app_name!r}: use plain text without <>&\"'\\")
+    out = Path(out)
+    _prepare_destination(out, force)
+    with tempfile.TemporaryDirectory(prefix=".lite-tools-android-", dir=out.parent) as tmp:
+        progress("android: optimising for arm")
+        manifest = opt.optimize(model, Path(tmp) / "opt", opt.OptOptions(targets=("arm",), quant=quant, fp16=fp16,
+                                                                          name="model"),
+                                model_file=model_file, param_file=param_file)
+        context = context_for(config, manifest, app_name, package)
+        progress("android: rendering the project")
+        staged = Path(tmp) / "project"
+        write_project(staged, context, Path(tmp) / "opt" / "model.arm.nb", config, manifest)
+        if out.exists():
+            shutil.rmtree(out)
+        shutil.move(str(staged), str(out))
+    return {"out": str(out), "package": package, "lite_version": context["lite_version"],
+            "input": [context["input_width"], context["input_height"]], "task": config.task.value}

@@ -1,0 +1,20 @@
+package com.baidu.paddle.lite;
+
+/** Compile-only declaration of Paddle Lite's Java API; tests only. */
+public class Tensor {
+    public boolean resize(long[] dims) {
+        throw new UnsupportedOperationException("compile-only stub");
+    }
+
+    public long[] shape() {
+        throw new UnsupportedOperationException("compile-only stub");
+    }
+
+    public boolean setData(float[] buf) {
+        throw new UnsupportedOperationException("compile-only stub");
+    }
+
+    public float[] getFloatData() {
+        throw new UnsupportedOperationException("compile-only stub");
+    }
+}
