@@ -127,14 +127,15 @@ def cmd_parity(args) -> int:
     return 0 if result.ok else 1
 
 
-def cmd_android(args) -> int:
-    from .codegen import android
+def cmd_project(args) -> int:
+    """`lite-tools android` and `lite-tools flutter`."""
+    from .codegen import project
 
-    summary = android.generate(args.model, _config_from(args), args.out, app_name=args.app_name,
+    summary = project.generate(args.kind, args.model, _config_from(args), args.out, app_name=args.app_name,
                                package=args.package, force=args.force, quant=args.quant, fp16=args.fp16,
                                progress=None if args.quiet else _say)
-    print(f"Android project for {summary['task']} ({summary['input'][0]}x{summary['input'][1]} input, Paddle Lite "
-          f"{summary['lite_version']}) written to {summary['out']}")
+    print(f"{args.kind.capitalize()} project for {summary['task']} ({summary['input'][0]}x{summary['input'][1]} "
+          f"input, Paddle Lite {summary['lite_version']}) written to {summary['out']}")
     return 0
 
 
@@ -193,17 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("-q", "--quiet", action="store_true")
     pa.set_defaults(func=cmd_parity)
 
-    an = sub.add_parser("android", help="write an Android Studio project running the model with Paddle Lite")
-    an.add_argument("model", help="export directory")
-    config_source(an)
-    an.add_argument("--out", required=True, help="project directory to create")
-    an.add_argument("--app-name", default="LiteTools Demo")
-    an.add_argument("--package", default="com.litetools.demo")
-    an.add_argument("--quant", choices=["int8", "int16"])
-    an.add_argument("--fp16", action="store_true")
-    an.add_argument("--force", action="store_true", help="replace OUT if it exists")
-    an.add_argument("-q", "--quiet", action="store_true")
-    an.set_defaults(func=cmd_android)
+    for kind, help_text in (("android", "write an Android Studio project running the model with Paddle Lite"),
+                            ("flutter", "write a Flutter demo whose Android host runs the model with Paddle Lite")):
+        an = sub.add_parser(kind, help=help_text)
+        an.add_argument("model", help="export directory")
+        config_source(an)
+        an.add_argument("--out", required=True, help="project directory to create")
+        an.add_argument("--app-name", default="LiteTools Demo")
+        an.add_argument("--package", default="com.litetools.demo")
+        an.add_argument("--quant", choices=["int8", "int16"])
+        an.add_argument("--fp16", action="store_true")
+        an.add_argument("--force", action="store_true", help="replace OUT if it exists")
+        an.add_argument("-q", "--quiet", action="store_true")
+        an.set_defaults(func=cmd_project, kind=kind)
 
     z = sub.add_parser("zoo", help="built-in model architectures with deterministic weights")
     zsub = z.add_subparsers(dest="zoo_command", required=True)

@@ -41,3 +41,11 @@ def zoo_dir():
 def small_model(zoo_dir):
     """The smallest zoo classifier: stands in for 'a user's export' in the error-path tests."""
     return zoo_dir("PPLCNet_x0_25")
+
+
+@pytest.fixture(scope="session")
+def android_jar():
+    """API 23's android.jar, fetched once into build/android-sdk by scripts/fetch_android_jar.sh."""
+    proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_android_jar.sh")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return Path(proc.stdout.strip().splitlines()[-1])

@@ -9,7 +9,6 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 STUBS = TESTS / "java" / "stubs"
-HARNESS = TESTS / "java" / "harness"
 ANDROID_NS = "{http://schemas.android.com/apk/res/android}"
 
 
@@ -23,15 +22,10 @@ def javac(sources, out_dir: Path, classpath=()) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def java(main: str, classpath, *args, timeout=300) -> str:
-    proc = subprocess.run(["java", "-cp", ":".join(map(str, classpath)), main, *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
-
-
-def core_sources(project: Path) -> list:
-    return sorted((project / "app/src/main/java/com/litetools/core").glob("*.java"))
+def compile_stubs(android_jar: Path, out_dir: Path) -> Path:
+    """The compile-only Paddle Lite and Flutter declarations (the Flutter ones extend android.app.Activity)."""
+    javac(sorted(STUBS.rglob("*.java")), out_dir, classpath=[android_jar])
+    return out_dir
 
 
 def app_sources(project: Path) -> list:

@@ -5,23 +5,19 @@ against API 23's android.jar; the project's structure; and the generator's bad-i
 from __future__ import annotations
 
 import json
-import struct
-import subprocess
+import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from lite_tools import zoo
-from lite_tools.codegen import android
+from lite_tools import javacheck
+from lite_tools.codegen import project as codegen
 from lite_tools.config import Task, read_config_file, resolve
-from lite_tools.engines import PaddleInferenceEngine
-from lite_tools.model import files
-from lite_tools.reference import postprocess, preprocess, synthetic_images
-from lite_tools.reference.preprocess import Preprocessed
-from conftest import REPO, run_cli
-from javatools import (HARNESS, STUBS, app_sources, balanced, core_sources, java, javac, write_r_class)
+from lite_tools.reference import synthetic_images
+from conftest import run_cli
+from javatools import app_sources, balanced, compile_stubs, javac, write_r_class
 
 PRESET_MODELS = {"pulc-person-exists": "PULC_person_exists", "pulc-safety-helmet": "PULC_safety_helmet",
                  "imagenet-cls": "PPLCNet_x0_25", "pphgnetv2-cls": "PPHGNetV2_B0",
@@ -37,10 +33,10 @@ def config_for(name: str):
                                                           antialias=True), topk=3, source="custom BGR nearest")
     return resolve(preset=name)
 PACKAGE = "com.example.litetest"
-# The Java core repeats the reference's float64 operations in the same order: any difference is a bug. 1e-5 is
-# the issue's bound after normalisation (about 1/1000 of a grey level); boxes within 1e-4 source pixels.
+CORE = "app/src/main/java/com/litetools/core"
+# The Java core repeats the reference's float64 operations in the same order: observed bit-identical. The bound
+# is the issue's (1e-5 after normalisation, about 1/1000 of a grey level).
 PRE_ATOL = 1e-5
-BOX_ATOL = 1e-4
 
 
 @pytest.fixture(scope="session")
@@ -50,101 +46,58 @@ def projects(tmp_path_factory, zoo_dir):
     made = {}
     for preset, model in PRESET_MODELS.items():
         out = root / preset
-        android.generate(zoo_dir(model), config_for(preset), out, app_name=f"Test {preset}", package=PACKAGE)
+        codegen.generate("android", zoo_dir(model), config_for(preset), out, app_name=f"Test {preset}",
+                         package=PACKAGE)
         made[preset] = (out, config_for(preset), zoo_dir(model))
     return made
-
-
-@pytest.fixture(scope="session")
-def android_jar():
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_android_jar.sh")], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return Path(proc.stdout.strip().splitlines()[-1])
-
-
-def _write_image(path: Path, rgb: np.ndarray) -> None:
-    h, w = rgb.shape[:2]
-    argb = (0xFF << 24) | (rgb[..., 0].astype(np.int64) << 16) | (rgb[..., 1].astype(np.int64) << 8) | rgb[..., 2]
-    path.write_bytes(struct.pack(">ii", w, h) + argb.astype(">u4").tobytes())
-
-
-def _write_output(path: Path, source_size, array: np.ndarray) -> None:
-    head = struct.pack(">iii", source_size[0], source_size[1], array.ndim) + struct.pack(f">{array.ndim}q", *array.shape)
-    path.write_bytes(head + np.ascontiguousarray(array, ">f4").tobytes())
-
-
-def _read_pre(path: Path):
-    data = path.read_bytes()
-    geometry = struct.unpack(">6i", data[:24])
-    return geometry, np.frombuffer(data[24:], ">f4").astype(np.float32)
 
 
 def _images():
     imgs = synthetic_images(5, seed=77)
     imgs.append(np.random.RandomState(1).randint(0, 256, (231, 1103, 3)).astype(np.uint8))  # very wide
     imgs.append(np.random.RandomState(2).randint(0, 256, (257, 256, 3)).astype(np.uint8))  # odd crop offsets
-    return imgs
+    return [(f"img{i}", img) for i, img in enumerate(imgs)]
 
 
 @pytest.mark.parametrize("preset", list(PRESET_MODELS))
-def test_java_core_matches_python_reference(projects, preset, tmp_path):
+def test_java_core_matches_python_reference(projects, preset):
     project, config, model = projects[preset]
-    classes = tmp_path / "classes"
-    javac(core_sources(project) + [HARNESS / "CoreHarness.java"], classes)
-
-    mf = files.locate(model)
-    engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
-    jobs = tmp_path / "jobs"
-    jobs.mkdir()
-    expected = []
-    for i, rgb in enumerate(_images()):
-        pre = preprocess(rgb, config)
-        outputs = engine.run([pre.tensor])
-        _write_image(jobs / f"image-{i:03d}.bin", rgb)
-        _write_output(jobs / f"output-{i:03d}.bin", pre.source_size, outputs[0])
-        expected.append((pre, postprocess(outputs, config, pre)))
-    if config.task == Task.SSD:  # an empty NMS result: a [1, 1] tensor holding -1
-        empty = np.array([[-1.0]], np.float32)
-        pre = Preprocessed(np.zeros((1, 3, 300, 300), np.float32), (640, 480), (300, 300), (0, 0))
-        _write_output(jobs / "output-999.bin", pre.source_size, empty)
-    java("CoreHarness", [classes], jobs)
-
-    for i, (pre, results) in enumerate(expected):
-        geometry, tensor = _read_pre(jobs / f"pre-{i:03d}.bin")
-        _, _, h, w = pre.tensor.shape
-        assert geometry == (w, h, *pre.resized_size, *pre.crop_offset)
-        assert np.abs(tensor - pre.tensor.ravel()).max() <= PRE_ATOL
-        lines = [ln.split("\t") for ln in (jobs / f"post-{i:03d}.txt").read_text().splitlines()]
-        assert len(lines) == len(results)
-        for line, ref in zip(lines, results):
-            assert int(line[0]) == ref.class_id
-            assert abs(float(line[1]) - ref.score) <= 1e-9
-            if config.task == Task.SSD:
-                java_box = np.array([float(v) for v in line[2:]])
-                assert np.abs(java_box - [ref.x0, ref.y0, ref.x1, ref.y1]).max() <= BOX_ATOL
+    result = javacheck.check(project / CORE, config, model, _images())
+    assert result.ok, result.mismatches
+    assert result.images == 7 and result.max_input_abs <= PRE_ATOL
     if config.task == Task.SSD:
-        assert (jobs / "post-999.txt").read_text() == ""
-        assert any(len(r) for _, r in expected), "no image produced a box: the SSD comparison would be vacuous"
+        assert result.empty_nms_ok is True
+        assert any(result.java_results), "no image produced a box: the SSD comparison would be vacuous"
+
+
+def test_java_check_catches_a_broken_core(projects, tmp_path):
+    """Swap the axes in the Java SSD postprocessor (the classic demo bug): the check must fail."""
+    project, config, model = projects["ssd-mobilenet-300"]
+    broken = tmp_path / "core"
+    shutil.copytree(project / CORE, broken)
+    ssd = broken / "SsdPostprocessor.java"
+    ssd.write_text(ssd.read_text().replace("clip(data[o + 2] * w, w)", "clip(data[o + 2] * h, w)"))
+    result = javacheck.check(broken, config, model, _images())
+    assert any(result.java_results), "no boxes at all: the mutation could not show"
+    assert not result.ok and any("box of class" in m or "results from Java" in m for m in result.mismatches)
 
 
 def test_ssd_boxes_scale_x_by_width_on_non_square_images(projects, tmp_path):
     """The widely copied demo scales x by the height: one hand-made row on a 640x360 image pins the axes."""
-    project, config, _ = projects["ssd-mobilenet-300"]
-    classes = tmp_path / "classes"
-    javac(core_sources(project) + [HARNESS / "CoreHarness.java"], classes)
+    project, _, _ = projects["ssd-mobilenet-300"]
     jobs = tmp_path / "jobs"
     jobs.mkdir()
-    _write_output(jobs / "output-000.bin", (640, 360), np.array([[15, 0.9, 0.25, 0.5, 0.75, 1.0]], np.float32))
-    java("CoreHarness", [classes], jobs)
-    (line,) = (jobs / "post-000.txt").read_text().splitlines()
-    assert [float(v) for v in line.split("\t")[2:]] == [160.0, 180.0, 480.0, 360.0]
+    javacheck.write_output(jobs / "output-000.bin", (640, 360),
+                           np.array([[15, 0.9, 0.25, 0.5, 0.75, 1.0]], np.float32))
+    javacheck.run_core(project / CORE, jobs, tmp_path / "classes")
+    score = float(np.float32(0.9))  # the tensor is float32
+    assert javacheck.read_post(jobs / "post-000.txt") == [[15.0, score, 160.0, 180.0, 480.0, 360.0]]
 
 
 @pytest.mark.parametrize("preset", ["pulc-person-exists", "ssd-mobilenet-300"])
 def test_android_sources_compile_against_api_23(projects, android_jar, preset, tmp_path):
     project, _, _ = projects[preset]
-    stub_classes = tmp_path / "stubs"
-    javac(sorted(STUBS.rglob("*.java")), stub_classes)
+    stub_classes = compile_stubs(android_jar, tmp_path / "stubs")
     r_java = write_r_class(project, PACKAGE, tmp_path / "gen")
     javac(app_sources(project) + [r_java], tmp_path / "classes", classpath=[android_jar, stub_classes])
     # The stubs are for compiling only: they never reach a generated project.

@@ -35,15 +35,16 @@ def environment():
     return env
 
 
-def render_tree(template_dir: Path, out_dir: Path, context: dict, skip=()) -> list:
-    """Render `template_dir` into `out_dir`; return the written paths (relative to out_dir)."""
+def render_tree(template_dir: Path, out_dir: Path, context: dict, only=None) -> list:
+    """Render `template_dir` into `out_dir`; return the written paths (relative to out_dir). `only`: template
+    paths (or folders) to take, for sharing files between templates."""
     env = environment()
     written = []
     for src in sorted(Path(template_dir).rglob("*")):
         if src.is_dir() or "__pycache__" in src.parts:
             continue
         rel = src.relative_to(template_dir)
-        if any(str(rel).startswith(s) for s in skip):
+        if only is not None and not any(str(rel) == o or str(rel).startswith(o.rstrip("/") + "/") for o in only):
             continue
         rel_out = Path(*[env.from_string(part).render(context) if "{{" in part else part for part in rel.parts])
         if rel_out.suffix == ".jinja":

@@ -1,15 +1,13 @@
-"""`lite-tools android`: a Gradle project for Android Studio, every computed value from the DeployConfig and the
-opt manifest. Written to a temp folder beside OUT and moved into place whole, so a failure leaves nothing."""
+"""The Android project: a Gradle project for Android Studio, every computed value from the DeployConfig and the
+opt manifest (see project.generate for the flow)."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
-from .. import opt
 from ..config import DeployConfig, Task, write_json
 from ..errors import BadInput
 from . import ANDROID_TEMPLATE, render_tree
@@ -70,53 +68,15 @@ def context_for(config: DeployConfig, manifest: dict, app_name: str, package: st
             "crop_width": crop[0], "crop_height": crop[1]}
 
 
-def _prepare_destination(out: Path, force: bool) -> None:
-    if out.exists() and not force:
-        raise BadInput(f"{out}: exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"{out}: exists and is not a directory")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=parent).close()
-    except OSError as e:
-        raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
+def write_project(out: Path, context: dict, nb_file: Path, config: DeployConfig, manifest: dict) -> None:
+    """Render the Android template into `out` (a fresh directory) and add the assets."""
+    render_tree(ANDROID_TEMPLATE, out, context)
+    write_assets(out / "app" / "src" / "main" / "assets", nb_file, config, manifest)
 
 
-def write_project(out: Path, context: dict, nb_file: Path, config: DeployConfig, manifest: dict,
-                  template: Path = ANDROID_TEMPLATE) -> list:
-    """Render the template into `out` (a fresh directory) and add the assets."""
-    written = render_tree(template, out, context)
-    assets = out / "app" / "src" / "main" / "assets"
+def write_assets(assets: Path, nb_file: Path, config: DeployConfig, manifest: dict) -> None:
     assets.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(nb_file, assets / MODEL_ASSET)
     (assets / "labels.txt").write_text("".join(f"{label}\n" for label in config.labels), encoding="utf-8")
     write_json(config, assets / "deploy_config.json")
     (assets / "lite_manifest.json").write_text(json.dumps(manifest, indent=2))
-    return written
-
-
-def generate(model, config: DeployConfig, out, app_name: str = "LiteTools Demo", package: str = "com.litetools.demo",
-             force: bool = False, quant=None, fp16: bool = False, progress=None, model_file=None,
-             param_file=None) -> dict:
-    """Make the ARM .nb through opt, check it against the config, and write the project; return a summary."""
-    progress = progress or (lambda m: None)
-    check_package(package)
-    if not app_name.strip() or any(c in app_name for c in "<>&\"'\\"):
-        raise BadInput(f"--app-name {app_name!r}: use plain text without <>&\"'\\")
-    out = Path(out)
-    _prepare_destination(out, force)
-    with tempfile.TemporaryDirectory(prefix=".lite-tools-android-", dir=out.parent) as tmp:
-        progress("android: optimising for arm")
-        manifest = opt.optimize(model, Path(tmp) / "opt", opt.OptOptions(targets=("arm",), quant=quant, fp16=fp16,
-                                                                          name="model"),
-                                model_file=model_file, param_file=param_file)
-        context = context_for(config, manifest, app_name, package)
-        progress("android: rendering the project")
-        staged = Path(tmp) / "project"
-        write_project(staged, context, Path(tmp) / "opt" / "model.arm.nb", config, manifest)
-        if out.exists():
-            shutil.rmtree(out)
-        shutil.move(str(staged), str(out))
-    return {"out": str(out), "package": package, "lite_version": context["lite_version"],
-            "input": [context["input_width"], context["input_height"]], "task": config.task.value}
