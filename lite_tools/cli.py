@@ -139,6 +139,28 @@ def cmd_project(args) -> int:
     return 0
 
 
+def cmd_deploy(args) -> int:
+    from . import deploy
+    from .progress import Progress
+
+    if args.batch:
+        from . import batch
+        if args.model or args.config or args.preset:
+            raise LiteToolsError("--batch FILE takes the models from FILE: give no MODEL, --config or --preset")
+        return batch.run_batch(args.batch, jobs=args.jobs, quiet=args.quiet)
+    if not args.model:
+        raise LiteToolsError("deploy needs MODEL (or --batch FILE)")
+    kinds = tuple(k for k in ("android", "flutter") if getattr(args, k)) or ("android",)
+    result = deploy.deploy(args.model, _config_from(args), args.out, images_dir=args.images, quant=args.quant,
+                           fp16=args.fp16, kinds=kinds, force=args.force, app_name=args.app_name,
+                           package=args.package, name=args.name, progress=Progress(quiet=args.quiet))
+    status = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
+    print(f"{result.name}: {status}; report: {result.out}/report.html")
+    if result.reason:
+        print(f"  reason: {result.reason}")
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="lite-tools", description="From a Paddle export to a verified Paddle Lite app.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -207,6 +229,27 @@ def build_parser() -> argparse.ArgumentParser:
         an.add_argument("--force", action="store_true", help="replace OUT if it exists")
         an.add_argument("-q", "--quiet", action="store_true")
         an.set_defaults(func=cmd_project, kind=kind)
+
+    de = sub.add_parser("deploy", help="opt, parity, Android/Flutter projects and a report, in one command")
+    de.add_argument("model", nargs="?", help="export directory")
+    group = de.add_mutually_exclusive_group()
+    group.add_argument("--config", help="PaddleClas inference YAML, PaddleDetection infer_cfg.yml, or our JSON")
+    group.add_argument("--preset", help="a built-in config")
+    de.add_argument("--threshold", type=float, help="override the binary/box score threshold")
+    de.add_argument("--out", help="output directory")
+    de.add_argument("--images", help="images for the parity and Java checks (default: the bundled samples)")
+    de.add_argument("--quant", choices=["int8", "int16"])
+    de.add_argument("--fp16", action="store_true")
+    de.add_argument("--android", action="store_true", help="write the Android project (the default)")
+    de.add_argument("--flutter", action="store_true", help="write the Flutter demo")
+    de.add_argument("--app-name", default="LiteTools Demo")
+    de.add_argument("--package", default="com.litetools.demo")
+    de.add_argument("--name", help="base name of the .nb files (default: the model directory's name)")
+    de.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
+    de.add_argument("--batch", help="YAML file listing many models (see README)")
+    de.add_argument("-j", "--jobs", type=int, default=1, help="with --batch: models deployed in parallel")
+    de.add_argument("-q", "--quiet", action="store_true")
+    de.set_defaults(func=cmd_deploy)
 
     z = sub.add_parser("zoo", help="built-in model architectures with deterministic weights")
     zsub = z.add_subparsers(dest="zoo_command", required=True)

@@ -193,3 +193,14 @@ def test_embedding_task_gates_on_cosine(zoo_dir, tmp_path):
 def test_classifier_summary_reports_agreement(zoo_dir):
     report = parity.check(zoo_dir("PPLCNet_x0_5"), resolve(preset="imagenet-cls"), photos(2))
     assert report.summary == {"top1_agreement": 1.0, "topk_agreement": 1.0}
+
+
+def test_histogram_bins_including_zero_and_nan():
+    import re
+
+    from lite_tools.parity.report import histogram_svg
+
+    counts = dict(t.split(": ") for t in re.findall(r"<title>([^<]*)</title>",
+                                                    histogram_svg([0.0, 2e-12, 1e-7, 3e-5, 5.0, float("nan")])))
+    assert counts == {"1e-10": "2", "1e-9": "0", "1e-8": "0", "1e-7": "1", "1e-6": "0", "1e-5": "1", "1e-4": "0",
+                      "1e-3": "0", "1e-2": "0", "1e-1": "0", "1e0": "1", "NaN": "1"}

@@ -24,20 +24,24 @@ def _finite(v):
 
 
 def histogram_svg(values: list, width: int = 480, height: int = 140) -> str:
-    """Counts of per-image worst |lite - reference| in log10 bins, as an inline SVG."""
-    bins = list(range(-10, 1))  # 1e-10 .. 1
-    counts = [0] * len(bins)
+    """Counts of per-image worst |lite - reference| in log10 bins (1e-10 .. 1, then NaN/inf), as an inline SVG."""
+    labels = [f"1e{b}" for b in range(-10, 1)] + ["NaN"]
+    counts = [0] * len(labels)
     for v in values:
-        exp = -10 if v <= 0 else int(min(max(math.floor(math.log10(v)), -10), 0))
-        counts[bins.index(exp)] += 1
+        if v is None or not math.isfinite(v):
+            counts[-1] += 1
+        else:
+            exponent = -10 if v <= 0 else int(min(max(math.floor(math.log10(v)), -10), 0))
+            counts[exponent + 10] += 1
     top = max(counts) or 1
-    bw = width / len(bins)
+    bw = width / len(labels)
     bars = []
-    for i, (b, c) in enumerate(zip(bins, counts)):
+    for i, (label, c) in enumerate(zip(labels, counts)):
         h = (height - 30) * c / top
+        colour = "#c22" if label == "NaN" else "#4a7"
         bars.append(f'<rect x="{i * bw + 2:.1f}" y="{height - 20 - h:.1f}" width="{bw - 4:.1f}" height="{h:.1f}" '
-                    f'fill="#4a7"><title>1e{b}: {c}</title></rect>'
-                    f'<text x="{i * bw + bw / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">1e{b}'
+                    f'fill="{colour}"><title>{label}: {c}</title></rect>'
+                    f'<text x="{i * bw + bw / 2:.1f}" y="{height - 6}" font-size="10" text-anchor="middle">{label}'
                     f'</text><text x="{i * bw + bw / 2:.1f}" y="{height - 24 - h:.1f}" font-size="10" '
                     f'text-anchor="middle">{c or ""}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
@@ -51,7 +55,8 @@ def render_html(report: ParityReport) -> str:
     for img in sorted(report.images, key=lambda i: (i.ok, -i.worst_abs)):
         outs = "; ".join(f"{o.name}: " + ("shape differs" if o.max_abs is None else
                                           f"max_abs {o.max_abs:.2e}, cos {o.cosine:.6f}") for o in img.outputs)
-        top = ", ".join(f"{r['label']} {r['score']:.3f}" for r in img.reference[:3] if "label" in r)
+        shown = sorted((r for r in img.reference if "label" in r), key=lambda r: -r["score"])[:3]
+        top = ", ".join(f"{r['label']} {r['score']:.3f}" for r in shown)
         rows.append(f"<tr class={'ok' if img.ok else 'bad'}><td>{e(img.image)}</td><td>{'ok' if img.ok else 'FAIL'}"
                     f"</td><td>{e(img.task_detail)}</td><td>{e(outs)}</td><td>{e(top)}</td></tr>")
     skipped = "".join(f"<li>{e(str(n))}: {e(r)}</li>" for n, r in report.skipped)

@@ -1,0 +1,128 @@
+"""`lite-tools deploy`: one command from an export to verified app projects.
+
+opt (ARM ships, x86 is verified) -> parity on images (the `lite-tools parity` gate) -> projects rendered into a
+staging folder -> the Java core run on the JVM against the Python reference -> report.html; the staging folder
+becomes OUT only at the end. A parity or Java-core failure stops before any project reaches OUT (unless --force)
+and the report says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from . import javacheck, opt
+from .codegen import android, project
+from .config import DeployConfig
+from .errors import BadInput
+from .progress import Progress
+
+SAMPLES = Path(__file__).parent / "samples"
+KINDS = ("android", "flutter")
+
+
+@dataclasses.dataclass
+class DeployResult:
+    ok: bool
+    out: str
+    name: str
+    reason: str  # why it is not ok ("" when ok)
+    stages: dict  # stage -> seconds
+    manifest: dict
+    parity: dict | None
+    java: dict | None
+    artifacts: dict  # what -> path inside OUT
+    forced: bool = False
+    verify_target: dict | None = None  # the x86 model parity ran on (manifest entry)
+
+    def to_json(self) -> dict:
+        return {"format": "lite-tools-deploy/1", **dataclasses.asdict(self)}
+
+
+def load_images(directory) -> tuple:
+    """([(name, rgb)], [(name, reason)]) from a folder, unreadable files skipped; the bundled samples if None."""
+    from .errors import LiteToolsError
+    from .reference import images
+
+    loaded, skipped = [], []
+    for path in images.list_images(directory or SAMPLES):
+        try:
+            loaded.append((path.name, images.load_image(path)))
+        except LiteToolsError as e:
+            skipped.append((path.name, str(e)))
+    if not loaded:
+        raise BadInput(f"{directory}: no readable images")
+    return loaded, skipped
+
+
+def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: bool = False, kinds=("android",),
+           force: bool = False, app_name: str = "LiteTools Demo", package: str = "com.litetools.demo",
+           name: str | None = None, progress: Progress | None = None, replace_out: bool = False) -> DeployResult:
+    """force: replace OUT and write the projects even when a check fails; replace_out: only replace OUT."""
+    from .parity import check as parity_check
+    from .parity import report as parity_report
+
+    progress = progress or Progress(quiet=True)
+    android.check_package(package)
+    project.check_app_name(app_name)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise BadInput(f"unknown project kind(s) {unknown}; choose from {', '.join(KINDS)}")
+    out = Path(out)
+    project.prepare_destination(out, force or replace_out)
+    name = name or Path(model).resolve().name
+    with tempfile.TemporaryDirectory(prefix=".lite-tools-deploy-", dir=out.parent) as tmp:
+        staging = Path(tmp) / "out"
+        staging.mkdir()
+        artifacts, reason = {}, ""
+        with progress.stage("opt"):
+            options = opt.OptOptions(targets=("arm",), quant=quant, fp16=fp16, name=name)
+            manifest = opt.optimize(model, staging / "opt", options, progress=progress)
+            # x86 is what we verify: fp32 (Lite 2.13rc0 x86 returns NaN for weight-quantised models)
+            verify = opt.optimize(model, staging / "opt" / "x86", opt.OptOptions(targets=("x86",), name=name),
+                                  progress=progress)
+            artifacts.update({"arm model": f"opt/{name}.arm.nb", "manifest": f"opt/{name}.manifest.json",
+                              "x86 model": f"opt/x86/{name}.x86.nb"})
+        with progress.stage("parity"):
+            images, skipped = load_images(images_dir)
+            result = parity_check.check(model, config, images, quant=quant, fp16=fp16, skipped=skipped,
+                                        progress=progress)
+            parity_report.write(result, staging / "parity")
+            artifacts["parity report"] = "parity/parity.html"
+            parity = result.to_json()
+            if not result.ok:
+                reason = "parity failed: " + "; ".join(result.failures[:3])
+        java = None
+        if not reason or force:
+            rendered = {}
+            for kind in kinds:
+                with progress.stage(kind):
+                    project.stage(kind, staging / kind, config, manifest, staging / "opt" / f"{name}.arm.nb",
+                                  app_name, package)
+                    rendered[kind] = staging / kind
+            with progress.stage("java core"):
+                first = rendered[kinds[0]]
+                core = next(first.rglob("com/litetools/core"))
+                check = javacheck.check(core, config, model, images)
+                java = check.to_json()
+                if not check.ok:
+                    reason = reason or ("the Java core does not match the Python reference: "
+                                        + "; ".join(check.mismatches[:3]))
+            if reason and not force:
+                for path in rendered.values():
+                    shutil.rmtree(path)
+            else:
+                artifacts.update({f"{kind} project": kind for kind in rendered})
+        deploy_result = DeployResult(ok=not reason, out=str(out), name=name, reason=reason,
+                                     stages=dict(progress.timings), manifest=manifest, parity=parity, java=java,
+                                     artifacts=artifacts, forced=bool(reason) and force,
+                                     verify_target=verify["targets"]["x86"])
+        from .deploy_report import write_report
+        write_report(deploy_result, staging)
+        deploy_result.artifacts["report"] = "report.html"
+        (staging / "report.json").write_text(json.dumps(deploy_result.to_json(), indent=2, default=str))
+        project.move_into_place(staging, out)
+    return deploy_result

@@ -1,0 +1,87 @@
+"""report.html for `lite-tools deploy`: one self-contained page (no external assets) rendered from DeployResult."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from .parity.report import histogram_svg
+
+
+def _size(n) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+
+
+def _table(rows, head=None) -> str:
+    e = html.escape
+    out = ["<table>"]
+    if head:
+        out.append("<tr>" + "".join(f"<th>{e(str(h))}</th>" for h in head) + "</tr>")
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{c if str(c).startswith('<') else e(str(c))}</td>" for c in row) + "</tr>")
+    return "".join(out) + "</table>"
+
+
+def render(result) -> str:
+    e = html.escape
+    m = result.manifest
+    verdict = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
+    colour = "#283" if result.ok else "#c22"
+    shown = dict(m["targets"])
+    if result.verify_target:
+        shown["x86 (verified, fp32)"] = result.verify_target
+    targets = _table([[t, i["file"], _size(i["bytes"]), i["opt_version"], f"<code>{e(i['sha256'])}</code>"]
+                      for t, i in shown.items()], ["target", "file", "size", "opt", "sha256"])
+    model = _table([["model file", m["model"]["model_file"]], ["params file", m["model"]["param_file"]],
+                    ["model sha256", m["model"]["model_sha256"]], ["params sha256", m["model"]["params_sha256"]],
+                    ["parameters", f"{m['params']['numel']:,} ({_size(m['params']['bytes'])})"],
+                    ["inputs", "; ".join(f"{t['name']} {t['shape']} {t['dtype']}" for t in m["inputs"])],
+                    ["outputs", "; ".join(f"{t['name']} {t['shape']} {t['dtype']}" for t in m["outputs"])],
+                    ["options", f"quant {m['options']['quant']}, fp16 {m['options']['fp16']}"],
+                    ["compatibility fixes", f"{len(m['compat_fixes'])} (XShape restored on "
+                                            f"{', '.join(sorted({f['op'] for f in m['compat_fixes']})) or 'none'})"],
+                    ["versions", ", ".join(f"{k} {v}" for k, v in m["versions"].items())]])
+    ops = ", ".join(f"{k}×{v}" for k, v in sorted(m["ops"].items(), key=lambda kv: -kv[1]))
+    parity = result.parity or {}
+    worst = sorted(parity.get("images", []), key=lambda i: -max([o["max_abs"] or 0 for o in i["outputs"]] or [0]))[:5]
+    worst_rows = [[i["image"], "ok" if i["ok"] else "FAIL", i["task_detail"],
+                   f"{max([o['max_abs'] or 0 for o in i['outputs']] or [0]):.2e}"] for i in worst]
+    hist = histogram_svg([max([o["max_abs"] or 0 for o in i["outputs"]] or [0]) for i in parity.get("images", [])])
+    parity_html = (f"<p>{'PASS' if parity.get('ok') else 'FAIL'}: {len(parity.get('images', []))} image(s), "
+                   f"{len(parity.get('skipped', []))} skipped; config {e(str(parity.get('config_source')))}. "
+                   + " ".join(f"{e(k.replace('_', ' '))}: {v:.1%}." for k, v in parity.get("summary", {}).items())
+                   + "</p>" + "".join(f"<p class=bad>{e(f)}</p>" for f in parity.get("failures", [])[:10])
+                   + (f"<p>Where: {e(parity['localisation']['detail'])}</p>" if parity.get("localisation") else "")
+                   + hist + "<h3>Worst cases</h3>" + _table(worst_rows, ["image", "verdict", "task", "max |Δ|"]))
+    q = parity.get("quant_estimate")
+    if q:
+        parity_html += (f"<p>Quantisation/fp16 estimate ({e(q['method'])}): task agreement {q['task_agreement']:.1%}"
+                        f", worst |Δ| {q['max_abs_vs_fp32']:.3g}.</p>")
+    j = result.java
+    java_html = "<p>Not run (the run stopped before the projects).</p>" if j is None else (
+        f"<p>{'PASS' if j['ok'] else 'FAIL'}: the generated Java core (javac --release 8) on {j['images']} image(s); "
+        f"largest input-tensor difference from the Python reference {j['max_input_abs']:.3g}"
+        + ("" if j["empty_nms_ok"] is None else f"; empty NMS result handled: {j['empty_nms_ok']}") + ".</p>"
+        + "".join(f"<p class=bad>{e(x)}</p>" for x in j["mismatches"][:10]))
+    stages = _table([[k, f"{v:.2f} s"] for k, v in result.stages.items()]
+                    + [["total", f"{sum(result.stages.values()):.2f} s"]], ["stage", "wall time"])
+    arts = _table([[k, f"<code>{e(str(Path(result.out) / v))}</code>"] for k, v in result.artifacts.items()],
+                  ["artifact", "path"])
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>lite-tools deploy: {e(result.name)}</title>
+<style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;margin:.5em 0}}
+td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:left;vertical-align:top}}
+.verdict{{font-size:28px;color:{colour}}}.bad{{color:#c22}}code{{font-size:12px}}</style></head><body>
+<h1>lite-tools deploy: {e(result.name)}</h1>
+<p class="verdict">{verdict}</p>{f'<p class=bad>{e(result.reason)}</p>' if result.reason else ''}
+<h2>Artifacts</h2>{arts}
+<h2>Model and conversion</h2>{model}{targets}<p>Ops: {e(ops)}</p>
+<h2>Parity: Paddle Lite x86 against Paddle Inference</h2>{parity_html}
+<h2>Java core on the JVM against the Python reference</h2>{java_html}
+<h2>Timings</h2>{stages}
+</body></html>"""
+
+
+def write_report(result, out_dir: Path) -> Path:
+    path = Path(out_dir) / "report.html"
+    path.write_text(render(result), encoding="utf-8")
+    return path

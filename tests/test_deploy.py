@@ -1,0 +1,123 @@
+"""`lite-tools deploy` end to end on zoo models, a model that fails parity, and the batch mode."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from lite_tools.model import files, program as programs
+from conftest import run_cli
+
+
+def _report(out):
+    return json.loads((out / "report.json").read_text())
+
+
+@pytest.mark.parametrize("model, preset", [("PULC_safety_helmet", "pulc-safety-helmet"),
+                                           ("SSD_MobileNetV1_300", "ssd-mobilenet-300"),
+                                           ("PPHGNetV2_B0", "pphgnetv2-cls")])
+def test_deploy_end_to_end(zoo_dir, tmp_path, model, preset):
+    out = tmp_path / "out"
+    proc = run_cli("deploy", zoo_dir(model), "--preset", preset, "--out", out, "--android", "--flutter",
+                   "--name", "m")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.startswith("m: READY")
+    report = _report(out)
+    assert report["ok"] is True and report["parity"]["ok"] is True and report["java"]["ok"] is True
+    assert report["java"]["max_input_abs"] <= 1e-5 and report["java"]["images"] == 6
+    assert set(report["stages"]) == {"opt", "parity", "android", "flutter", "java core"}
+    for rel in report["artifacts"].values():
+        assert (out / rel).exists(), rel
+    assert (out / "opt/m.arm.nb").is_file() and (out / "opt/x86/m.x86.nb").is_file()
+    assert (out / "android/app/src/main/assets/model.nb").read_bytes() == (out / "opt/m.arm.nb").read_bytes()
+    page = (out / "report.html").read_text()
+    assert "READY" in page and "<svg" in page and "sha256" in page
+    assert not any(ref in page for ref in ("src=", "<link", "href=", "url(", "<script"))
+    # Plain progress lines (not a TTY): one per stage start and end, each with its time.
+    assert "parity: done in" in proc.stderr and "java core: done in" in proc.stderr
+
+
+def test_deploy_stops_before_codegen_when_parity_fails(zoo_dir, tmp_path):
+    """An export from a diverged training run: one conv filter holds NaN. Both real engines then output NaN,
+    which the parity gate rejects, so no project may be written and the report must say why."""
+    model = tmp_path / "model"
+    shutil.copytree(zoo_dir("PULC_person_exists"), model)
+    mf = files.locate(model)
+    program = programs.load_program(mf.model_file)
+    _, layout = programs.walk_params(program, mf.param_file)
+    weight = next(a for op in program.block.ops if op.type == "conv2d"
+                  for s in op.inputs if s.parameter == "Filter" for a in s.arguments)
+    offset, numel, _ = layout[weight]
+    data = bytearray(mf.param_file.read_bytes())
+    data[offset:offset + numel * 4] = np.full(numel, np.nan, "<f4").tobytes()
+    mf.param_file.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    proc = run_cli("deploy", model, "--preset", "pulc-person-exists", "--out", out, "--flutter")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "NOT READY" in proc.stdout and "NaN" in proc.stdout
+    report = _report(out)
+    assert report["ok"] is False and report["parity"]["ok"] is False and report["java"] is None
+    assert not (out / "android").exists() and not (out / "flutter").exists()
+    assert (out / "opt").is_dir() and "NaN" in (out / "report.html").read_text()
+
+    forced = tmp_path / "forced"
+    proc = run_cli("deploy", model, "--preset", "pulc-person-exists", "--out", forced, "--force")
+    assert proc.returncode == 1 and "WRITTEN ANYWAY" in proc.stdout
+    assert (forced / "android/app/src/main/assets/model.nb").is_file()
+
+
+def test_deploy_bad_inputs(zoo_dir, tmp_path):
+    (tmp_path / "taken").mkdir()
+    for args, needle in [(["--preset", "pulc-person-exists", "--out", tmp_path / "taken"], "--force"),
+                         (["--preset", "nope", "--out", tmp_path / "a"], "unknown preset"),
+                         (["--preset", "pulc-person-exists", "--out", tmp_path / "b", "--package", "x"], "--package"),
+                         (["--preset", "pulc-person-exists", "--out", tmp_path / "c", "--images", tmp_path / "none"],
+                          "no such directory")]:
+        proc = run_cli("deploy", zoo_dir("PULC_person_exists"), *args)
+        assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_batch_runs_every_model_and_reports_each(zoo_dir, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "inference.pdmodel").write_bytes(b"not a program")
+    (broken / "inference.pdiparams").write_bytes(b"")
+    batch = tmp_path / "batch.yaml"
+    batch.write_text(f"""
+out: results
+defaults: {{android: true}}
+models:
+  - model: {zoo_dir("PULC_person_exists")}
+    preset: pulc-person-exists
+    name: person
+  - model: broken
+    preset: imagenet-cls
+  - model: {zoo_dir("PULC_safety_helmet")}
+    preset: pulc-safety-helmet
+    name: helmet
+    flutter: true
+""")
+    proc = run_cli("deploy", "--batch", batch, "-j", "2")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[-1].startswith("2/3 READY")
+    rows = {ln.split()[0]: ln for ln in lines[1:-1] if ln.strip()}
+    assert "READY" in rows["person"] and "READY" in rows["helmet"]
+    assert "ERROR" in rows["broken"] and "not a Paddle program" in rows["broken"]
+    assert (tmp_path / "results/person/report.html").is_file()
+    assert (tmp_path / "results/helmet/flutter/pubspec.yaml").is_file()
+    assert not (tmp_path / "results/person/flutter").exists()
+
+
+def test_batch_file_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("models:\n  - model: x\n    preset: a\n    config: b\n")
+    proc = run_cli("deploy", "--batch", bad)
+    assert proc.returncode == 2 and "exactly one of preset or config" in proc.stderr
+    bad.write_text("modles: []\n")
+    proc = run_cli("deploy", "--batch", bad)
+    assert proc.returncode == 2 and "unknown field(s) modles" in proc.stderr
