@@ -15,6 +15,10 @@ test: setup
 
 bench: setup
 	@$(PY) scripts/bench_opt.py
+	@$(PY) scripts/bench_parity.py
+	@$(PY) scripts/measure_resize.py
+	@$(PY) scripts/bench_java_preprocess.py
+	@$(PY) scripts/bench_deploy.py
 
 clean:
 	rm -rf build .pytest_cache

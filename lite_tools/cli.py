@@ -148,8 +148,8 @@ def cmd_deploy(args) -> int:
         if args.model or args.config or args.preset:
             raise LiteToolsError("--batch FILE takes the models from FILE: give no MODEL, --config or --preset")
         return batch.run_batch(args.batch, jobs=args.jobs, quiet=args.quiet)
-    if not args.model:
-        raise LiteToolsError("deploy needs MODEL (or --batch FILE)")
+    if not args.model or not args.out:
+        raise LiteToolsError("deploy needs MODEL and --out DIR (or --batch FILE)")
     kinds = tuple(k for k in ("android", "flutter") if getattr(args, k)) or ("android",)
     result = deploy.deploy(args.model, _config_from(args), args.out, images_dir=args.images, quant=args.quant,
                            fp16=args.fp16, kinds=kinds, force=args.force, app_name=args.app_name,
@@ -189,11 +189,17 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("doctor", help="check the Python, Paddle, Paddle Lite, numpy and Java set-up")
     d.set_defaults(func=cmd_doctor)
 
-    def config_source(p):
-        group = p.add_mutually_exclusive_group(required=True)
+    def config_source(p, required=True):
+        group = p.add_mutually_exclusive_group(required=required)
         group.add_argument("--config", help="PaddleClas inference YAML, PaddleDetection infer_cfg.yml, or our JSON")
         group.add_argument("--preset", help="a built-in config (lite-tools config show --preset NAME)")
         p.add_argument("--threshold", type=float, help="override the binary/box score threshold")
+
+    def app_options(p):
+        p.add_argument("--app-name", default="LiteTools Demo")
+        p.add_argument("--package", default="com.litetools.demo")
+        p.add_argument("--quant", choices=["int8", "int16"], help="weight-only quantisation of the ARM model")
+        p.add_argument("--fp16", action="store_true", help="fp16 kernels on ARM")
 
     c = sub.add_parser("config", help="print or write the resolved deploy config as JSON")
     c.add_argument("action", choices=["show", "export"])
@@ -222,28 +228,19 @@ def build_parser() -> argparse.ArgumentParser:
         an.add_argument("model", help="export directory")
         config_source(an)
         an.add_argument("--out", required=True, help="project directory to create")
-        an.add_argument("--app-name", default="LiteTools Demo")
-        an.add_argument("--package", default="com.litetools.demo")
-        an.add_argument("--quant", choices=["int8", "int16"])
-        an.add_argument("--fp16", action="store_true")
+        app_options(an)
         an.add_argument("--force", action="store_true", help="replace OUT if it exists")
         an.add_argument("-q", "--quiet", action="store_true")
         an.set_defaults(func=cmd_project, kind=kind)
 
     de = sub.add_parser("deploy", help="opt, parity, Android/Flutter projects and a report, in one command")
     de.add_argument("model", nargs="?", help="export directory")
-    group = de.add_mutually_exclusive_group()
-    group.add_argument("--config", help="PaddleClas inference YAML, PaddleDetection infer_cfg.yml, or our JSON")
-    group.add_argument("--preset", help="a built-in config")
-    de.add_argument("--threshold", type=float, help="override the binary/box score threshold")
+    config_source(de, required=False)  # --batch files name a config per model
     de.add_argument("--out", help="output directory")
     de.add_argument("--images", help="images for the parity and Java checks (default: the bundled samples)")
-    de.add_argument("--quant", choices=["int8", "int16"])
-    de.add_argument("--fp16", action="store_true")
     de.add_argument("--android", action="store_true", help="write the Android project (the default)")
     de.add_argument("--flutter", action="store_true", help="write the Flutter demo")
-    de.add_argument("--app-name", default="LiteTools Demo")
-    de.add_argument("--package", default="com.litetools.demo")
+    app_options(de)
     de.add_argument("--name", help="base name of the .nb files (default: the model directory's name)")
     de.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
     de.add_argument("--batch", help="YAML file listing many models (see README)")
