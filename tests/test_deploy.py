@@ -121,3 +121,39 @@ def test_batch_file_errors(tmp_path):
     bad.write_text("modles: []\n")
     proc = run_cli("deploy", "--batch", bad)
     assert proc.returncode == 2 and "unknown field(s) modles" in proc.stderr
+
+
+class _Stream:
+    def __init__(self, tty):
+        self.tty, self.text = tty, ""
+
+    def isatty(self):
+        return self.tty
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_live_on_a_terminal_plain_otherwise(tty):
+    from lite_tools.progress import Progress
+
+    stream = _Stream(tty)
+    progress = Progress(stream=stream)
+    with progress.stage("opt"):
+        progress("opt: arm cached")
+    assert set(progress.timings) == {"opt"} and progress.timings["opt"] >= 0
+    if tty:
+        assert stream.text.count("\r\033[K") == 3 and stream.text.endswith("\n")
+        assert "opt: arm cached" in stream.text and "opt: opt:" not in stream.text
+    else:
+        assert "\r" not in stream.text
+        assert stream.text.splitlines() == ["opt: running", "opt: arm cached", stream.text.splitlines()[-1]]
+        assert stream.text.splitlines()[-1].startswith("opt: done in ")
+    quiet = _Stream(tty)
+    with Progress(quiet=True, stream=quiet).stage("x"):
+        pass
+    assert quiet.text == ""

@@ -57,7 +57,7 @@ def _registry() -> dict:
         entries[f"PPLCNet_x{tag}"] = ZooEntry(f"PP-LCNet x{scale}, ImageNet 1000-class head", _pplcnet(scale, 1000),
                                              (3, 224, 224), seed=100 + i)
     entries["PULC_person_exists"] = ZooEntry("PPLCNet_x1_0 with the PULC 2-class head (nobody/someone)",
-                                             _pplcnet(1.0, 2), (3, 224, 224), seed=201,
+                                             _pplcnet(1.0, 2), (3, 224, 224), seed=207,
                                              preset="pulc-person-exists")
     entries["PULC_safety_helmet"] = ZooEntry("PPLCNet_x1_0 with the PULC 2-class head (helmet/no helmet)",
                                              _pplcnet(1.0, 2), (3, 224, 224), seed=202,
