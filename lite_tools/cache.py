@@ -26,6 +26,10 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def key_of(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -58,6 +62,16 @@ def put_file(kind: str, key: str, suffix: str, src: Path) -> None:
         _atomic_write(p, lambda f: shutil.copyfileobj(open(src, "rb"), f))
     except OSError:
         pass  # a cache that cannot be written only costs time
+
+
+def store_and_hash(kind: str, key: str, suffix: str, src: Path) -> str:
+    """Copy `src` into the cache and return its sha256, reading it once (a failed cache write only costs time)."""
+    data = Path(src).read_bytes()
+    try:
+        _atomic_write(_path(kind, key, suffix), lambda f: f.write(data))
+    except OSError:
+        pass
+    return sha256_bytes(data)
 
 
 def _atomic_write(p: Path, write) -> None:

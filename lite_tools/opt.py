@@ -87,7 +87,7 @@ def _prepare_out_dir(out_dir: Path) -> bool:
     return not existed
 
 
-def _model_facts(mf: files.ModelFiles, hashes: dict, options: OptOptions):
+def _model_facts(mf: files.ModelFiles, hashes: dict, options: OptOptions, params_bytes: bytes):
     """Validate the export and describe it: (facts, patched program or None).
 
     Facts depend only on the input bytes, so they are cached by their hashes: a cache hit skips parsing and
@@ -98,12 +98,19 @@ def _model_facts(mf: files.ModelFiles, hashes: dict, options: OptOptions):
     if facts is not None:
         return facts, None
     program = programs.load_program(mf.model_file)
-    params = programs.check_params(program, mf.param_file)
+    params, _ = programs.walk_params(program, mf.param_file, params_bytes)
     facts = {"inputs": [t.to_json() for t in program.inputs], "outputs": [t.to_json() for t in program.outputs],
              "ops": program.op_histogram(), "params": params,
              "compat_fixes": compat.apply_all(program) if options.compat else []}
     cache.put_json("facts", key, facts)
     return facts, program
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as e:
+        raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
 
 
 def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file=None, param_file=None,
@@ -114,8 +121,10 @@ def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file
     name = options.name or (Path(model_dir).resolve().name if model_dir else mf.model_file.stem)
     if not name or "/" in name or name.startswith("."):
         raise BadInput(f"--name {name!r} is not a usable file name")
-    hashes = {"model_file": cache.sha256_file(mf.model_file), "param_file": cache.sha256_file(mf.param_file)}
-    facts, program = _model_facts(mf, hashes, options)
+    params_bytes = _read(mf.param_file)  # read once: hashed here, validated by _model_facts on a cache miss
+    hashes = {"model_file": cache.sha256_file(mf.model_file), "param_file": cache.sha256_bytes(params_bytes)}
+    facts, program = _model_facts(mf, hashes, options, params_bytes)
+    del params_bytes
     missing = unsupported_ops(facts["ops"], options.targets)
     if missing:
         raise _unsupported_error(mf.model_file, missing)
@@ -178,9 +187,16 @@ def _optimize_into(work: Path, mf: files.ModelFiles, hashes: dict, facts: dict, 
                                 label=str(mf.model_file.parent))
             os.replace(work / "out" / f"{name}.{t}.nb", dest)
             nb.zero_header_padding(dest)
-            cache.put_file("opt", key, ".nb", dest)  # --no-cache skips reading the cache, not refreshing it
+        # One pass over the .nb: hashed for the manifest and, after a fresh run, stored in the cache
+        # (--no-cache skips reading the cache, not refreshing it).
+        if hit:
+            recorded = cache.get_json("opt", key)  # the digest written with the entry (entries are immutable)
+            digest = recorded["sha256"] if recorded else cache.sha256_file(dest)
+        else:
+            digest = cache.store_and_hash("opt", key, ".nb", dest)
+            cache.put_json("opt", key, {"sha256": digest})
         header = nb.read_header(dest)
-        targets[t] = {"file": dest.name, "sha256": cache.sha256_file(dest), "bytes": dest.stat().st_size,
+        targets[t] = {"file": dest.name, "sha256": digest, "bytes": dest.stat().st_size,
                       "opt_version": header.opt_version, "nb_format_version": header.format_version,
                       "places": lite_runner.TARGET_PLACES[t], "cached": bool(hit),
                       "seconds": round(time.perf_counter() - started, 3)}

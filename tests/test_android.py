@@ -20,6 +20,7 @@ from conftest import run_cli
 from javatools import app_sources, balanced, compile_stubs, javac, write_r_class
 
 PRESET_MODELS = {"pulc-person-exists": "PULC_person_exists", "pulc-safety-helmet": "PULC_safety_helmet",
+                 "pulc-person-exists-fpr1e-3": "PULC_person_exists", "pulc-safety-helmet-fpr1e-4": "PULC_safety_helmet",
                  "imagenet-cls": "PPLCNet_x0_25", "pphgnetv2-cls": "PPHGNetV2_B0",
                  "ssd-mobilenet-300": "SSD_MobileNetV1_300", "custom-bgr-nearest": "PPLCNet_x0_25"}
 
@@ -139,6 +140,12 @@ def test_project_structure(projects, preset):
             text = path.read_text(encoding="utf-8")
             assert "{{" not in text and "{%" not in text, path
     assert not list(project.rglob("*.jinja"))
+
+
+def test_every_preset_is_generated_and_checked():
+    from lite_tools.config import PRESETS
+
+    assert set(PRESETS) <= set(PRESET_MODELS)
 
 
 def test_bad_inputs_are_one_line_errors(zoo_dir, tmp_path):
