@@ -174,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--quant", choices=["int8", "int16"], help="weight-only dynamic post-quantisation")
     o.add_argument("--fp16", action="store_true", help="fp16 kernels (ARM only)")
     o.add_argument("--name", help="output base name (default: the model directory's name)")
-    o.add_argument("--no-cache", action="store_true", help="always run the optimizer (the result still refreshes the cache)")
+    o.add_argument("--no-cache", action="store_true",
+                   help="always run the optimizer (the result still refreshes the cache)")
     o.add_argument("--no-compat", action="store_true", help=argparse.SUPPRESS)
     o.add_argument("-q", "--quiet", action="store_true")
     o.set_defaults(func=cmd_opt)

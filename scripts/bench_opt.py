@@ -48,16 +48,17 @@ def main() -> int:
         export = zoo.exported(name)
         stem = zoo.REGISTRY[name].file_stem
         with tempfile.TemporaryDirectory() as tmp:
-            direct = median_of(lambda i: [
-                BIN / "paddle_lite_opt", "--model_file", export / f"{stem}.pdmodel",
-                "--param_file", export / f"{stem}.pdiparams", "--valid_targets", "arm",
-                "--optimize_out_type", "naive_buffer", "--optimize_out", f"{tmp}/direct{i}"])
-            ours = [BIN / "lite-tools", "opt", export, "--target", "arm", "-q"]
-            cold = median_of(lambda i: ours + ["--out", f"{tmp}/cold{i}", "--no-cache"])
-            cached = median_of(lambda i: ours + ["--out", f"{tmp}/cached{i}"])
+            direct_cmd = [BIN / "paddle_lite_opt", "--model_file", export / f"{stem}.pdmodel",
+                          "--param_file", export / f"{stem}.pdiparams", "--valid_targets", "arm",
+                          "--optimize_out_type", "naive_buffer", "--optimize_out"]
+            ours = [BIN / "lite-tools", "opt", export, "--target", "arm", "-q", "--out"]
+            direct = median_of(lambda i, cmd=direct_cmd: cmd + [f"{tmp}/direct{i}"])
+            cold = median_of(lambda i, cmd=ours: cmd + [f"{tmp}/cold{i}", "--no-cache"])
+            cached = median_of(lambda i, cmd=ours: cmd + [f"{tmp}/cached{i}"])
         ratios = {"cold": cold / direct, "cached": cached / direct}
         ok &= all(ratios[k] <= GOALS[k] for k in GOALS)
-        print(f"{name:22s} {direct:8.3f}s {cold:8.3f}s {cached:8.3f}s {ratios['cold']:11.2f}x {ratios['cached']:13.3f}x")
+        print(f"{name:22s} {direct:8.3f}s {cold:8.3f}s {cached:8.3f}s {ratios['cold']:11.2f}x "
+              f"{ratios['cached']:13.3f}x")
     print(f"goals: cold <= {GOALS['cold']}x, cached <= {GOALS['cached']}x: {'met' if ok else 'NOT met'}")
     return 0
 

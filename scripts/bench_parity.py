@@ -21,13 +21,15 @@ def main() -> int:
     from lite_tools.reference import synthetic_images
 
     images = [(f"img{i}", img) for i, img in enumerate(synthetic_images(IMAGES, seed=99))]
-    print(f"{'model':22s} {'images/s':>9s} {'preprocess':>11s} {'reference':>10s} {'lite':>9s} {'lite/ref':>9s}  verdict")
+    print(f"{'model':22s} {'images/s':>9s} {'preprocess':>11s} {'reference':>10s} {'lite':>9s} {'lite/ref':>9s}"
+          "  verdict")
     for name in ("PPLCNet_x1_0", "SSD_MobileNetV1_300"):
         report = check.check(zoo.exported(name), resolve(preset=zoo.REGISTRY[name].preset), images)
         t = report.timings
         total = t["preprocess"] + t["reference"] + t["lite"]
         print(f"{name:22s} {IMAGES / total:9.1f} {t['preprocess'] / IMAGES * 1e3:9.1f}ms "
-              f"{t['reference'] / IMAGES * 1e3:8.1f}ms {t['lite'] / IMAGES * 1e3:7.1f}ms {t['lite'] / t['reference']:8.2f}x"
+              f"{t['reference'] / IMAGES * 1e3:8.1f}ms {t['lite'] / IMAGES * 1e3:7.1f}ms "
+              f"{t['lite'] / t['reference']:8.2f}x"
               f"  {'PASS' if report.ok else 'FAIL'}")
     print("(per-image times; images/s counts the three measured stages, not the one-off opt and engine start-up)")
     return 0

@@ -20,10 +20,16 @@ def main() -> int:
     from lite_tools.reference import synthetic_images
     from lite_tools.reference.resize import resize
 
-    cases = [("cv2 INTER_LINEAR", Interp.BILINEAR, False, lambda im, s: cv2.resize(im, s, interpolation=cv2.INTER_LINEAR)),
-             ("cv2 INTER_CUBIC", Interp.BICUBIC, False, lambda im, s: cv2.resize(im, s, interpolation=cv2.INTER_CUBIC)),
-             ("PIL BILINEAR", Interp.BILINEAR, True, lambda im, s: np.asarray(Image.fromarray(im).resize(s, Image.BILINEAR))),
-             ("PIL BICUBIC", Interp.BICUBIC, True, lambda im, s: np.asarray(Image.fromarray(im).resize(s, Image.BICUBIC)))]
+    def opencv(flag):
+        return lambda im, size: cv2.resize(im, size, interpolation=flag)
+
+    def pillow(flag):
+        return lambda im, size: np.asarray(Image.fromarray(im).resize(size, flag))
+
+    cases = [("cv2 INTER_LINEAR", Interp.BILINEAR, False, opencv(cv2.INTER_LINEAR)),
+             ("cv2 INTER_CUBIC", Interp.BICUBIC, False, opencv(cv2.INTER_CUBIC)),
+             ("PIL BILINEAR", Interp.BILINEAR, True, pillow(Image.BILINEAR)),
+             ("PIL BICUBIC", Interp.BICUBIC, True, pillow(Image.BICUBIC))]
     photos = synthetic_images(24, seed=7)
     print(f"{'against':18s} {'max levels':>10s} {'mean levels':>11s} {'max normalised':>15s}")
     for label, interp, aa, theirs in cases:

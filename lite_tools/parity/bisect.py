@@ -111,4 +111,5 @@ def localise_first_divergence(ref: files.ModelFiles, lite: files.ModelFiles, x: 
         return {"stage": "model", "op_index": index, "op_type": op_type, "output": var,
                 "max_abs": hi_result[1], "params": params, "probes": probe.count,
                 "detail": f"op #{index} {op_type} -> {var} is the first to leave tolerance "
-                          f"(max_abs {hi_result[1]:.3g})" + (f"; its parameters: {', '.join(params)}" if params else "")}
+                          f"(max_abs {hi_result[1]:.3g})"
+                          + (f"; its parameters: {', '.join(params)}" if params else "")}

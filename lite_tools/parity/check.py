@@ -171,11 +171,12 @@ def _task_compare(config: DeployConfig, ref_res: list, lite_res: list, ref_out, 
             return False, f"top-{config.topk} differs: reference {r_ids}, lite {l_ids}"
         return True, "top-1 and top-k agree" if r_ids == l_ids else "agree up to ties within tolerance"
     if config.task == Task.BINARY:
-        r, l = ref_res[0], lite_res[0]
+        ref, lite = ref_res[0], lite_res[0]
         p1 = float(as_probabilities(ref_out[0][0])[1])
-        if r.class_id != l.class_id and abs(p1 - config.threshold) > tol.atol + tol.rtol:
-            return False, f"decision differs at threshold {config.threshold}: reference {r.label}, lite {l.label}"
-        return True, f"same decision ({r.label})"
+        if ref.class_id != lite.class_id and abs(p1 - config.threshold) > tol.atol + tol.rtol:
+            return False, (f"decision differs at threshold {config.threshold}: reference {ref.label}, "
+                           f"lite {lite.label}")
+        return True, f"same decision ({ref.label})"
     match = matching.match_boxes(list(ref_res), list(lite_res), config.score_threshold)
     if not match.ok:
         parts = []
@@ -186,6 +187,46 @@ def _task_compare(config: DeployConfig, ref_res: list, lite_res: list, ref_out, 
         return False, f"boxes differ: {len(match.matched)} matched, " + ", ".join(parts)
     return True, f"{len(match.matched)} boxes matched" + (
         f", {len(match.borderline)} at the score threshold" if match.borderline else "")
+
+
+def failure_lines(comparisons: list, tolerance: Tolerance) -> list:
+    """One line per failing output and per failing task-level check."""
+    lines = []
+    for comp in comparisons:
+        for o in comp.outputs:
+            if o.ok:
+                continue
+            if o.nan:
+                lines.append(f"{comp.image}: {o.name} has NaN (reference or lite)")
+            elif o.max_abs is None:
+                lines.append(f"{comp.image}: {o.name} shape {list(o.lite_shape)} != {list(o.ref_shape)}")
+            else:
+                lines.append(f"{comp.image}: {o.name} max_abs={o.max_abs:.3g} (atol {tolerance.atol}, "
+                             f"rtol {tolerance.rtol})")
+        if not comp.task_ok:
+            lines.append(f"{comp.image}: {comp.task_detail}")
+    return lines
+
+
+def _explain(first_failure, config, deploy, mf, lite_files, lite_model, localise, tolerance, progress, timings):
+    """(diagnosis, localisation, extra failure line): preprocessing differences are named first; otherwise both
+    programs are bisected to the first op out of tolerance (impossible for a foreign .nb: say what it means)."""
+    comp, ref_in, dep_in = first_failure
+    diagnosis = config_differences(config, deploy) if deploy is not config else []
+    if comp.input_max_abs > 0:
+        diagnosis.append(_tensor_diagnosis(ref_in, dep_in))
+        return diagnosis, {"stage": "preprocessing", "detail": diagnosis[-1]}, None
+    if lite_model is not None:
+        return diagnosis, None, (f"{lite_model} does not compute what {mf.model_file} computes: is it the "
+                                 "conversion of this model (same export, same Paddle Lite version)?")
+    if not localise:
+        return diagnosis, None, None
+    from .bisect import localise_first_divergence
+    progress("parity: localising the first op that leaves tolerance")
+    started = time.perf_counter()
+    localisation = localise_first_divergence(mf, lite_files, ref_in, tolerance)
+    timings["localise"] = time.perf_counter() - started
+    return diagnosis, localisation, None
 
 
 def _box_text(b) -> str:
@@ -265,37 +306,12 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
             if not comp.ok and first_failure is None:
                 first_failure = (comp, pre_ref.tensor, pre_dep.tensor)
 
-        failures, diagnosis, localisation = [], [], None
-        for comp in comparisons:
-            if comp.ok:
-                continue
-            bad = [o for o in comp.outputs if not o.ok]
-            for o in bad:
-                if o.nan:
-                    failures.append(f"{comp.image}: {o.name} has NaN (reference or lite)")
-                elif o.max_abs is None:
-                    failures.append(f"{comp.image}: {o.name} shape {list(o.lite_shape)} != {list(o.ref_shape)}")
-                else:
-                    failures.append(f"{comp.image}: {o.name} max_abs={o.max_abs:.3g} (atol {tolerance.atol}, "
-                                    f"rtol {tolerance.rtol})")
-            if not comp.task_ok:
-                failures.append(f"{comp.image}: {comp.task_detail}")
+        failures = failure_lines(comparisons, tolerance)
+        diagnosis, localisation = [], None
         if first_failure is not None:
-            comp, ref_in, dep_in = first_failure
-            if deploy is not config:
-                diagnosis = config_differences(config, deploy)
-            if comp.input_max_abs > 0:
-                diagnosis.append(_tensor_diagnosis(ref_in, dep_in))
-                localisation = {"stage": "preprocessing", "detail": diagnosis[-1]}
-            elif localise and lite_model is None:
-                from .bisect import localise_first_divergence
-                progress("parity: localising the first op that leaves tolerance")
-                started = time.perf_counter()
-                localisation = localise_first_divergence(mf, lite_files, ref_in, tolerance)
-                timings["localise"] = time.perf_counter() - started
-            elif lite_model is not None:
-                failures.append(f"{lite_model} does not compute what {mf.model_file} computes: is it the "
-                                "conversion of this model (same export, same Paddle Lite version)?")
+            diagnosis, localisation, note = _explain(first_failure, config, deploy, mf, lite_files, lite_model,
+                                                     localise, tolerance, progress, timings)
+            failures += [note] if note else []
 
         quant_estimate = None
         if quant or fp16:
@@ -311,7 +327,8 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
     elif config.task == Task.BINARY and comparisons:
         same = sum(c.reference[0]["class_id"] == c.lite[0]["class_id"] for c in comparisons)
         summary = {"decision_agreement": same / len(comparisons)}
-    return ParityReport(summary=summary, ok=not failures, model=str(mf.model_file.parent), lite_model=str(lite_model or "made by opt"),
+    return ParityReport(summary=summary, ok=not failures, model=str(mf.model_file.parent),
+                        lite_model=str(lite_model or "made by opt"),
                         config_source=config.source, task=config.task.value, tolerance=tolerance,
                         images=tuple(comparisons), skipped=tuple(skipped), failures=tuple(failures),
                         diagnosis=tuple(diagnosis), localisation=localisation, quant_estimate=quant_estimate,

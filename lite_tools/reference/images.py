@@ -63,7 +63,7 @@ def synthetic_images(count: int, seed: int = 0) -> list:
     texture, so resize, crop and channel order all matter (unlike flat noise)."""
     rng = np.random.RandomState(seed)
     images = []
-    for i in range(count):
+    for _ in range(count):
         w, h = int(rng.randint(96, 720)), int(rng.randint(96, 720))
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
         img = np.zeros((h, w, 3))
