@@ -49,3 +49,21 @@ def android_jar():
     proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_android_jar.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     return Path(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def groovy_parse(tmp_path_factory):
+    """groovy_parse(*files): parse with Debian's Groovy (scripts/fetch_groovy.sh); return (ok, message)."""
+    proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_groovy.sh")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    classpath = proc.stdout.strip()
+    classes = tmp_path_factory.mktemp("parse-groovy")
+    build = subprocess.run(["javac", "-cp", classpath, "-d", str(classes),
+                            str(REPO / "tests" / "java" / "ParseGroovy.java")], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr
+
+    def parse(*files):
+        run = subprocess.run(["java", "-cp", f"{classpath}:{classes}", "ParseGroovy", *map(str, files)],
+                             capture_output=True, text=True)
+        return run.returncode == 0, (run.stderr or run.stdout).strip()
+    return parse

@@ -104,10 +104,23 @@ def test_android_sources_compile_against_api_23(projects, android_jar, preset, t
     assert not list(project.rglob("com/baidu"))
 
 
+def test_gradle_files_parse_with_groovy(projects, groovy_parse, tmp_path):
+    project, _, _ = projects["ssd-mobilenet-300"]
+    gradle = sorted(project.rglob("*.gradle"))
+    assert [p.relative_to(project).as_posix() for p in gradle] == [
+        "app/build.gradle", "app/paddle_lite.gradle", "build.gradle", "settings.gradle"]
+    ok, message = groovy_parse(*gradle)
+    assert ok, message
+    broken = tmp_path / "broken.gradle"  # the parser really checks: a missing brace fails with its line
+    broken.write_text((project / "app/build.gradle").read_text().replace("minSdk 23\n", "minSdk 23\n    }\n", 1))
+    ok, message = groovy_parse(broken)
+    assert not ok and "broken.gradle" in message
+
+
 @pytest.mark.parametrize("preset", list(PRESET_MODELS))
 def test_project_structure(projects, preset):
     project, config, _ = projects[preset]
-    for gradle in ("settings.gradle", "build.gradle", "app/build.gradle"):
+    for gradle in ("settings.gradle", "build.gradle", "app/build.gradle", "app/paddle_lite.gradle"):
         text = (project / gradle).read_text()
         assert balanced(text), gradle
     app_gradle = (project / "app/build.gradle").read_text()

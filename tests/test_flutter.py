@@ -80,6 +80,13 @@ def test_one_copy_of_the_java_core(projects):
         assert (a / rel).read_bytes() == (f / rel).read_bytes(), rel
 
 
+def test_host_gradle_files_parse_with_groovy(projects, groovy_parse):
+    gradle = sorted((projects["flutter"] / "android").rglob("*.gradle"))
+    assert len(gradle) == 4
+    ok, message = groovy_parse(*gradle)
+    assert ok, message
+
+
 def test_java_host_compiles_against_api_23(projects, android_jar, tmp_path):
     stubs = compile_stubs(android_jar, tmp_path / "stubs")
     javac(app_sources(projects["flutter"] / "android"), tmp_path / "classes", classpath=[android_jar, stubs])

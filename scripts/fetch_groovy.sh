@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Fetch Debian's Groovy (a real Groovy parser) and its Java libraries into a cache, for syntax-checking the
+# generated Gradle files in tests (no Gradle can be installed here). Private apt state, this machine's own
+# source lists read as they are, download only: nothing system-wide changes. Prints the classpath. Idempotent.
+set -euo pipefail
+CACHE=${LITE_TOOLS_GROOVY_CACHE:-"$(cd "$(dirname "$0")/.." && pwd)/build/groovy"}
+if [ -s "$CACHE/classpath" ]; then cat "$CACHE/classpath"; exit 0; fi
+mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/cache/archives/partial"
+APT_OPTS=(-o "Dir::State::Lists=$CACHE/apt/lists" -o "Dir::Cache=$CACHE/apt/cache" -o "Debug::NoLocking=1"
+          -o "APT::Sandbox::User=root")
+apt-get -qq "${APT_OPTS[@]}" update >&2
+apt-get -qq "${APT_OPTS[@]}" install --download-only --no-install-recommends -y groovy >&2
+rm -rf "$CACHE/root" && mkdir -p "$CACHE/root"
+for deb in "$CACHE"/apt/cache/archives/*.deb; do dpkg-deb -x "$deb" "$CACHE/root"; done
+# Jars Debian already has installed stay where they are; the downloaded ones are in the private root.
+CP=$(find "$CACHE/root/usr/share/java" /usr/share/java -maxdepth 1 -name '*.jar' -type f 2>/dev/null | tr '\n' ':')
+if ! echo "$CP" | grep -q 'groovy-2'; then echo "fetch_groovy: no groovy jar after download" >&2; exit 1; fi
+rm -rf "$CACHE/apt"
+printf '%s' "$CP" > "$CACHE/classpath.tmp" && mv "$CACHE/classpath.tmp" "$CACHE/classpath"
+cat "$CACHE/classpath"
