@@ -54,3 +54,108 @@ class LiteEngine:
             tensor.from_numpy(array)
         self._predictor.run()
         return [self._predictor.get_output(i).numpy().copy() for i in range(len(self.output_names))]
+
+
+def _lite_worker(conn, nb_file: str, log_file: str) -> None:
+    """Child side of IsolatedLiteEngine: Lite's native output goes to a log, tensors come and go over a pipe."""
+    import os
+
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    try:
+        engine = LiteEngine(Path(nb_file))
+    except Exception as e:  # a Python-level refusal (a native one kills this process instead)
+        conn.send(("error", str(e)))
+        return
+    conn.send(("ready", engine.input_names, engine.output_names, engine.version))
+    while True:
+        inputs = conn.recv()
+        if inputs is None:
+            return
+        try:
+            conn.send(("ok", engine.run(inputs)))
+        except Exception as e:
+            conn.send(("error", str(e)))
+
+
+class IsolatedLiteEngine:
+    """LiteEngine in a spawned child process: Paddle Lite aborts or segfaults on corrupt or mismatched models and
+    inputs, and that must not take the CLI down. The same interface as LiteEngine; a dead child becomes a
+    one-line ToolFailure naming the signal, the model and Lite's last complaint."""
+
+    def __init__(self, nb_file: Path, timeout: float = 600):
+        import multiprocessing
+        import tempfile
+
+        if not Path(nb_file).is_file():
+            raise BadInput(f"{nb_file}: no such file")
+        self.nb_file, self.timeout = Path(nb_file), timeout
+        self._log = tempfile.NamedTemporaryFile(prefix="lite-tools-lite-", suffix=".log", delete=False)
+        self._log.close()
+        ctx = multiprocessing.get_context("spawn")  # paddle's threads in this process do not survive a fork
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_lite_worker, args=(child, str(nb_file), self._log.name), daemon=True)
+        self._proc.start()
+        child.close()
+        reply = self._receive("loading")
+        if reply[0] == "error":
+            self.close()
+            raise BadInput(f"{nb_file}: Paddle Lite cannot load it: {reply[1].splitlines()[0][:200]}")
+        _, self.input_names, self.output_names, self.version = reply
+
+    def _receive(self, doing: str):
+        from .errors import ToolFailure
+        from .lite_runner import describe_exit
+
+        try:
+            if self._conn.poll(self.timeout):
+                return self._conn.recv()
+        except (EOFError, OSError):
+            pass
+        self._proc.join(5)
+        reason = describe_exit(self._proc.exitcode) if self._proc.exitcode is not None else "no answer"
+        complaint = self._last_complaint()
+        self.close()
+        hint = " (truncated or corrupt .nb, or one made by another opt version?)" if doing == "loading" else ""
+        raise ToolFailure(f"Paddle Lite crashed ({reason}) while {doing} {self.nb_file}{hint}"
+                          + (f": {complaint}" if complaint else ""))
+
+    def _last_complaint(self) -> str:
+        try:
+            lines = Path(self._log.name).read_text(errors="replace").splitlines()
+        except OSError:
+            return ""
+        for line in reversed(lines):
+            if "Check failed" in line or "Error" in line:
+                return " ".join(line.split())[:240]
+        return ""
+
+    def run(self, inputs: list) -> list:
+        try:
+            self._conn.send([np.ascontiguousarray(a) for a in inputs])
+        except (BrokenPipeError, OSError):
+            pass  # the child is gone: _receive reports how it died
+        reply = self._receive("running")
+        if reply[0] == "error":
+            from .errors import ToolFailure
+            raise ToolFailure(f"Paddle Lite failed running {self.nb_file}: {reply[1].splitlines()[0][:200]}")
+        return reply[1]
+
+    def close(self) -> None:
+        if self._proc.is_alive():
+            try:
+                self._conn.send(None)
+            except (BrokenPipeError, OSError):
+                pass
+            self._proc.join(5)
+            if self._proc.is_alive():
+                self._proc.kill()
+        self._conn.close()
+        Path(self._log.name).unlink(missing_ok=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -204,3 +204,18 @@ def test_histogram_bins_including_zero_and_nan():
                                                     histogram_svg([0.0, 2e-12, 1e-7, 3e-5, 5.0, float("nan")])))
     assert counts == {"1e-10": "2", "1e-9": "0", "1e-8": "0", "1e-7": "1", "1e-6": "0", "1e-5": "1", "1e-4": "0",
                       "1e-3": "0", "1e-2": "0", "1e-1": "0", "1e0": "1", "NaN": "1"}
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage body"])
+def test_a_corrupt_lite_model_is_one_line_not_a_crash(zoo_dir, tmp_path, damage):
+    """Paddle Lite aborts the process that loads a damaged .nb; parity runs it in a worker, so the CLI survives."""
+    opt.optimize(zoo_dir("PULC_person_exists"), tmp_path, opt.OptOptions(targets=("x86",), name="m"))
+    data = (tmp_path / "m.x86.nb").read_bytes()
+    bad = tmp_path / "bad.nb"
+    bad.write_bytes(data[: len(data) // 2] if damage == "truncated" else data[:18] + bytes(range(256)) * 400)
+    proc = run_cli("parity", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--random", "2",
+                   "--lite-model", bad)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lite-tools: error:")]
+    assert len(errors) == 1 and "Paddle Lite crashed (SIGABRT) while loading" in errors[0] and "bad.nb" in errors[0]
+    assert "Traceback" not in proc.stderr and "C++ Traceback" not in proc.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import opt
-from ..engines import LiteEngine, PaddleInferenceEngine
+from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
 from ..errors import LiteToolsError
 from ..model import files, program as programs
 from . import metrics
@@ -72,7 +72,8 @@ class _Prober:
             r = PaddleInferenceEngine(ref_model, self.ref.param_file).run([self.x])[-1]
             opt.optimize(None, d / "nb", opt.OptOptions(targets=("x86",), name="probe"),
                          model_file=lite_model, param_file=self.lite.param_file)
-            o = LiteEngine(d / "nb" / "probe.x86.nb").run([self.x])[-1]
+            with IsolatedLiteEngine(d / "nb" / "probe.x86.nb") as lite:
+                o = lite.run([self.x])[-1]
         except (LiteToolsError, RuntimeError, ValueError):
             return None
         if r.shape != o.shape:

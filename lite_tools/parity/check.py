@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import opt
 from ..config import DeployConfig, Task
-from ..engines import LiteEngine, PaddleInferenceEngine
+from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
 from ..errors import BadInput
 from ..model import files, nb, program as programs
 from ..reference import postprocess, preprocess
@@ -237,6 +237,45 @@ def _result_json(results: list) -> tuple:
     return tuple(dataclasses.asdict(r) for r in results)
 
 
+def _compare_images(images, config, deploy, ref_engine, lite_engine, out_names, tolerance, lite_model, mf,
+                    lite_output_hook, timings) -> tuple:
+    """Run both engines on every image; return ([ImageComparison], the first failure or None)."""
+    if lite_model is not None and (len(lite_engine.input_names) != len(ref_engine.input_names)
+                               or len(lite_engine.output_names) != len(ref_engine.output_names)):
+        raise BadInput(f"{lite_model}: has {len(lite_engine.input_names)} input(s) and "
+                       f"{len(lite_engine.output_names)} output(s), {mf.model_file} has "
+                       f"{len(ref_engine.input_names)} and {len(ref_engine.output_names)}: not its conversion")
+    comparisons, first_failure = [], None
+    for name, rgb in images:
+        t0 = time.perf_counter()
+        pre_ref = preprocess(rgb, config)
+        pre_dep = preprocess(rgb, deploy) if deploy is not config else pre_ref
+        t1 = time.perf_counter()
+        ref_out = ref_engine.run([pre_ref.tensor])
+        t2 = time.perf_counter()
+        lite_out = lite_engine.run([pre_dep.tensor])
+        t3 = time.perf_counter()
+        if lite_output_hook:
+            lite_out = lite_output_hook(lite_out)
+        timings["preprocess"] += t1 - t0
+        timings["reference"] += t2 - t1
+        timings["lite"] += t3 - t2
+        outs = _compare_outputs(out_names, ref_out, lite_out, config.task, tolerance)
+        ref_res, lite_res = postprocess(ref_out, config, pre_ref), postprocess(lite_out, deploy, pre_dep)
+        if any(o.nan for o in outs):
+            task_ok, detail = False, "NaN in " + ", ".join(o.name for o in outs if o.nan)
+        else:
+            task_ok, detail = _task_compare(config, ref_res, lite_res, ref_out, lite_out, tolerance)
+        same_shape = pre_ref.tensor.shape == pre_dep.tensor.shape
+        input_diff = metrics.max_abs(pre_ref.tensor, pre_dep.tensor) if same_shape else float("inf")
+        comp = ImageComparison(name, outs, task_ok, detail, _result_json(ref_res), _result_json(lite_res),
+                               input_diff)
+        comparisons.append(comp)
+        if not comp.ok and first_failure is None:
+            first_failure = (comp, pre_ref.tensor, pre_dep.tensor)
+    return comparisons, first_failure
+
+
 def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = Tolerance(), quant=None, fp16=False,
           lite_model=None, lite_export=None, deploy_config: DeployConfig | None = None, skipped=(),
           localise: bool = True, lite_output_hook=None, progress=None) -> ParityReport:
@@ -267,45 +306,13 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
             nb.read_header(nb_path)
         timings["opt"] = time.perf_counter() - started
         ref_engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
-        lite_engine = LiteEngine(nb_path)
-        if lite_model is not None and (len(lite_engine.input_names) != len(ref_engine.input_names)
-                                       or len(lite_engine.output_names) != len(ref_engine.output_names)):
-            raise BadInput(f"{lite_model}: has {len(lite_engine.input_names)} input(s) and "
-                           f"{len(lite_engine.output_names)} output(s), {mf.model_file} has "
-                           f"{len(ref_engine.input_names)} and {len(ref_engine.output_names)}: not its conversion")
-        comparisons, first_failure = [], None
-        for name, rgb in images:
-            t0 = time.perf_counter()
-            pre_ref = preprocess(rgb, config)
-            pre_dep = preprocess(rgb, deploy) if deploy is not config else pre_ref
-            t1 = time.perf_counter()
-            ref_out = ref_engine.run([pre_ref.tensor])
-            t2 = time.perf_counter()
-            try:
-                lite_out = lite_engine.run([pre_dep.tensor])
-            except Exception as e:  # Lite rejects a wrongly sized input for a fixed-size model
-                raise BadInput(f"{name}: Paddle Lite failed on the deploy input {list(pre_dep.tensor.shape)}: "
-                               f"{str(e).splitlines()[0][:160]}") from None
-            t3 = time.perf_counter()
-            if lite_output_hook:
-                lite_out = lite_output_hook(lite_out)
-            timings["preprocess"] += t1 - t0
-            timings["reference"] += t2 - t1
-            timings["lite"] += t3 - t2
-            outs = _compare_outputs(out_names, ref_out, lite_out, config.task, tolerance)
-            ref_res, lite_res = postprocess(ref_out, config, pre_ref), postprocess(lite_out, deploy, pre_dep)
-            if any(o.nan for o in outs):
-                task_ok, detail = False, "NaN in " + ", ".join(o.name for o in outs if o.nan)
-            else:
-                task_ok, detail = _task_compare(config, ref_res, lite_res, ref_out, lite_out, tolerance)
-            same_shape = pre_ref.tensor.shape == pre_dep.tensor.shape
-            input_diff = metrics.max_abs(pre_ref.tensor, pre_dep.tensor) if same_shape else float("inf")
-            comp = ImageComparison(name, outs, task_ok, detail, _result_json(ref_res), _result_json(lite_res),
-                                   input_diff)
-            comparisons.append(comp)
-            if not comp.ok and first_failure is None:
-                first_failure = (comp, pre_ref.tensor, pre_dep.tensor)
-
+        lite_engine = IsolatedLiteEngine(nb_path)  # a corrupt .nb or a bad input must not crash this process
+        try:
+            comparisons, first_failure = _compare_images(images, config, deploy, ref_engine, lite_engine,
+                                                         out_names, tolerance, lite_model, mf, lite_output_hook,
+                                                         timings)
+        finally:
+            lite_engine.close()
         failures = failure_lines(comparisons, tolerance)
         diagnosis, localisation = [], None
         if first_failure is not None:
