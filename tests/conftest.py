@@ -67,3 +67,17 @@ def groovy_parse(tmp_path_factory):
                              capture_output=True, text=True)
         return run.returncode == 0, (run.stderr or run.stdout).strip()
     return parse
+
+
+@pytest.fixture(scope="session")
+def dart_parse():
+    """dart_parse(*files): tree-sitter's Dart grammar (scripts/fetch_dart_parser.sh); return (ok, message)."""
+    proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_dart_parser.sh")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    env = dict(os.environ, NODE_PATH=str(Path(proc.stdout.strip().splitlines()[-1]) / "node_modules"))
+
+    def parse(*files):
+        run = subprocess.run(["node", str(REPO / "tests" / "dart" / "parse_dart.js"), *map(str, files)],
+                             capture_output=True, text=True, env=env)
+        return run.returncode == 0, (run.stdout + run.stderr[-400:]).strip()
+    return parse

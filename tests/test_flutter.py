@@ -55,6 +55,20 @@ def test_dart_scales_host_pixels_by_widget_size_only(projects):
     assert not re.search(r"\b(300|224|320|416)\b", main)
 
 
+def test_dart_parses(projects, dart_parse, tmp_path):
+    """No Dart SDK here: tree-sitter's Dart grammar checks the syntax, and provably rejects a broken file."""
+    lib = projects["flutter"] / "lib"
+    ok, message = dart_parse(lib / "main.dart", lib / "channel_contract.dart")
+    assert ok, message
+    source = (lib / "main.dart").read_text()
+    statement = "final sx = size.width / photoSize.width;"
+    line = source[: source.index(statement)].count("\n") + 1
+    broken = tmp_path / "broken.dart"
+    broken.write_text(source.replace(statement, statement[:-1]))  # drop one semicolon
+    ok, message = dart_parse(broken)
+    assert not ok and f"broken.dart:{line}:" in message
+
+
 def test_pubspec_and_assets(projects):
     flutter = projects["flutter"]
     spec = yaml.safe_load((flutter / "pubspec.yaml").read_text())
