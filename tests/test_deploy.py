@@ -157,3 +157,32 @@ def test_progress_live_on_a_terminal_plain_otherwise(tty):
     with Progress(quiet=True, stream=quiet).stage("x"):
         pass
     assert quiet.text == ""
+
+
+def test_an_installed_wheel_carries_templates_samples_and_harness(zoo_dir, tmp_path):
+    """Outside this checkout (a wheel unpacked on the path, run from elsewhere) android/flutter/deploy still work."""
+    import subprocess
+    import sys
+    import zipfile
+
+    from conftest import REPO
+
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
+                            str(REPO)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-800:]
+    (wheel,) = (tmp_path / "dist").glob("lite_tools-*.whl")
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "lite_tools/templates/android/app/src/main/java/com/litetools/core/Preprocessor.java").is_file()
+    env = {"PYTHONPATH": str(site)}
+    where = run_cli("config", "show", "--preset", "pulc-person-exists", cwd=tmp_path, env=env)
+    assert where.returncode == 0
+    out = tmp_path / "deployed"
+    proc = run_cli("deploy", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--out", out,
+                   "--flutter", "--android", "-q", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    probe = subprocess.run([sys.executable, "-c", "import lite_tools; print(lite_tools.__file__)"], cwd=tmp_path,
+                           env={**__import__("os").environ, **env}, capture_output=True, text=True)
+    assert probe.stdout.strip().startswith(str(site))  # the wheel's copy ran, not this checkout
+    assert (out / "android/app/src/main/java/com/litetools/core/Preprocessor.java").is_file()
+    assert (out / "flutter/lib/main.dart").is_file() and _report(out)["java"]["ok"] is True

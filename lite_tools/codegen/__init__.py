@@ -7,10 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-ANDROID_TEMPLATE = REPO_ROOT / "android_template"
-FLUTTER_TEMPLATE = REPO_ROOT / "flutter_demo"
-JAVA_CORE = ANDROID_TEMPLATE / "app" / "src" / "main" / "java" / "com" / "litetools" / "core"
+# lite_tools/templates/{android,flutter} link to the top-level android_template/ and flutter_demo/ (the package
+# data of wheels follows the links, so an installed lite-tools carries the same files).
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+ANDROID_TEMPLATE = TEMPLATES / "android"
+FLUTTER_TEMPLATE = TEMPLATES / "flutter"
 
 
 def java_string(value) -> str:
