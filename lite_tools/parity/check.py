@@ -141,10 +141,10 @@ def _compare_outputs(names, refs, lites, task: Task, tol: Tolerance) -> tuple:
             comps.append(OutputComparison(name, r.shape, o.shape, None, None, None, nan, detection and not nan,
                                           not detection))
             continue
-        comps.append(OutputComparison(name, r.shape, o.shape, metrics.max_abs(r, o), metrics.max_rel(r, o),
-                                      metrics.cosine(r, o), nan,
-                                      not nan and (detection or metrics.within(r, o, tol.atol, tol.rtol)),
-                                      not detection))
+        values = {metric: fn(r, o) for metric, fn in metrics.METRICS.items()}
+        comps.append(OutputComparison(name, r.shape, o.shape, **values, nan=nan,
+                                      ok=not nan and (detection or metrics.within(r, o, tol.atol, tol.rtol)),
+                                      gated=not detection))
     return tuple(comps)
 
 
