@@ -20,7 +20,7 @@ from .config import DeployConfig, Task
 from .engines import PaddleInferenceEngine
 from .errors import ToolFailure
 from .model import files
-from .reference import postprocess, preprocess
+from .reference import model_inputs, postprocess, preprocess
 from .reference.preprocess import Preprocessed
 
 HARNESS = Path(__file__).parent / "java" / "CoreHarness.java"
@@ -122,7 +122,7 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
         expected = []
         for i, (_, rgb) in enumerate(images):
             pre = preprocess(rgb, config)
-            outputs = engine.run([pre.tensor])
+            outputs = engine.run(model_inputs(pre, engine.input_names))
             write_image(jobs / f"image-{i:04d}.bin", rgb)
             write_output(jobs / f"output-{i:04d}.bin", pre.source_size, outputs[0])
             expected.append((pre, postprocess(outputs, config, pre)))

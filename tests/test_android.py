@@ -21,11 +21,16 @@ from javatools import app_sources, balanced, compile_stubs, javac, write_r_class
 PRESET_MODELS = {"pulc-person-exists": "PULC_person_exists", "pulc-safety-helmet": "PULC_safety_helmet",
                  "pulc-person-exists-fpr1e-3": "PULC_person_exists", "pulc-safety-helmet-fpr1e-4": "PULC_safety_helmet",
                  "imagenet-cls": "PPLCNet_x0_25", "pphgnetv2-cls": "PPHGNetV2_B0",
-                 "ssd-mobilenet-300": "SSD_MobileNetV1_300", "custom-bgr-nearest": "PPLCNet_x0_25"}
+                 "ssd-mobilenet-300": "SSD_MobileNetV1_300", "custom-bgr-nearest": "PPLCNet_x0_25",
+                 "paddledetection-infer-cfg": "SSD_MobileNetV1_300_ppdet"}
 
 
 def config_for(name: str):
-    """The presets, plus a config no preset has: BGR, antialiased nearest, short side 250, top-3."""
+    """The presets, plus a config no preset has (BGR, antialiased nearest, short side 250, top-3) and a
+    PaddleDetection export's own infer_cfg.yml (three inputs, boxes in source pixels)."""
+    if name == "paddledetection-infer-cfg":
+        from lite_tools import zoo
+        return zoo.config_for("SSD_MobileNetV1_300_ppdet")
     if name == "custom-bgr-nearest":
         from lite_tools.config import ChannelOrder, Interp, Resize, ResizeMode
         return resolve(preset="imagenet-cls").replace(
@@ -76,7 +81,7 @@ def test_java_check_catches_a_broken_core(projects, tmp_path):
     broken = tmp_path / "core"
     shutil.copytree(project / CORE, broken)
     ssd = broken / "SsdPostprocessor.java"
-    ssd.write_text(ssd.read_text().replace("clip(data[o + 2] * w, w)", "clip(data[o + 2] * h, w)"))
+    ssd.write_text(ssd.read_text().replace("clip(data[o + 2] * sx, w)", "clip(data[o + 2] * sy, w)"))
     result = javacheck.check(broken, config, model, _images())
     assert any(result.java_results), "no boxes at all: the mutation could not show"
     assert not result.ok and any("box of class" in m or "results from Java" in m for m in result.mismatches)
@@ -94,7 +99,7 @@ def test_ssd_boxes_scale_x_by_width_on_non_square_images(projects, tmp_path):
     assert javacheck.read_post(jobs / "post-000.txt") == [[15.0, score, 160.0, 180.0, 480.0, 360.0]]
 
 
-@pytest.mark.parametrize("preset", ["pulc-person-exists", "ssd-mobilenet-300"])
+@pytest.mark.parametrize("preset", ["pulc-person-exists", "ssd-mobilenet-300", "paddledetection-infer-cfg"])
 def test_android_sources_compile_against_api_23(projects, android_jar, preset, tmp_path):
     project, _, _ = projects[preset]
     stub_classes = compile_stubs(android_jar, tmp_path / "stubs")

@@ -18,11 +18,12 @@ def _report(out):
 
 @pytest.mark.parametrize("model, preset", [("PULC_safety_helmet", "pulc-safety-helmet"),
                                            ("SSD_MobileNetV1_300", "ssd-mobilenet-300"),
+                                           ("SSD_MobileNetV1_300_ppdet", None),
                                            ("PPHGNetV2_B0", "pphgnetv2-cls")])
 def test_deploy_end_to_end(zoo_dir, tmp_path, model, preset):
     out = tmp_path / "out"
-    proc = run_cli("deploy", zoo_dir(model), "--preset", preset, "--out", out, "--android", "--flutter",
-                   "--name", "m")
+    config = ["--preset", preset] if preset else ["--config", zoo_dir(model) / "infer_cfg.yml"]
+    proc = run_cli("deploy", zoo_dir(model), *config, "--out", out, "--android", "--flutter", "--name", "m")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.startswith("m: READY")
     report = _report(out)

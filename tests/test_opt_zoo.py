@@ -18,6 +18,7 @@ ATOL = 1e-4
 # Detection rows: box decoding passes offsets through exp(), amplifying summation-order differences in the loc
 # head; observed 3.7e-4 in normalised coordinates (0.1 px at 300 px). Parity gates detectors on IoU matching.
 DETECTION_ATOL = 1e-3
+DETECTION_RTOL = 1e-3
 
 
 @pytest.mark.parametrize("name", list(zoo.REGISTRY))
@@ -43,7 +44,7 @@ def test_opt_arm_and_x86_on_zoo_model(name, zoo_dir, tmp_path):
     assert manifest["model"]["params_sha256"] == sha256_file(mf.param_file)
     program = programs.load_program(mf.model_file)
     assert manifest["ops"] == program.op_histogram()
-    assert [t["name"] for t in manifest["inputs"]] == [zoo.REGISTRY[name].input_name]
+    assert [t["name"] for t in manifest["inputs"]] == [zoo.REGISTRY[name].input_name, *zoo.REGISTRY[name].extra_inputs]
     # Paddle >= 2.5 exports lack XShape on flatten (every backbone has one): the pass must have fired.
     assert any(f["op"] == "flatten_contiguous_range" or f["op"] == "transpose2" for f in manifest["compat_fixes"])
     # ...on a staged copy: the user's export is untouched.
@@ -52,13 +53,18 @@ def test_opt_arm_and_x86_on_zoo_model(name, zoo_dir, tmp_path):
     # The x86 model computes what Paddle Inference computes on the original export.
     entry = zoo.REGISTRY[name]
     x = np.random.RandomState(7).uniform(-2, 2, (1, *entry.input_shape)).astype(np.float32)
-    reference = PaddleInferenceEngine(mf.model_file, mf.param_file).run([x])
-    lite = LiteEngine(tmp_path / f"{name}.x86.nb").run([x])
+    extra = {"im_shape": np.array([[300, 300]], np.float32), "scale_factor": np.array([[0.5, 0.75]], np.float32)}
+    inputs = [x] + [extra[n] for n in entry.extra_inputs]
+    reference = PaddleInferenceEngine(mf.model_file, mf.param_file).run(inputs)
+    lite = LiteEngine(tmp_path / f"{name}.x86.nb").run(inputs)
     assert len(reference) == len(lite)
     for ref, out in zip(reference, lite):
         assert ref.shape == out.shape
         assert np.isfinite(out).all()
-        np.testing.assert_allclose(out, ref, atol=DETECTION_ATOL if entry.kind == "detector" else ATOL, rtol=0)
+        if entry.kind == "detector":  # pixel outputs carry the same relative error (max 8.6e-4 seen) scaled up
+            np.testing.assert_allclose(out, ref, atol=DETECTION_ATOL, rtol=DETECTION_RTOL)
+        else:
+            np.testing.assert_allclose(out, ref, atol=ATOL, rtol=0)
 
 
 def test_unpatched_export_crashes_x86_optimizer_in_child_only(small_model, tmp_path):

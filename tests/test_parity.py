@@ -24,7 +24,7 @@ def photos(n=3, seed=21):
 
 @pytest.mark.parametrize("name", list(zoo.REGISTRY))
 def test_parity_holds_on_every_zoo_model(name, zoo_dir):
-    cfg = resolve(preset=zoo.REGISTRY[name].preset)
+    cfg = zoo.config_for(name)
     report = parity.check(zoo_dir(name), cfg, photos())
     assert report.ok, report.failures
     assert len(report.images) == 3 and all(i.task_ok for i in report.images)
@@ -219,3 +219,34 @@ def test_a_corrupt_lite_model_is_one_line_not_a_crash(zoo_dir, tmp_path, damage)
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lite-tools: error:")]
     assert len(errors) == 1 and "Paddle Lite crashed (SIGABRT) while loading" in errors[0] and "bad.nb" in errors[0]
     assert "Traceback" not in proc.stderr and "C++ Traceback" not in proc.stderr
+
+
+def test_paddledetection_export_gives_the_same_boxes_in_source_pixels(zoo_dir):
+    """The PaddleDetection-style export is the same network as the classic SSD: its boxes, already in source
+    pixels (box_format "pixels"), must equal the classic model's normalised boxes scaled by the image size, with
+    the same label names (its label_list has no background entry, its class ids are one lower)."""
+    from lite_tools.deploy import load_images
+    from lite_tools.engines import PaddleInferenceEngine
+    from lite_tools.model import files
+    from lite_tools.parity.matching import match_boxes
+    from lite_tools.reference import model_inputs, postprocess, preprocess
+
+    results = {}
+    for name in ("SSD_MobileNetV1_300", "SSD_MobileNetV1_300_ppdet"):
+        cfg = zoo.config_for(name)
+        mf = files.locate(zoo_dir(name))
+        engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
+        results[name] = []
+        for _, img in load_images(None)[0]:
+            pre = preprocess(img, cfg)
+            results[name].append(postprocess(engine.run(model_inputs(pre, engine.input_names)), cfg, pre))
+    assert zoo.config_for("SSD_MobileNetV1_300_ppdet").box_format == "pixels"
+    assert sum(len(r) for r in results["SSD_MobileNetV1_300"]) >= 5, "too few boxes for a meaningful comparison"
+    for classic, ppdet in zip(*results.values()):
+        assert len(classic) == len(ppdet)
+        renamed = [b.__class__(0, b.score, b.x0, b.y0, b.x1, b.y1, b.label) for b in classic]
+        relabelled = [b.__class__(0, b.score, b.x0, b.y0, b.x1, b.y1, b.label) for b in ppdet]
+        assert match_boxes(renamed, relabelled, 0.5, iou_min=0.999, score_tol=1e-6).ok
+        assert sorted(b.label for b in classic) == sorted(b.label for b in ppdet)
+        assert all(b.class_id == p.class_id + 1 for b, p in zip(sorted(classic, key=lambda b: -b.score),
+                                                                 sorted(ppdet, key=lambda b: -b.score)))

@@ -11,6 +11,9 @@ from pathlib import Path
 from ..errors import BadInput
 
 
+BOX_FORMATS = ("normalized", "pixels")
+
+
 class Task(str, enum.Enum):
     CLASSIFY = "classify"  # top-k over class probabilities
     BINARY = "binary"  # PULC ThreshOutput: probs[1] >= threshold -> label_1, else label_0
@@ -60,6 +63,9 @@ class DeployConfig:
     topk: int = 5
     threshold: float = 0.5  # BINARY decision threshold on probs[1]
     score_threshold: float = 0.5  # SSD/PICODET: boxes below are dropped (PaddleDetection draw_threshold)
+    # SSD/PICODET box coordinates: "normalized" to the network input (classic MobileNet-SSD), or "pixels" of the
+    # source image (PaddleDetection exports rescale by their scale_factor input before the output).
+    box_format: str = "normalized"
     input_name: str = ""
     source: str = ""  # where the values came from (preset name or file)
 
@@ -68,6 +74,8 @@ class DeployConfig:
             raise BadInput(f"{self.source}: mean and std need 3 values each")
         if any(s == 0 for s in self.std):
             raise BadInput(f"{self.source}: std has a zero")
+        if self.box_format not in BOX_FORMATS:
+            raise BadInput(f"{self.source}: box_format {self.box_format!r} is not one of {', '.join(BOX_FORMATS)}")
         if self.task == Task.BINARY and len(self.labels) != 2:
             raise BadInput(f"{self.source}: a binary task needs exactly two labels (label_0, label_1)")
 
@@ -106,6 +114,7 @@ class DeployConfig:
                        layout=data.get("layout", "NCHW"), labels=tuple(data.get("labels", ())),
                        topk=int(data.get("topk", 5)), threshold=float(data.get("threshold", 0.5)),
                        score_threshold=float(data.get("score_threshold", 0.5)),
+                       box_format=data.get("box_format", "normalized"),
                        input_name=data.get("input_name", ""), source=data.get("source", source))
         except (KeyError, ValueError, TypeError) as e:
             raise BadInput(f"{source}: invalid deploy config ({type(e).__name__}: {e})") from None

@@ -212,8 +212,9 @@ def read_paddledet(path) -> DeployConfig:
     if not isinstance(labels, list):
         raise BadInput(f"{path}: label_list must be a list")
     scale, mean, std = norm
+    # PaddleDetection's exported post-process divides boxes by scale_factor: they come out in source pixels.
     return DeployConfig(task=DET_ARCH_TASK[arch], resize=resize, crop=None, scale=scale, mean=mean, std=std,
-                        labels=tuple(str(x) for x in labels),
+                        labels=tuple(str(x) for x in labels), box_format="pixels",
                         score_threshold=_number(path, "draw_threshold", "value", data.get("draw_threshold", 0.5)),
                         source=str(path))
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import numpy as np
 
 from .. import opt
 from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
@@ -58,8 +57,8 @@ def with_extra_fetch(program_file: Path, var: str, out_dir: Path) -> Path:
 
 
 class _Prober:
-    def __init__(self, ref: files.ModelFiles, lite: files.ModelFiles, x: np.ndarray, tol, tmp: Path):
-        self.ref, self.lite, self.x, self.tol, self.tmp = ref, lite, x, tol, tmp
+    def __init__(self, ref: files.ModelFiles, lite: files.ModelFiles, inputs: list, tol, tmp: Path):
+        self.ref, self.lite, self.inputs, self.tol, self.tmp = ref, lite, inputs, tol, tmp
         self.count = 0
 
     def __call__(self, var: str):
@@ -69,11 +68,11 @@ class _Prober:
         try:
             ref_model = with_extra_fetch(self.ref.model_file, var, d / "ref")
             lite_model = with_extra_fetch(self.lite.model_file, var, d / "lite")
-            r = PaddleInferenceEngine(ref_model, self.ref.param_file).run([self.x])[-1]
+            r = PaddleInferenceEngine(ref_model, self.ref.param_file).run(self.inputs)[-1]
             opt.optimize(None, d / "nb", opt.OptOptions(targets=("x86",), name="probe"),
                          model_file=lite_model, param_file=self.lite.param_file)
             with IsolatedLiteEngine(d / "nb" / "probe.x86.nb") as lite:
-                o = lite.run([self.x])[-1]
+                o = lite.run(self.inputs)[-1]
         except (LiteToolsError, RuntimeError, ValueError):
             return None
         if r.shape != o.shape:
@@ -81,11 +80,11 @@ class _Prober:
         return (not metrics.within(r, o, self.tol.atol, self.tol.rtol)), metrics.max_abs(r, o)
 
 
-def localise_first_divergence(ref: files.ModelFiles, lite: files.ModelFiles, x: np.ndarray, tol) -> dict:
+def localise_first_divergence(ref: files.ModelFiles, lite: files.ModelFiles, inputs: list, tol) -> dict:
     program = programs.load_program(ref.model_file)
     cands = candidates(program)
     with tempfile.TemporaryDirectory(prefix="lite-tools-bisect-") as tmp:
-        probe = _Prober(ref, lite, x, tol, Path(tmp))
+        probe = _Prober(ref, lite, inputs, tol, Path(tmp))
         lo, hi, hi_result = -1, len(cands) - 1, None  # invariant: cands[lo] agrees (or lo = -1), cands[hi] diverges
         last = probe(cands[hi][2]) if cands else None
         if not last or not last[0]:

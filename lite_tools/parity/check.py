@@ -20,7 +20,7 @@ from ..config import DeployConfig, Task
 from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
 from ..errors import BadInput
 from ..model import files, nb, program as programs
-from ..reference import postprocess, preprocess
+from ..reference import model_inputs, postprocess, preprocess
 from ..reference.postprocess import as_probabilities
 from . import matching, metrics
 
@@ -102,7 +102,7 @@ class ParityReport:
 def config_differences(reference: DeployConfig, deploy: DeployConfig) -> list:
     """Name every preprocessing field where the deploy config departs from the reference."""
     names = []
-    for field in ("resize", "crop", "scale", "mean", "std", "channel_order", "layout"):
+    for field in ("resize", "crop", "scale", "mean", "std", "channel_order", "layout", "box_format"):
         a, b = getattr(reference, field), getattr(deploy, field)
         if a != b:
             label = {"channel_order": "channel order (RGB/BGR)", "resize": "resize", "crop": "crop / input size"}
@@ -211,10 +211,10 @@ def failure_lines(comparisons: list, tolerance: Tolerance) -> list:
 def _explain(first_failure, config, deploy, mf, lite_files, lite_model, localise, tolerance, progress, timings):
     """(diagnosis, localisation, extra failure line): preprocessing differences are named first; otherwise both
     programs are bisected to the first op out of tolerance (impossible for a foreign .nb: say what it means)."""
-    comp, ref_in, dep_in = first_failure
+    comp, ref_in, dep_in = first_failure  # every model input, in the model's order
     diagnosis = config_differences(config, deploy) if deploy is not config else []
     if comp.input_max_abs > 0:
-        diagnosis.append(_tensor_diagnosis(ref_in, dep_in))
+        diagnosis.append(_tensor_diagnosis(ref_in[0], dep_in[0]))
         return diagnosis, {"stage": "preprocessing", "detail": diagnosis[-1]}, None
     if lite_model is not None:
         return diagnosis, None, (f"{lite_model} does not compute what {mf.model_file} computes: is it the "
@@ -251,9 +251,10 @@ def _compare_images(images, config, deploy, ref_engine, lite_engine, out_names, 
         pre_ref = preprocess(rgb, config)
         pre_dep = preprocess(rgb, deploy) if deploy is not config else pre_ref
         t1 = time.perf_counter()
-        ref_out = ref_engine.run([pre_ref.tensor])
+        ref_in, dep_in = model_inputs(pre_ref, ref_engine.input_names), model_inputs(pre_dep, ref_engine.input_names)
+        ref_out = ref_engine.run(ref_in)
         t2 = time.perf_counter()
-        lite_out = lite_engine.run([pre_dep.tensor])
+        lite_out = lite_engine.run(dep_in)
         t3 = time.perf_counter()
         if lite_output_hook:
             lite_out = lite_output_hook(lite_out)
@@ -272,7 +273,7 @@ def _compare_images(images, config, deploy, ref_engine, lite_engine, out_names, 
                                input_diff)
         comparisons.append(comp)
         if not comp.ok and first_failure is None:
-            first_failure = (comp, pre_ref.tensor, pre_dep.tensor)
+            first_failure = (comp, ref_in, dep_in)
     return comparisons, first_failure
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..config import DeployConfig, Task
 from ..engines import PaddleInferenceEngine
-from ..reference import postprocess, preprocess
+from ..reference import model_inputs, postprocess, preprocess
 from . import matching, metrics
 from .quant_estimate import write_estimated_params
 
@@ -20,7 +20,8 @@ def estimate(mf, program, config: DeployConfig, images: list, quant, fp16, tmp: 
     worst, cos_min, agree = 0.0, 1.0, 0
     for _, rgb in images:
         pre = preprocess(rgb, config)
-        a, b = fp32.run([pre.tensor]), rounded.run([pre.tensor])
+        inputs = model_inputs(pre, fp32.input_names)
+        a, b = fp32.run(inputs), rounded.run(inputs)
         if a[0].shape == b[0].shape:
             worst = max(worst, metrics.max_abs(a[0], b[0]))
             cos_min = min(cos_min, metrics.cosine(a[0], b[0]))

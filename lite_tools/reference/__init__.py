@@ -3,6 +3,7 @@ The generated Java reproduces every step here; tests compare the two."""
 
 from .images import load_image, list_images, synthetic_images
 from .postprocess import postprocess
-from .preprocess import Preprocessed, preprocess
+from .preprocess import Preprocessed, model_inputs, preprocess
 
-__all__ = ["load_image", "list_images", "synthetic_images", "preprocess", "Preprocessed", "postprocess"]
+__all__ = ["load_image", "list_images", "synthetic_images", "preprocess", "Preprocessed", "model_inputs",
+           "postprocess"]

@@ -5,8 +5,9 @@
   Top-k by score descending, ties by lower class id first.
 - binary (PULC ThreshOutput): s = p[1]; s >= threshold -> class 1 with score s, else class 0 with score 1 - s.
 - embedding: the feature vector, L2-normalised (what a vector search compares).
-- ssd: rows (label, score, x0, y0, x1, y1) normalised to the network input, which is the whole source image
-  stretched; x is scaled by the source width, y by the source height, then clipped to [0, w] and [0, h]. Rows
+- ssd: rows (label, score, x0, y0, x1, y1). box_format "normalized": relative to the network input, which is the
+  whole source image stretched, so x is scaled by the source width and y by the source height; "pixels": already
+  in source pixels (PaddleDetection exports). Then clipped to [0, w] and [0, h]. Rows
   with label < 0 (an empty NMS result arrives as one row [-1]) or score < score_threshold are dropped, and so
   are boxes with no area left after clipping (they lay wholly outside the image: nothing to draw).
 """
@@ -74,12 +75,13 @@ def ssd_boxes(rows: np.ndarray, pre: Preprocessed, config: DeployConfig) -> list
     if rows.ndim != 2 or rows.shape[1] != 6:
         return []
     w, h = pre.source_size
+    sx, sy = (float(w), float(h)) if config.box_format == "normalized" else (1.0, 1.0)
     boxes = []
     for label, score, x0, y0, x1, y1 in rows:
         if label < 0 or score < config.score_threshold:
             continue
-        bx0, by0 = min(max(x0 * w, 0.0), w), min(max(y0 * h, 0.0), h)
-        bx1, by1 = min(max(x1 * w, 0.0), w), min(max(y1 * h, 0.0), h)
+        bx0, by0 = min(max(x0 * sx, 0.0), w), min(max(y0 * sy, 0.0), h)
+        bx1, by1 = min(max(x1 * sx, 0.0), w), min(max(y1 * sy, 0.0), h)
         if bx1 <= bx0 or by1 <= by0:
             continue
         boxes.append(Box(int(label), float(score), bx0, by0, bx1, by1, label_of(config, int(label))))

@@ -8,6 +8,8 @@ generated Java must do the same:
 3. centre crop (cw, ch): offsets ((W - cw) // 2, (H - ch) // 2) as PaddleClas's CropImage.
 4. channel order: the decoded image is RGB; BGR reverses the channels.
 5. v' = (v * scale - mean[c]) / std[c] in float64, then float32; layout NCHW, batch 1.
+6. PaddleDetection's extra inputs, when the model has them: im_shape = [[H, W]] of the network input and
+   scale_factor = [[H / source h, W / source w]], float32 (divided in float32, as the Java host does).
 """
 
 from __future__ import annotations
@@ -27,6 +29,26 @@ class Preprocessed:
     source_size: tuple  # (w, h) of the decoded image
     resized_size: tuple  # (w, h) after step 1
     crop_offset: tuple  # (x, y) of the crop in the resized image
+
+
+EXTRA_INPUTS = ("im_shape", "scale_factor")
+
+
+def model_inputs(pre: Preprocessed, input_names) -> list:
+    """Every input of the model, in its order: the image tensor first, then PaddleDetection's geometry inputs."""
+    _, _, h, w = pre.tensor.shape
+    src_w, src_h = pre.source_size
+    arrays = [pre.tensor]
+    for name in list(input_names)[1:]:
+        if name == "im_shape":
+            arrays.append(np.array([[h, w]], dtype=np.float32))
+        elif name == "scale_factor":
+            arrays.append(np.array([[np.float32(h) / np.float32(src_h), np.float32(w) / np.float32(src_w)]],
+                                   dtype=np.float32))
+        else:
+            raise BadInput(f"the model has an input {name!r} that is neither the image nor one of "
+                           f"{', '.join(EXTRA_INPUTS)}: lite-tools does not know how to fill it")
+    return arrays
 
 
 def resized_size(config: DeployConfig, w: int, h: int) -> tuple:

@@ -29,7 +29,9 @@ class ZooEntry:
     seed: int
     kind: str = "classifier"  # classifier (PaddleClas layout, softmax added) | detector (PaddleDetection layout)
     gain: tuple = ()  # ((name substring, factor), ...) for init_parameters
-    preset: str = "imagenet-cls"  # the deploy config its real counterpart is published with
+    preset: str | None = "imagenet-cls"  # the deploy config its real counterpart is published with
+    infer_cfg: str | None = None  # or: write this PaddleDetection infer_cfg.yml beside the export, and use it
+    extra_inputs: tuple = ()  # PaddleDetection's ("im_shape", "scale_factor"), each [N, 2] float32
 
     @property
     def file_stem(self) -> str:
@@ -79,13 +81,57 @@ def _registry() -> dict:
                                        preset="pphgnetv2-cls")
     entries["PPLCNetV2_base"] = ZooEntry("PP-LCNetV2-base, ImageNet 1000-class head", lcnet_v2, (3, 224, 224),
                                          seed=302)
+    def ssd_ppdet():
+        from .ssd_mobilenet import SSDMobileNetV1PaddleDetection
+        return SSDMobileNetV1PaddleDetection()
+
+    entries["SSD_MobileNetV1_300_ppdet"] = ZooEntry(
+        "SSD-MobileNetV1-300 exported as PaddleDetection does: image/im_shape/scale_factor, boxes in source pixels, "
+        "infer_cfg.yml", ssd_ppdet, (3, 300, 300), seed=401, kind="detector", gain=(("conf_heads", 0.5),),
+        preset=None, infer_cfg=SSD_INFER_CFG, extra_inputs=("im_shape", "scale_factor"))
     entries["SSD_MobileNetV1_300"] = ZooEntry("SSD-MobileNetV1-300, VOC 21 classes, 1917 priors, multiclass_nms3",
                                               ssd, (3, 300, 300), seed=401, kind="detector",
                                               gain=(("conf_heads", 0.5),), preset="ssd-mobilenet-300")
     return entries
 
 
+SSD_INFER_CFG = """mode: paddle
+draw_threshold: 0.5
+metric: VOC
+use_dynamic_shape: false
+arch: SSD
+min_subgraph_size: 3
+Preprocess:
+- interp: 1
+  keep_ratio: false
+  target_size:
+  - 300
+  - 300
+  type: Resize
+- is_scale: false
+  mean:
+  - 127.5
+  - 127.5
+  - 127.5
+  std:
+  - 127.502231
+  - 127.502231
+  - 127.502231
+  type: NormalizeImage
+- type: Permute
+label_list:
+""" + "".join(f"- {name}\n" for name in ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+                                          "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person",
+                                          "pottedplant", "sheep", "sofa", "train", "tvmonitor"))
 REGISTRY = _registry()
+
+
+def config_for(name: str):
+    """The deploy config a zoo model is used with: its preset, or the infer_cfg.yml written beside its export."""
+    from ..config import read_config_file, resolve
+
+    entry = _entry(name)
+    return resolve(preset=entry.preset) if entry.preset else read_config_file(exported(name) / "infer_cfg.yml")
 
 
 def source_digest() -> str:
@@ -127,8 +173,11 @@ def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
     if entry.kind == "classifier":  # PaddleClas's export appends a softmax to the backbone
         model = paddle.nn.Sequential(net, paddle.nn.Softmax(axis=-1))
         model.eval()
-    spec = paddle.static.InputSpec([None, *entry.input_shape], "float32", entry.input_name)
-    paddle.jit.save(model, str(out_dir / entry.file_stem), input_spec=[spec])
+    specs = [paddle.static.InputSpec([None, *entry.input_shape], "float32", entry.input_name)]
+    specs += [paddle.static.InputSpec([None, 2], "float32", name) for name in entry.extra_inputs]
+    paddle.jit.save(model, str(out_dir / entry.file_stem), input_spec=specs)
+    if entry.infer_cfg:
+        (out_dir / "infer_cfg.yml").write_text(entry.infer_cfg)
     info = out_dir / f"{entry.file_stem}.pdiparams.info"
     if info.exists():
         info.unlink()

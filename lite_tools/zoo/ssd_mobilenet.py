@@ -114,6 +114,10 @@ class SSDMobileNetV1(nn.Layer):
         return maps, paddle.concat(locs, axis=1), paddle.concat(confs, axis=1)
 
     def forward(self, image):
+        return self.detect(image)
+
+    def detect(self, image):
+        """Rows (label, score, x0, y0, x1, y1) normalised to the input, background = class 0; box counts."""
         maps, loc, conf = self.head_outputs(image)
         boxes, variances = [], []
         for i, fmap in enumerate(maps):
@@ -127,3 +131,17 @@ class SSDMobileNetV1(nn.Layer):
                             box_normalized=True)
         scores = paddle.transpose(F.softmax(conf, axis=-1), [0, 2, 1])
         return multiclass_nms3(decoded, scores)
+
+
+class SSDMobileNetV1PaddleDetection(SSDMobileNetV1):
+    """The same network exported the way PaddleDetection exports detectors: inputs image, im_shape and
+    scale_factor; rows (label, score, x0, y0, x1, y1) with labels indexing PaddleDetection's label_list (no
+    background entry) and boxes rescaled to the source image's pixels (network input size / scale_factor)."""
+
+    def forward(self, image, im_shape, scale_factor):
+        rows, num = self.detect(image)  # (dy2static cannot translate super() inside forward)
+        source_hw = im_shape / scale_factor  # [1, 2]: source (h, w)
+        source_wh = paddle.concat([source_hw[:, 1:2], source_hw[:, 0:1]], axis=1)
+        scale = paddle.concat([source_wh, source_wh], axis=1)  # (w, h, w, h)
+        label = rows[:, 0:1] - 1.0  # class 0 is background in the network, not in label_list
+        return paddle.concat([label, rows[:, 1:2], rows[:, 2:6] * scale], axis=1), num

@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * SSD rows (label, score, xmin, ymin, xmax, ymax), normalised to the network input (the whole source image,
- * stretched), to boxes in source-image pixels, as lite_tools/reference/postprocess.py: x is scaled by the
- * source WIDTH and y by the source HEIGHT (the widely copied demo swaps them), boxes are clipped to the image,
+ * SSD rows (label, score, xmin, ymin, xmax, ymax) to boxes in source-image pixels, as
+ * lite_tools/reference/postprocess.py. Normalised rows (relative to the network input, the whole source image
+ * stretched) have x scaled by the source WIDTH and y by the source HEIGHT (the widely copied demo swaps them);
+ * pixel rows (PaddleDetection exports, already rescaled by scale_factor) are taken as they are. Boxes are clipped,
  * and rows with label < 0 (an empty NMS result is one row [-1] in a [1, 1] tensor), a score under the threshold,
  * or no area left after clipping are dropped.
  */
@@ -34,10 +35,12 @@ public final class SsdPostprocessor {
 
     private final String[] labels;
     private final double scoreThreshold;
+    private final boolean normalized;
 
-    public SsdPostprocessor(String[] labels, double scoreThreshold) {
+    public SsdPostprocessor(String[] labels, double scoreThreshold, boolean normalized) {
         this.labels = labels.clone();
         this.scoreThreshold = scoreThreshold;
+        this.normalized = normalized;
     }
 
     private static double clip(double v, double hi) {
@@ -56,6 +59,8 @@ public final class SsdPostprocessor {
         }
         double w = sourceWidth;
         double h = sourceHeight;
+        double sx = normalized ? w : 1.0;
+        double sy = normalized ? h : 1.0;
         for (int r = 0; r < rows; r++) {
             int o = r * 6;
             double label = data[o];
@@ -63,10 +68,10 @@ public final class SsdPostprocessor {
             if (label < 0 || score < scoreThreshold) {
                 continue;
             }
-            double x0 = clip(data[o + 2] * w, w);
-            double y0 = clip(data[o + 3] * h, h);
-            double x1 = clip(data[o + 4] * w, w);
-            double y1 = clip(data[o + 5] * h, h);
+            double x0 = clip(data[o + 2] * sx, w);
+            double y0 = clip(data[o + 3] * sy, h);
+            double x1 = clip(data[o + 4] * sx, w);
+            double y1 = clip(data[o + 5] * sy, h);
             if (x1 <= x0 || y1 <= y0) {
                 continue;
             }
