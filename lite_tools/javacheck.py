@@ -89,11 +89,17 @@ def run_core(core_dir: Path, jobs_dir: Path, classes_dir: Path) -> None:
     _run(["java", "-cp", str(classes_dir), "CoreHarness", str(jobs_dir)], "running the Java core")
 
 
-def _compare(config: DeployConfig, pre: Preprocessed, results: list, geometry, tensor, rows) -> list:
+def _compare(config: DeployConfig, pre: Preprocessed, inputs: list, results: list, geometry, tensor,
+             rows) -> list:
     problems = []
     _, _, h, w = pre.tensor.shape
     if geometry != (w, h, *pre.resized_size, *pre.crop_offset):
         problems.append(f"geometry {geometry} != {(w, h, *pre.resized_size, *pre.crop_offset)}")
+    extras = np.concatenate([a.ravel() for a in inputs[1:]]) if len(inputs) > 1 else np.zeros(0, np.float32)
+    java_extras = tensor[pre.tensor.size:]
+    tensor = tensor[:pre.tensor.size]
+    if not np.array_equal(java_extras, extras):  # im_shape / scale_factor: exact, both divide in float32
+        problems.append(f"extra inputs {java_extras.tolist()} in Java, {extras.tolist()} in Python")
     if tensor.size != pre.tensor.size:
         return problems + [f"input has {tensor.size} values, reference {pre.tensor.size}"]
     diff = float(np.abs(tensor - pre.tensor.ravel()).max())
@@ -122,21 +128,22 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
         expected = []
         for i, (_, rgb) in enumerate(images):
             pre = preprocess(rgb, config)
-            outputs = engine.run(model_inputs(pre, engine.input_names))
+            inputs = model_inputs(pre, engine.input_names)
+            outputs = engine.run(inputs)
             write_image(jobs / f"image-{i:04d}.bin", rgb)
             write_output(jobs / f"output-{i:04d}.bin", pre.source_size, outputs[0])
-            expected.append((pre, postprocess(outputs, config, pre)))
+            expected.append((pre, inputs, postprocess(outputs, config, pre)))
         if config.task == Task.SSD:
             write_output(jobs / "output-9999.bin", (640, 480), np.array([[-1.0]], np.float32))
         run_core(core_dir, jobs, Path(tmp) / "classes")
         mismatches, worst, java_results = [], 0.0, []
-        for i, ((name, _), (pre, results)) in enumerate(zip(images, expected)):
+        for i, ((name, _), (pre, inputs, results)) in enumerate(zip(images, expected)):
             geometry, tensor = read_pre(jobs / f"pre-{i:04d}.bin")
             rows = read_post(jobs / f"post-{i:04d}.txt")
             java_results.append(rows)
-            if tensor.size == pre.tensor.size:
-                worst = max(worst, float(np.abs(tensor - pre.tensor.ravel()).max()))
-            mismatches += [f"{name}: {p}" for p in _compare(config, pre, results, geometry, tensor, rows)]
+            if tensor.size >= pre.tensor.size:
+                worst = max(worst, float(np.abs(tensor[:pre.tensor.size] - pre.tensor.ravel()).max()))
+            mismatches += [f"{name}: {p}" for p in _compare(config, pre, inputs, results, geometry, tensor, rows)]
         empty_ok = None
         if config.task == Task.SSD:
             empty_ok = read_post(jobs / "post-9999.txt") == []

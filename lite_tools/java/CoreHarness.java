@@ -17,7 +17,7 @@ import java.util.List;
 /**
  * Drives the generated pure-Java core (through the rendered DeployConstants) on files written by the Python tests.
  * For every job file in DIR: image-N.bin (int w, int h, w*h ARGB ints) -> pre-N.bin (6 ints of geometry, then
- * the floats); output-N.bin (int source w, int source h, int rank, long dims.., floats) -> post-N.txt (one
+ * the floats, then 2 floats for each of the model's extra inputs, DeployConstants.INPUT_NAMES[1..]); output-N.bin (int source w, int source h, int rank, long dims.., floats) -> post-N.txt (one
  * result per line: classes "id<TAB>score", boxes "id<TAB>score<TAB>x0<TAB>y0<TAB>x1<TAB>y1"). Big-endian.
  */
 public final class CoreHarness {
@@ -54,6 +54,11 @@ public final class CoreHarness {
             }
             for (float v : r.data) {
                 o.writeFloat(v);
+            }
+            for (int i = 1; i < DeployConstants.INPUT_NAMES.length; i++) {
+                float[] extra = r.extraInput(DeployConstants.INPUT_NAMES[i]);
+                o.writeFloat(extra == null ? Float.NaN : extra[0]);
+                o.writeFloat(extra == null ? Float.NaN : extra[1]);
             }
         }
     }

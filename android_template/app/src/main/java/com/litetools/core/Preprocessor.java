@@ -35,6 +35,21 @@ public final class Preprocessor {
         public long[] shape() {
             return new long[] {1, 3, height, width};
         }
+
+        /**
+         * PaddleDetection's geometry inputs, as lite_tools/reference/preprocess.py's model_inputs: im_shape is
+         * the network input's (H, W); scale_factor is (H / source h, W / source w), divided in float. Null for a
+         * name this core does not know.
+         */
+        public float[] extraInput(String name) {
+            if (name.equals("im_shape")) {
+                return new float[] {height, width};
+            }
+            if (name.equals("scale_factor")) {
+                return new float[] {(float) height / sourceHeight, (float) width / sourceWidth};
+            }
+            return null;
+        }
     }
 
     private final boolean shortSide;
