@@ -91,13 +91,9 @@ def _load_images(args):
         if args.random < 1:
             raise LiteToolsError("--random needs a positive number of images")
         return [(f"random-{i:03d}", img) for i, img in enumerate(images.synthetic_images(args.random))], []
-    loaded, skipped = [], []
-    for path in images.list_images(args.images):
-        try:
-            loaded.append((path.name, images.load_image(path)))
-        except LiteToolsError as e:
-            skipped.append((path.name, str(e)))
-            _say(f"parity: skipped {e}")
+    loaded, skipped = images.load_folder(args.images)
+    for _, reason in skipped:
+        _say(f"parity: skipped {reason}")
     return loaded, skipped
 
 

@@ -43,19 +43,10 @@ class DeployResult:
 
 
 def load_images(directory) -> tuple:
-    """([(name, rgb)], [(name, reason)]) from a folder, unreadable files skipped; the bundled samples if None."""
-    from .errors import LiteToolsError
-    from .reference import images
+    """([(name, rgb)], [(name, reason)]) from a folder (the bundled samples if None), as reference.load_folder."""
+    from .reference.images import load_folder
 
-    loaded, skipped = [], []
-    for path in images.list_images(directory or SAMPLES):
-        try:
-            loaded.append((path.name, images.load_image(path)))
-        except LiteToolsError as e:
-            skipped.append((path.name, str(e)))
-    if not loaded:
-        raise BadInput(f"{directory}: no readable images")
-    return loaded, skipped
+    return load_folder(directory or SAMPLES)
 
 
 def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: bool = False, kinds=("android",),

@@ -6,10 +6,7 @@ import html
 from pathlib import Path
 
 from .parity.report import histogram_svg
-
-
-def _size(n) -> str:
-    return f"{n / 1e6:.2f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
+from .report_text import size_text
 
 
 def _table(rows, head=None) -> str:
@@ -30,11 +27,11 @@ def render(result) -> str:
     shown = dict(m["targets"])
     if result.verify_target:
         shown["x86 (verified, fp32)"] = result.verify_target
-    targets = _table([[t, i["file"], _size(i["bytes"]), i["opt_version"], f"<code>{e(i['sha256'])}</code>"]
+    targets = _table([[t, i["file"], size_text(i["bytes"]), i["opt_version"], f"<code>{e(i['sha256'])}</code>"]
                       for t, i in shown.items()], ["target", "file", "size", "opt", "sha256"])
     model = _table([["model file", m["model"]["model_file"]], ["params file", m["model"]["param_file"]],
                     ["model sha256", m["model"]["model_sha256"]], ["params sha256", m["model"]["params_sha256"]],
-                    ["parameters", f"{m['params']['numel']:,} ({_size(m['params']['bytes'])})"],
+                    ["parameters", f"{m['params']['numel']:,} ({size_text(m['params']['bytes'])})"],
                     ["inputs", "; ".join(f"{t['name']} {t['shape']} {t['dtype']}" for t in m["inputs"])],
                     ["outputs", "; ".join(f"{t['name']} {t['shape']} {t['dtype']}" for t in m["outputs"])],
                     ["options", f"quant {m['options']['quant']}, fp16 {m['options']['fp16']}"],

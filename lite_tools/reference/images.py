@@ -47,8 +47,8 @@ def _to_rgb8(img) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(img.convert("RGB")))
 
 
-def list_images(directory) -> tuple:
-    """(image paths, skipped [(path, reason)]) for every file in `directory` (sorted by name)."""
+def list_images(directory) -> list:
+    """Every file in `directory` (sorted by name, hidden files left out): the candidates to decode."""
     d = Path(directory)
     if not d.is_dir():
         raise BadInput(f"{d}: no such directory")
@@ -56,6 +56,20 @@ def list_images(directory) -> tuple:
     if not paths:
         raise BadInput(f"{d}: holds no images")
     return paths
+
+
+def load_folder(directory) -> tuple:
+    """([(name, rgb)], [(name, reason)]): every readable image of a folder; an unreadable file is skipped and
+    reported, never fatal, but a folder with nothing readable is a BadInput."""
+    loaded, skipped = [], []
+    for path in list_images(directory):
+        try:
+            loaded.append((path.name, load_image(path)))
+        except BadInput as e:
+            skipped.append((path.name, str(e)))
+    if not loaded:
+        raise BadInput(f"{directory}: no readable images")
+    return loaded, skipped
 
 
 def synthetic_images(count: int, seed: int = 0) -> list:

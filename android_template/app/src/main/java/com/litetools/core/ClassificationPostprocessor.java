@@ -34,7 +34,7 @@ public final class ClassificationPostprocessor {
     }
 
     public String labelOf(int classId) {
-        return classId >= 0 && classId < labels.length ? labels[classId] : "class " + classId;
+        return Labels.of(labels, classId);
     }
 
     public static double[] asProbabilities(float[] scores) {

@@ -76,8 +76,7 @@ public final class SsdPostprocessor {
                 continue;
             }
             int id = (int) label;
-            boxes.add(new Box(id, score, x0, y0, x1, y1,
-                    id < labels.length ? labels[id] : "class " + id));
+            boxes.add(new Box(id, score, x0, y0, x1, y1, Labels.of(labels, id)));
         }
         return boxes;
     }
