@@ -15,6 +15,10 @@ def _say(msg: str) -> None:
 
 
 def cmd_opt(args) -> int:
+    from . import opt_child
+
+    # Optimizer children start before the rest of lite-tools is imported (opt_child); a cache hit stops them.
+    opt_child.prestart(len([t for t in args.target.split(",") if t.strip()]))
     from . import opt
 
     options = opt.OptOptions(targets=opt.OptOptions.parse_targets(args.target), quant=args.quant,

@@ -7,33 +7,24 @@ programs; none of that may reach our process. We judge a run by what it prints a
 from __future__ import annotations
 
 import functools
-import json
-import os
 import re
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from .errors import ToolFailure
 from . import cache
+from .errors import ToolFailure
+from .opt_child import OptChild
 
 TARGET_PLACES = {
     "arm": "arm",
     "x86": "x86",
     "opencl": "opencl,arm",  # OpenCL kernels need ARM fallbacks for the ops the GPU does not cover
 }
-OPT_TIMEOUT_S = 1800
 
 
-def _run_child(job: dict, timeout: float = OPT_TIMEOUT_S) -> subprocess.CompletedProcess:
-    env = dict(os.environ, GLOG_minloglevel=os.environ.get("GLOG_minloglevel", "2"))
-    env.pop("LITE_TOOLS_TEST_CRASH", None)
-    cmd = [sys.executable, "-m", "lite_tools.opt_child", json.dumps(job)]
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout, env=env)
-    except subprocess.TimeoutExpired:
-        raise ToolFailure(f"Paddle Lite's optimizer did not finish within {timeout:.0f} s") from None
+def _run_child(job: dict, timeout: float) -> tuple:
+    with OptChild() as child:
+        return child.run(job, timeout)
 
 
 def describe_exit(returncode: int) -> str:
@@ -51,10 +42,10 @@ def lite_version() -> str:
     hit = cache.get_json("lite_version", _package_version("paddlelite"))
     if hit:
         return hit["version"]
-    proc = _run_child({"action": "version"}, timeout=120)
-    m = re.search(r"LITE_VERSION=(\S+)", proc.stdout)
+    returncode, output = _run_child({"action": "version"}, timeout=120)
+    m = re.search(r"LITE_VERSION=(\S+)", output)
     if not m:
-        raise ToolFailure(f"cannot read Paddle Lite's version ({describe_exit(proc.returncode)})")
+        raise ToolFailure(f"cannot read Paddle Lite's version ({describe_exit(returncode)})")
     cache.put_json("lite_version", _package_version("paddlelite"), {"version": m.group(1)})
     return m.group(1)
 
@@ -89,10 +80,10 @@ def supported_ops(target: str) -> frozenset:
     hit = cache.get_json("supported_ops", key)
     if hit:
         return frozenset(hit["ops"])
-    proc = _run_child({"action": "supported_ops", "places": TARGET_PLACES[target]}, timeout=300)
+    returncode, output = _run_child({"action": "supported_ops", "places": TARGET_PLACES[target]}, timeout=300)
     ops = set()
     in_table = False
-    for line in proc.stdout.splitlines():
+    for line in output.splitlines():
         words = line.split()
         if words[:1] == ["OP_name"]:
             in_table = True
@@ -101,27 +92,29 @@ def supported_ops(target: str) -> frozenset:
             ops.add(words[0])
     if len(ops) < 50:
         raise ToolFailure(f"cannot read Paddle Lite's supported-op table for {target} "
-                          f"({describe_exit(proc.returncode)})")
+                          f"({describe_exit(returncode)})")
     cache.put_json("supported_ops", key, {"ops": sorted(ops)})
     return frozenset(ops)
 
 
-def run_opt(model_file: Path, param_file: Path, target: str, out_stem: Path, quant: str | None,
-            fp16: bool, label: str) -> str:
-    """Optimize into `out_stem`.nb; return the optimizer's log. Raise ToolFailure with one line otherwise."""
-    job = {"action": "opt", "model_file": str(model_file), "param_file": str(param_file),
-           "optimize_out": str(out_stem), "places": TARGET_PLACES[target], "quant": quant, "fp16": fp16}
-    proc = _run_child(job)
-    log = proc.stdout + proc.stderr
+def start_opt(child: OptChild, model_file: Path, param_file: Path, target: str, out_stem: Path,
+              quant: str | None, fp16: bool) -> None:
+    """Hand `child` the job of optimizing into `out_stem`.nb; finish_opt() collects it."""
+    child.send({"action": "opt", "model_file": str(model_file), "param_file": str(param_file),
+                "optimize_out": str(out_stem), "places": TARGET_PLACES[target], "quant": quant, "fp16": fp16})
+
+
+def finish_opt(child: OptChild, target: str, out_stem: Path, label: str) -> str:
+    """Wait for `child`; return the optimizer's log. Raise ToolFailure with one line when it made no .nb."""
+    returncode, log = child.result()
     nb = out_stem.with_name(out_stem.name + ".nb")
-    ok = proc.returncode == 0 and "LITE_TOOLS_OPT_DONE" in proc.stdout and nb.is_file() and nb.stat().st_size > 0
+    ok = returncode == 0 and "LITE_TOOLS_OPT_DONE" in log and nb.is_file() and nb.stat().st_size > 0
     if not ok:
         if nb.exists():
             nb.unlink()
-        reason = describe_exit(proc.returncode)
         detail = _last_error_line(log)
-        raise ToolFailure(f"Paddle Lite's optimizer failed ({reason}) on {label} for target {target}"
-                          + (f": {detail}" if detail else ""))
+        raise ToolFailure(f"Paddle Lite's optimizer failed ({describe_exit(returncode)}) on {label} for target "
+                          f"{target}" + (f": {detail}" if detail else ""))
     return log
 
 

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import cache, lite_runner
+from . import cache, lite_runner, opt_child
 from .errors import BadInput
 from .model import compat, files, nb, program as programs
 
@@ -87,64 +87,93 @@ def _prepare_out_dir(out_dir: Path) -> bool:
     return not existed
 
 
-def _model_facts(mf: files.ModelFiles, hashes: dict, options: OptOptions, params_bytes: bytes):
-    """Validate the export and describe it: (facts, patched program or None).
+def _facts_key(hashes: dict, options: OptOptions) -> str:
+    return cache.key_of("facts", hashes, options.compat, COMPAT_VERSION)
 
-    Facts depend only on the input bytes, so they are cached by their hashes: a cache hit skips parsing and
-    validating again (the same bytes passed validation when the entry was written).
-    """
-    key = cache.key_of("facts", hashes, options.compat, COMPAT_VERSION)
-    facts = cache.get_json("facts", key) if options.use_cache else None
-    if facts is not None:
-        return facts, None
+
+def _read_facts(mf: files.ModelFiles, options: OptOptions) -> tuple:
+    """Validate the export and describe it: (facts, the program with the compat fixes applied)."""
     program = programs.load_program(mf.model_file)
-    params, _ = programs.walk_params(program, mf.param_file, params_bytes)
+    params, _ = programs.walk_params(program, mf.param_file)
     facts = {"inputs": [t.to_json() for t in program.inputs], "outputs": [t.to_json() for t in program.outputs],
              "ops": program.op_histogram(), "params": params,
              "compat_fixes": compat.apply_all(program) if options.compat else []}
-    cache.put_json("facts", key, facts)
     return facts, program
 
 
-def _read(path: Path) -> bytes:
+def _hash_input(path: Path) -> str:
     try:
-        return Path(path).read_bytes()
+        return cache.file_sha256(path)
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
 
 
+def _nb_key(hashes: dict, target: str, options: OptOptions, versions: dict) -> str:
+    return cache.key_of(hashes, target, options.quant, options.fp16, options.compat, COMPAT_VERSION,
+                        versions["paddlelite"])
+
+
 def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file=None, param_file=None,
              progress=None) -> dict:
-    """Optimize a Paddle export into NAME.<target>.nb files and NAME.manifest.json; return the manifest."""
+    """Optimize a Paddle export into NAME.<target>.nb files and NAME.manifest.json; return the manifest.
+
+    Kept close to the cost of calling opt directly: the optimizer children start first (or were prestarted by
+    the CLI), so Paddle Lite's import overlaps our parsing and checks, and the inputs are hashed while they run.
+    The cache is consulted up front where the files' digests are remembered (cache.remembered_sha256): a cache
+    hit then costs a few stats, not reading the params. Otherwise it is consulted once the digests are known.
+    """
     progress = progress or (lambda msg: None)
     mf = files.locate(model_dir, model_file, param_file)
     name = options.name or (Path(model_dir).resolve().name if model_dir else mf.model_file.stem)
     if not name or "/" in name or name.startswith("."):
         raise BadInput(f"--name {name!r} is not a usable file name")
-    params_bytes = _read(mf.param_file)  # read once: hashed here, validated by _model_facts on a cache miss
-    hashes = {"model_file": cache.sha256_file(mf.model_file), "param_file": cache.sha256_bytes(params_bytes)}
-    facts, program = _model_facts(mf, hashes, options, params_bytes)
-    del params_bytes
-    missing = unsupported_ops(facts["ops"], options.targets)
-    if missing:
-        raise _unsupported_error(mf.model_file, missing)
-
-    out_dir = Path(out_dir)
-    created = _prepare_out_dir(out_dir)
-    work = Path(tempfile.mkdtemp(prefix=".lite-tools-", dir=out_dir))
+    versions = lite_runner.package_versions()
+    known = None
+    if options.use_cache:
+        known = {"model_file": cache.remembered_sha256(mf.model_file),
+                 "param_file": cache.remembered_sha256(mf.param_file)}
+        known = known if all(known.values()) else None
+    likely_cached = {t for t in options.targets
+                     if known and cache.get_json("opt", _nb_key(known, t, options, versions))}
+    if likely_cached == set(options.targets):
+        opt_child.release_prestarted()
+    children = {t: opt_child.take() for t in options.targets if t not in likely_cached}
     try:
-        manifest = _optimize_into(work, mf, hashes, facts, program, name, options, progress)
-        final = {work / f"{name}.{t}.nb": out_dir / f"{name}.{t}.nb" for t in options.targets}
-        final[work / f"{name}.manifest.json"] = out_dir / f"{name}.manifest.json"
-        for src, dst in final.items():
-            os.replace(src, dst)
-        return manifest
-    except BaseException:
-        if created:
-            shutil.rmtree(out_dir, ignore_errors=True)
-        raise
+        facts = cache.get_json("facts", _facts_key(known, options)) if known else None
+        program = None
+        if facts is None:
+            facts, program = _read_facts(mf, options)
+        missing = unsupported_ops(facts["ops"], options.targets)
+        if missing:
+            raise _unsupported_error(mf.model_file, missing)
+
+        out_dir = Path(out_dir)
+        created = _prepare_out_dir(out_dir)
+        work = Path(tempfile.mkdtemp(prefix=".lite-tools-", dir=out_dir))
+        try:
+            try:
+                manifest = _optimize_into(work, mf, known, facts, program, name, options, versions, children,
+                                          progress)
+            finally:
+                _close(children)  # before `work` goes: a child still running could write into it
+            final = {work / f"{name}.{t}.nb": out_dir / f"{name}.{t}.nb" for t in options.targets}
+            final[work / f"{name}.manifest.json"] = out_dir / f"{name}.manifest.json"
+            for src, dst in final.items():
+                os.replace(src, dst)
+            return manifest
+        except BaseException:
+            if created:
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        _close(children)
+
+
+def _close(children: dict) -> None:
+    for child in children.values():
+        child.close()
 
 
 def _stage(work: Path, mf: files.ModelFiles, program, options: OptOptions) -> tuple:
@@ -165,40 +194,52 @@ def _stage(work: Path, mf: files.ModelFiles, program, options: OptOptions) -> tu
     return staged_model, staged_params
 
 
-def _optimize_into(work: Path, mf: files.ModelFiles, hashes: dict, facts: dict, program, name: str,
-                   options: OptOptions, progress) -> dict:
-    versions = lite_runner.package_versions()
-    staged = None
+def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: dict, program, name: str,
+                   options: OptOptions, versions: dict, children: dict, progress) -> dict:
+    """Targets whose .nb the cache holds are linked from it; the others run in `children`, all at once. When the
+    inputs' digests were not remembered they are computed while the children run, and a target the cache turns
+    out to hold after all (the same bytes under another path, or freshly rewritten) is taken from it."""
+    started = time.perf_counter()
+    digests = {}  # target -> .nb sha256
+
+    def from_cache(t, hashes) -> bool:
+        entry = cache.get_linked("opt", _nb_key(hashes, t, options, versions), ".nb", work / f"{name}.{t}.nb")
+        if entry:
+            digests[t] = entry["sha256"]
+            progress(f"opt {t}: cached")
+        return bool(entry)
+
+    to_build = [t for t in options.targets if not (known and from_cache(t, known))]
+    if to_build:
+        staged = _stage(work, mf, program, options)
+        (work / "out").mkdir()
+        for t in to_build:
+            if t not in children:  # its entry went away since optimize() looked
+                children[t] = opt_child.take()
+            progress(f"opt {t}: running Paddle Lite's optimizer")
+            lite_runner.start_opt(children[t], *staged, t, work / "out" / f"{name}.{t}", options.quant,
+                                  options.fp16)
+    hashes = known or {"model_file": _hash_input(mf.model_file), "param_file": _hash_input(mf.param_file)}
+    if program is not None:
+        cache.put_json("facts", _facts_key(hashes, options), facts)
+    if options.use_cache and not known:
+        for t in [t for t in to_build if from_cache(t, hashes)]:
+            to_build.remove(t)
+            children[t].close()
     targets = {}
     for t in options.targets:
-        key = cache.key_of(hashes, t, options.quant, options.fp16, options.compat, COMPAT_VERSION,
-                           versions["paddlelite"])
         dest = work / f"{name}.{t}.nb"
-        started = time.perf_counter()
-        hit = cache.get_file("opt", key, ".nb") if options.use_cache else None
-        if hit:
-            shutil.copyfile(hit, dest)
-            progress(f"opt {t}: cached")
-        else:
-            progress(f"opt {t}: running Paddle Lite's optimizer")
-            staged = staged or _stage(work, mf, program, options)
-            (work / "out").mkdir(exist_ok=True)
-            lite_runner.run_opt(*staged, t, work / "out" / f"{name}.{t}", options.quant, options.fp16,
-                                label=str(mf.model_file.parent))
+        if t in to_build:
+            lite_runner.finish_opt(children[t], t, work / "out" / f"{name}.{t}", label=str(mf.model_file.parent))
             os.replace(work / "out" / f"{name}.{t}.nb", dest)
             nb.zero_header_padding(dest)
-        # One pass over the .nb: hashed for the manifest and, after a fresh run, stored in the cache
-        # (--no-cache skips reading the cache, not refreshing it).
-        if hit:
-            recorded = cache.get_json("opt", key)  # the digest written with the entry (entries are immutable)
-            digest = recorded["sha256"] if recorded else cache.sha256_file(dest)
-        else:
-            digest = cache.store_and_hash("opt", key, ".nb", dest)
-            cache.put_json("opt", key, {"sha256": digest})
+            digests[t] = cache.sha256_file(dest)
+            # --no-cache skips reading the cache, not refreshing it
+            cache.put_linked("opt", _nb_key(hashes, t, options, versions), ".nb", dest, {"sha256": digests[t]})
         header = nb.read_header(dest)
-        targets[t] = {"file": dest.name, "sha256": digest, "bytes": dest.stat().st_size,
+        targets[t] = {"file": dest.name, "sha256": digests[t], "bytes": dest.stat().st_size,
                       "opt_version": header.opt_version, "nb_format_version": header.format_version,
-                      "places": lite_runner.TARGET_PLACES[t], "cached": bool(hit),
+                      "places": lite_runner.TARGET_PLACES[t], "cached": t not in to_build,
                       "seconds": round(time.perf_counter() - started, 3)}
 
     from . import __version__

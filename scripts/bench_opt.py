@@ -1,7 +1,8 @@
 """Benchmark: `lite-tools opt` against calling Paddle Lite's `paddle_lite_opt` directly, side by side in one run.
 
 For PPLCNet_x1_0 and SSD-MobileNetV1-300 (zoo exports), target arm (the unpatched exports crash the direct x86
-optimizer, so arm is the only target where the direct tool is a fair baseline). Median of 5 runs of each:
+optimizer, so arm is the only target where the direct tool is a fair baseline). Median of 5 rounds, each running
+all three once:
   direct  paddle_lite_opt --model_file .. --param_file .. --valid_targets arm --optimize_out ..
   cold    lite-tools opt MODEL --target arm --no-cache   (validation, compat pass, child optimizer, manifest)
   cached  lite-tools opt MODEL --target arm              (same bytes and options: served from the cache)
@@ -34,8 +35,14 @@ def timed(cmd) -> float:
     return elapsed
 
 
-def median_of(cmd_for_run) -> float:
-    return statistics.median(timed(cmd_for_run(i)) for i in range(RUNS))
+def medians(commands: dict) -> dict:
+    """{label: [command of each round]} -> {label: median seconds}. Each round runs every label once, so drift in
+    the machine's load spreads over all of them instead of biasing whichever ran last."""
+    times = {label: [] for label in commands}
+    for i in range(RUNS):
+        for label, per_round in commands.items():
+            times[label].append(timed(per_round[i]))
+    return {label: statistics.median(t) for label, t in times.items()}
 
 
 def main() -> int:
@@ -52,9 +59,11 @@ def main() -> int:
                           "--param_file", export / f"{stem}.pdiparams", "--valid_targets", "arm",
                           "--optimize_out_type", "naive_buffer", "--optimize_out"]
             ours = [BIN / "lite-tools", "opt", export, "--target", "arm", "-q", "--out"]
-            direct = median_of(lambda i, cmd=direct_cmd: cmd + [f"{tmp}/direct{i}"])
-            cold = median_of(lambda i, cmd=ours: cmd + [f"{tmp}/cold{i}", "--no-cache"])
-            cached = median_of(lambda i, cmd=ours: cmd + [f"{tmp}/cached{i}"])
+            timed(ours + [f"{tmp}/warm"])  # fills the cache for the cached runs
+            m = medians({"direct": [direct_cmd + [f"{tmp}/direct{i}"] for i in range(RUNS)],
+                         "cold": [ours + [f"{tmp}/cold{i}", "--no-cache"] for i in range(RUNS)],
+                         "cached": [ours + [f"{tmp}/cached{i}"] for i in range(RUNS)]})
+            direct, cold, cached = m["direct"], m["cold"], m["cached"]
         ratios = {"cold": cold / direct, "cached": cached / direct}
         ok &= all(ratios[k] <= GOALS[k] for k in GOALS)
         print(f"{name:22s} {direct:8.3f}s {cold:8.3f}s {cached:8.3f}s {ratios['cold']:11.2f}x "

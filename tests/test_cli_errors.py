@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
 
-from lite_tools.model import program as programs
+from lite_tools.errors import ToolFailure
+from lite_tools.model import files, program as programs
+from lite_tools.opt_child import OptChild
 from conftest import run_cli, tree_digest
 
 
@@ -151,6 +154,22 @@ def test_child_crash_becomes_one_line(small_model, tmp_path):
     proc = run_cli("opt", model, "--target", "x86", "--out", tmp_path / "out", "--no-cache", "--no-compat")
     assert_clean_failure(proc, tmp_path / "out", "SIGSEGV", "target x86", str(model))
     assert tree_digest(model) == before
+
+
+def test_crash_while_another_target_runs_leaves_nothing(small_model, tmp_path):
+    """Targets run in parallel children: x86 crashes while arm may still be writing; nothing may be left."""
+    proc = run_cli("opt", small_model, "--target", "x86,arm", "--out", tmp_path / "out", "--no-cache", "--no-compat")
+    assert_clean_failure(proc, tmp_path / "out", "SIGSEGV", "target x86")
+
+
+def test_optimizer_past_its_deadline_is_stopped(small_model, tmp_path):
+    mf = files.locate(small_model)
+    with OptChild() as child:
+        child.send({"action": "opt", "model_file": str(mf.model_file), "param_file": str(mf.param_file),
+                    "optimize_out": str(tmp_path / "m"), "places": "arm"})
+        with pytest.raises(ToolFailure, match="did not finish within"):
+            child.result(timeout=0.005)
+        assert child._proc.returncode == -signal.SIGKILL
 
 
 def test_existing_out_dir_keeps_its_files_on_failure(small_model, tmp_path):

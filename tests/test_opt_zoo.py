@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import time
 
 import numpy as np
 import pytest
 
-from lite_tools import opt, zoo
+from lite_tools import cache, opt, zoo
 from lite_tools.cache import sha256_file
 from lite_tools.engines import LiteEngine, PaddleInferenceEngine
 from lite_tools.model import files, nb, program as programs
@@ -112,3 +115,46 @@ def test_cache_reuses_identical_inputs_and_options(small_model, tmp_path):
     assert first["targets"]["x86"]["sha256"] == second["targets"]["x86"]["sha256"] == third["targets"]["x86"]["sha256"]
     other = opt.optimize(small_model, tmp_path / "d", opt.OptOptions(targets=("x86",), name="m", quant="int16"))
     assert other["targets"]["x86"]["sha256"] != first["targets"]["x86"]["sha256"]
+
+
+def test_cache_serves_the_same_bytes_under_a_new_path(small_model, tmp_path):
+    """Content-addressed: a fresh copy of an export (digests not remembered yet) is still served from the cache."""
+    first = opt.optimize(small_model, tmp_path / "a", opt.OptOptions(targets=("arm",), name="m"))
+    copy = tmp_path / "copy"
+    shutil.copytree(small_model, copy)
+    second = opt.optimize(copy, tmp_path / "b", opt.OptOptions(targets=("arm",), name="m"))
+    assert second["targets"]["arm"]["cached"] is True
+    digest = second["targets"]["arm"]["sha256"]
+    assert digest == first["targets"]["arm"]["sha256"] == sha256_file(tmp_path / "b/m.arm.nb")
+
+
+def test_cache_entry_edited_through_an_output_is_not_served(small_model, tmp_path):
+    """Cache entries are hard links to outputs where possible: editing an output in place must not poison them."""
+    first = opt.optimize(small_model, tmp_path / "a", opt.OptOptions(targets=("arm",), name="m"))
+    served = opt.optimize(small_model, tmp_path / "b", opt.OptOptions(targets=("arm",), name="m"))
+    assert served["targets"]["arm"]["cached"] is True
+    with open(tmp_path / "b/m.arm.nb", "r+b") as f:  # edit in place, same size
+        f.seek(100)
+        f.write(b"\xff" * 16)
+    again = opt.optimize(small_model, tmp_path / "c", opt.OptOptions(targets=("arm",), name="m"))
+    assert again["targets"]["arm"]["cached"] is False
+    assert sha256_file(tmp_path / "c/m.arm.nb") == first["targets"]["arm"]["sha256"]
+
+
+def test_remembered_digest_is_not_fooled_by_an_in_place_edit(small_model, tmp_path, monkeypatch):
+    """A params file rewritten in place with its size and mtime restored is hashed again (its ctime moved)."""
+    monkeypatch.setattr(cache, "STILL_NS", 0)  # remember digests of files written just now
+    model = tmp_path / "model"
+    shutil.copytree(small_model, model)
+    first = opt.optimize(model, tmp_path / "a", opt.OptOptions(targets=("arm",), name="m"))
+    assert cache.remembered_sha256(model / "inference.pdiparams") == first["model"]["params_sha256"]
+    params = model / "inference.pdiparams"
+    st = params.stat()
+    data = bytearray(params.read_bytes())
+    data[-4:] = b"\x00\x00\x80\x3f"  # the last float becomes 1.0
+    time.sleep(0.01)
+    params.write_bytes(bytes(data))
+    os.utime(params, ns=(st.st_atime_ns, st.st_mtime_ns))
+    second = opt.optimize(model, tmp_path / "b", opt.OptOptions(targets=("arm",), name="m"))
+    assert second["model"]["params_sha256"] == sha256_file(params) != first["model"]["params_sha256"]
+    assert second["targets"]["arm"]["sha256"] != first["targets"]["arm"]["sha256"]  # the new weights, not the old
