@@ -120,8 +120,8 @@ public final class PreprocessBench {
         for (Object[] c : cases) {
             final Preprocessor p = (Preprocessor) c[1];
             final int size = (Integer) c[2];
-            double ours = medianMs(() -> p.process(frame, srcW, srcH), 30, 101);
-            double demo = medianMs(() -> demoLoop(bmp, srcW, srcH, size, size, fmean, fstd), 30, 101);
+            double ours = medianMs(() -> p.process(frame, srcW, srcH), 300, 201);
+            double demo = medianMs(() -> demoLoop(bmp, srcW, srcH, size, size, fmean, fstd), 300, 201);
             System.out.printf("%-40s %10.2f %12.2f %7.1fx%n", c[0], ours, demo, demo / ours);
         }
     }

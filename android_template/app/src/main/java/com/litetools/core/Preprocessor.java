@@ -5,6 +5,9 @@ package com.litetools.core;
  * size (short side with round-half-even, or fixed, or fit with keep-ratio), resize (Resampler), centre crop
  * ((W - w) / 2, (H - h) / 2), channel order, then (v * scale - mean[c]) / std[c] in double, stored as float.
  * Only the rows and columns the crop keeps are computed; each of them is computed exactly as in the reference.
+ * Per frame it allocates the output and a ring of a few resampled rows (~14 KB for 300x300), not a buffer of the
+ * whole frame (8 MB for 1080p: garbage-collector churn on a phone); the taps are kept for the next frame of the
+ * same size. Safe to share between threads.
  */
 public final class Preprocessor {
     /** The input tensor and the geometry the postprocessors need to map results back to the source image. */
@@ -102,77 +105,140 @@ public final class Preprocessor {
         return new int[] {fixedWidth, fixedHeight};
     }
 
+    /** Everything that depends only on the source size: camera frames repeat it, so it is kept for the next one. */
+    private static final class Plan {
+        final int sourceWidth;
+        final int sourceHeight;
+        final int resizedWidth;
+        final int resizedHeight;
+        final int width;
+        final int height;
+        final int cropX;
+        final int cropY;
+        final Resampler.Taps tx;
+        final Resampler.Taps ty;
+        final int rowSpan;  // most source rows one output row reads: the size of the row ring in process()
+        final int maxTaps;  // most vertical taps of one output row
+
+        Plan(Preprocessor p, int w, int h) {
+            int[] rs = p.resizedSize(w, h);
+            resizedWidth = rs[0];
+            resizedHeight = rs[1];
+            width = p.cropWidth > 0 ? p.cropWidth : resizedWidth;
+            height = p.cropHeight > 0 ? p.cropHeight : resizedHeight;
+            if (width > resizedWidth || height > resizedHeight || resizedWidth < 1 || resizedHeight < 1) {
+                throw new IllegalArgumentException("crop " + width + "x" + height + " does not fit the resized "
+                        + resizedWidth + "x" + resizedHeight);
+            }
+            sourceWidth = w;
+            sourceHeight = h;
+            cropX = (resizedWidth - width) / 2;
+            cropY = (resizedHeight - height) / 2;
+            tx = Resampler.axisTaps(w, resizedWidth, p.interp, p.antialias);
+            ty = Resampler.axisTaps(h, resizedHeight, p.interp, p.antialias);
+            int span = 1;
+            int taps = 1;
+            for (int y = cropY; y < cropY + height; y++) {
+                int first = ty.index[ty.start[y]];  // taps of a row are in ascending source order
+                int last = ty.index[ty.start[y + 1] - 1];
+                span = Math.max(span, last - first + 1);
+                taps = Math.max(taps, ty.start[y + 1] - ty.start[y]);
+            }
+            rowSpan = span;
+            maxTaps = taps;
+        }
+    }
+
+    private volatile Plan plan;
+
+    private Plan planFor(int w, int h) {
+        Plan p = plan;
+        if (p == null || p.sourceWidth != w || p.sourceHeight != h) {
+            p = new Plan(this, w, h);
+            plan = p;
+        }
+        return p;
+    }
+
     public Result process(int[] argb, int w, int h) {
         if (argb.length < w * h) {
             throw new IllegalArgumentException("pixel array holds " + argb.length + " values, image is " + w + "x" + h);
         }
-        int[] rs = resizedSize(w, h);
-        int rw = rs[0];
-        int rh = rs[1];
-        int ow = cropWidth > 0 ? cropWidth : rw;
-        int oh = cropHeight > 0 ? cropHeight : rh;
-        if (ow > rw || oh > rh || rw < 1 || rh < 1) {
-            throw new IllegalArgumentException("crop " + ow + "x" + oh + " does not fit the resized " + rw + "x" + rh);
-        }
-        int cx = (rw - ow) / 2;
-        int cy = (rh - oh) / 2;
-        Resampler.Taps tx = Resampler.axisTaps(w, rw, interp, antialias);
-        Resampler.Taps ty = Resampler.axisTaps(h, rh, interp, antialias);
+        Plan p = planFor(w, h);
+        int ow = p.width;
+        int oh = p.height;
+        int cx = p.cropX;
+        int cy = p.cropY;
+        Resampler.Taps tx = p.tx;
+        Resampler.Taps ty = p.ty;
 
-        // Which source rows the kept output rows read: the horizontal pass runs on those rows only.
-        boolean[] rowNeeded = new boolean[h];
-        for (int j = ty.start[cy]; j < ty.start[cy + oh]; j++) {
-            rowNeeded[ty.index[j]] = true;
-        }
-        double[] tmp = new double[h * ow * 3];  // horizontal pass: [source row][kept column][channel]
-        for (int sy = 0; sy < h; sy++) {
-            if (!rowNeeded[sy]) {
-                continue;
-            }
-            int rowBase = sy * w;
-            int outBase = sy * ow * 3;
-            for (int x = 0; x < ow; x++) {
-                double r = 0.0;
-                double g = 0.0;
-                double b = 0.0;
-                for (int j = tx.start[cx + x], end = tx.start[cx + x + 1]; j < end; j++) {
-                    int p = argb[rowBase + tx.index[j]];
-                    double wj = tx.weight[j];
-                    r += ((p >> 16) & 0xff) * wj;
-                    g += ((p >> 8) & 0xff) * wj;
-                    b += (p & 0xff) * wj;
-                }
-                tmp[outBase + x * 3] = r;
-                tmp[outBase + x * 3 + 1] = g;
-                tmp[outBase + x * 3 + 2] = b;
-            }
-        }
+        // The horizontal pass runs only on the source rows the kept output rows read, each once, into a ring of
+        // rowSpan rows ([slot][kept column][channel]): source row r lives in slot r % rowSpan while it is needed.
+        int span = p.rowSpan;
+        double[] ring = new double[span * ow * 3];
+        int[] rowInSlot = new int[span];
+        java.util.Arrays.fill(rowInSlot, -1);
+        int[] tapAt = new int[p.maxTaps];  // ring offset of each tap of the current output row
         float[] out = new float[3 * oh * ow];
         int plane = oh * ow;
         int cFirst = bgr ? 2 : 0;  // the channel red goes to: 0 for RGB, 2 for BGR (blue the other end)
         int cLast = 2 - cFirst;
         int first = cFirst * plane;
         int last = cLast * plane;
+        double meanFirst = mean[cFirst];
+        double meanLast = mean[cLast];
+        double stdFirst = std[cFirst];
+        double stdLast = std[cLast];
         for (int y = 0; y < oh; y++) {
             int tapsFrom = ty.start[cy + y];
             int tapsTo = ty.start[cy + y + 1];
+            int taps = tapsTo - tapsFrom;
+            for (int j = 0; j < taps; j++) {
+                int sy = ty.index[tapsFrom + j];
+                int slot = sy % span;
+                if (rowInSlot[slot] != sy) {
+                    resampleRow(argb, sy * w, tx, cx, ow, ring, slot * ow * 3);
+                    rowInSlot[slot] = sy;
+                }
+                tapAt[j] = slot * ow * 3;
+            }
             for (int x = 0; x < ow; x++) {
                 double r = 0.0;
                 double g = 0.0;
                 double b = 0.0;
-                for (int j = tapsFrom; j < tapsTo; j++) {
-                    int base = (ty.index[j] * ow + x) * 3;
-                    double wj = ty.weight[j];
-                    r += tmp[base] * wj;
-                    g += tmp[base + 1] * wj;
-                    b += tmp[base + 2] * wj;
+                for (int j = 0; j < taps; j++) {
+                    int base = tapAt[j] + x * 3;
+                    double wj = ty.weight[tapsFrom + j];
+                    r += ring[base] * wj;
+                    g += ring[base + 1] * wj;
+                    b += ring[base + 2] * wj;
                 }
                 int o = y * ow + x;
-                out[first + o] = (float) ((r * scale - mean[cFirst]) / std[cFirst]);
+                out[first + o] = (float) ((r * scale - meanFirst) / stdFirst);
                 out[plane + o] = (float) ((g * scale - mean[1]) / std[1]);
-                out[last + o] = (float) ((b * scale - mean[cLast]) / std[cLast]);
+                out[last + o] = (float) ((b * scale - meanLast) / stdLast);
             }
         }
-        return new Result(out, ow, oh, w, h, rw, rh, cx, cy);
+        return new Result(out, ow, oh, w, h, p.resizedWidth, p.resizedHeight, cx, cy);
+    }
+
+    /** The horizontal pass of one source row, for the kept columns cx .. cx + ow - 1, into ring[at ..]. */
+    private static void resampleRow(int[] argb, int rowBase, Resampler.Taps tx, int cx, int ow, double[] ring,
+                                    int at) {
+        for (int x = 0; x < ow; x++) {
+            double r = 0.0;
+            double g = 0.0;
+            double b = 0.0;
+            for (int j = tx.start[cx + x], end = tx.start[cx + x + 1]; j < end; j++) {
+                int px = argb[rowBase + tx.index[j]];
+                double wj = tx.weight[j];
+                r += ((px >> 16) & 0xff) * wj;
+                g += ((px >> 8) & 0xff) * wj;
+                b += (px & 0xff) * wj;
+            }
+            ring[at + x * 3] = r;
+            ring[at + x * 3 + 1] = g;
+            ring[at + x * 3 + 2] = b;
+        }
     }
 }
