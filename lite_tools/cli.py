@@ -1,10 +1,9 @@
 """Command line: argument parsing, one-line errors, exit codes. Library modules are imported inside each
-command, so `lite-tools --help` does not import paddle or paddlelite."""
+command, so `lite-tools --help` does not import paddle or paddlelite; even argparse and json wait until `opt` has
+started its optimizer child (main)."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 
 from .errors import LiteToolsError
@@ -15,10 +14,6 @@ def _say(msg: str) -> None:
 
 
 def cmd_opt(args) -> int:
-    from . import opt_child
-
-    # Optimizer children start before the rest of lite-tools is imported (opt_child); a cache hit stops them.
-    opt_child.prestart(len([t for t in args.target.split(",") if t.strip()]))
     from . import opt
 
     options = opt.OptOptions(targets=opt.OptOptions.parse_targets(args.target), quant=args.quant,
@@ -37,6 +32,8 @@ def cmd_inspect(args) -> int:
 
     info = inspect_model.inspect_path(args.path, model_file=args.model_file, param_file=args.param_file)
     if args.json:
+        import json
+
         print(json.dumps(info, indent=2))
     else:
         print(inspect_model.render(info))
@@ -83,6 +80,8 @@ def cmd_config(args) -> int:
         config.write_json(cfg, args.out)
         print(f"wrote {args.out}")
     else:
+        import json
+
         print(json.dumps(cfg.to_json(), indent=2, ensure_ascii=False))
     return 0
 
@@ -161,34 +160,47 @@ def cmd_deploy(args) -> int:
     return 0 if result.ok else 1
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("opt", "inspect", "doctor", "config", "parity", "android", "flutter", "deploy", "zoo")
+
+
+def build_parser(only: str | None = None):
+    """The whole command line; with `only`, the top level and that one command, which is what main() needs (all
+    ~90 arguments cost ~8 ms, which `opt` would otherwise pay before its optimizer child gets its job)."""
+    import argparse
+
+    def wanted(command: str) -> bool:
+        return only is None or only == command
+
     p = argparse.ArgumentParser(prog="lite-tools", description="From a Paddle export to a verified Paddle Lite app.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    o = sub.add_parser("opt", help="optimise a Paddle inference model into Paddle Lite .nb files")
-    o.add_argument("model", nargs="?", help="export directory (inference.* or model.* .pdmodel/.pdiparams)")
-    o.add_argument("--model-file")
-    o.add_argument("--param-file")
-    o.add_argument("--target", required=True, help="comma-separated: arm, x86, opencl")
-    o.add_argument("--out", required=True, help="output directory")
-    o.add_argument("--quant", choices=["int8", "int16"], help="weight-only dynamic post-quantisation")
-    o.add_argument("--fp16", action="store_true", help="fp16 kernels (ARM only)")
-    o.add_argument("--name", help="output base name (default: the model directory's name)")
-    o.add_argument("--no-cache", action="store_true",
-                   help="always run the optimizer (the result still refreshes the cache)")
-    o.add_argument("--no-compat", action="store_true", help=argparse.SUPPRESS)
-    o.add_argument("-q", "--quiet", action="store_true")
-    o.set_defaults(func=cmd_opt)
+    if wanted("opt"):
+        o = sub.add_parser("opt", help="optimise a Paddle inference model into Paddle Lite .nb files")
+        o.add_argument("model", nargs="?", help="export directory (inference.* or model.* .pdmodel/.pdiparams)")
+        o.add_argument("--model-file")
+        o.add_argument("--param-file")
+        o.add_argument("--target", required=True, help="comma-separated: arm, x86, opencl")
+        o.add_argument("--out", required=True, help="output directory")
+        o.add_argument("--quant", choices=["int8", "int16"], help="weight-only dynamic post-quantisation")
+        o.add_argument("--fp16", action="store_true", help="fp16 kernels (ARM only)")
+        o.add_argument("--name", help="output base name (default: the model directory's name)")
+        o.add_argument("--no-cache", action="store_true",
+                       help="always run the optimizer (the result still refreshes the cache)")
+        o.add_argument("--no-compat", action="store_true", help=argparse.SUPPRESS)
+        o.add_argument("-q", "--quiet", action="store_true")
+        o.set_defaults(func=cmd_opt)
 
-    i = sub.add_parser("inspect", help="describe a Paddle model directory or a .nb file")
-    i.add_argument("path", nargs="?")
-    i.add_argument("--model-file")
-    i.add_argument("--param-file")
-    i.add_argument("--json", action="store_true")
-    i.set_defaults(func=cmd_inspect)
+    if wanted("inspect"):
+        i = sub.add_parser("inspect", help="describe a Paddle model directory or a .nb file")
+        i.add_argument("path", nargs="?")
+        i.add_argument("--model-file")
+        i.add_argument("--param-file")
+        i.add_argument("--json", action="store_true")
+        i.set_defaults(func=cmd_inspect)
 
-    d = sub.add_parser("doctor", help="check the Python, Paddle, Paddle Lite, numpy and Java set-up")
-    d.set_defaults(func=cmd_doctor)
+    if wanted("doctor"):
+        d = sub.add_parser("doctor", help="check the Python, Paddle, Paddle Lite, numpy and Java set-up")
+        d.set_defaults(func=cmd_doctor)
 
     def config_source(p, required=True):
         group = p.add_mutually_exclusive_group(required=required)
@@ -202,66 +214,78 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--quant", choices=["int8", "int16"], help="weight-only quantisation of the ARM model")
         p.add_argument("--fp16", action="store_true", help="fp16 kernels on ARM")
 
-    c = sub.add_parser("config", help="print or write the resolved deploy config as JSON")
-    c.add_argument("action", choices=["show", "export"])
-    config_source(c)
-    c.add_argument("--out", help="with export: the JSON file to write")
-    c.set_defaults(func=cmd_config)
+    if wanted("config"):
+        c = sub.add_parser("config", help="print or write the resolved deploy config as JSON")
+        c.add_argument("action", choices=["show", "export"])
+        config_source(c)
+        c.add_argument("--out", help="with export: the JSON file to write")
+        c.set_defaults(func=cmd_config)
 
-    pa = sub.add_parser("parity", help="check Paddle Lite x86 against Paddle Inference, pixels to labels/boxes")
-    pa.add_argument("model", help="export directory")
-    config_source(pa)
-    imgs = pa.add_mutually_exclusive_group(required=True)
-    imgs.add_argument("--images", help="directory of images (JPEG/PNG/BMP/WebP/TIFF, any mode)")
-    imgs.add_argument("--random", type=int, help="N generated photo-like images of varied sizes")
-    pa.add_argument("--quant", choices=["int8", "int16"], help="also estimate Lite's weight quantisation")
-    pa.add_argument("--fp16", action="store_true", help="also estimate fp16 weight rounding (ARM)")
-    pa.add_argument("--atol", type=float, default=1e-4)
-    pa.add_argument("--rtol", type=float, default=1e-3)
-    pa.add_argument("--lite-model", help="check this existing x86 .nb instead of making one")
-    pa.add_argument("--report", help="directory for parity.json and parity.html")
-    pa.add_argument("-q", "--quiet", action="store_true")
-    pa.set_defaults(func=cmd_parity)
+    if wanted("parity"):
+        pa = sub.add_parser("parity", help="check Paddle Lite x86 against Paddle Inference, pixels to labels/boxes")
+        pa.add_argument("model", help="export directory")
+        config_source(pa)
+        imgs = pa.add_mutually_exclusive_group(required=True)
+        imgs.add_argument("--images", help="directory of images (JPEG/PNG/BMP/WebP/TIFF, any mode)")
+        imgs.add_argument("--random", type=int, help="N generated photo-like images of varied sizes")
+        pa.add_argument("--quant", choices=["int8", "int16"], help="also estimate Lite's weight quantisation")
+        pa.add_argument("--fp16", action="store_true", help="also estimate fp16 weight rounding (ARM)")
+        pa.add_argument("--atol", type=float, default=1e-4)
+        pa.add_argument("--rtol", type=float, default=1e-3)
+        pa.add_argument("--lite-model", help="check this existing x86 .nb instead of making one")
+        pa.add_argument("--report", help="directory for parity.json and parity.html")
+        pa.add_argument("-q", "--quiet", action="store_true")
+        pa.set_defaults(func=cmd_parity)
 
-    for kind, help_text in (("android", "write an Android Studio project running the model with Paddle Lite"),
-                            ("flutter", "write a Flutter demo whose Android host runs the model with Paddle Lite")):
-        an = sub.add_parser(kind, help=help_text)
-        an.add_argument("model", help="export directory")
-        config_source(an)
-        an.add_argument("--out", required=True, help="project directory to create")
-        app_options(an)
-        an.add_argument("--force", action="store_true", help="replace OUT if it exists")
-        an.add_argument("-q", "--quiet", action="store_true")
-        an.set_defaults(func=cmd_project, kind=kind)
+    if wanted("android") or wanted("flutter"):
+        for kind, help_text in (("android", "write an Android Studio project running the model with Paddle Lite"),
+                                ("flutter", "write a Flutter demo whose Android host runs the model with Paddle Lite")):
+            an = sub.add_parser(kind, help=help_text)
+            an.add_argument("model", help="export directory")
+            config_source(an)
+            an.add_argument("--out", required=True, help="project directory to create")
+            app_options(an)
+            an.add_argument("--force", action="store_true", help="replace OUT if it exists")
+            an.add_argument("-q", "--quiet", action="store_true")
+            an.set_defaults(func=cmd_project, kind=kind)
 
-    de = sub.add_parser("deploy", help="opt, parity, Android/Flutter projects and a report, in one command")
-    de.add_argument("model", nargs="?", help="export directory")
-    config_source(de, required=False)  # --batch files name a config per model
-    de.add_argument("--out", help="output directory")
-    de.add_argument("--images", help="images for the parity and Java checks (default: the bundled samples)")
-    de.add_argument("--android", action="store_true", help="write the Android project (the default)")
-    de.add_argument("--flutter", action="store_true", help="write the Flutter demo")
-    app_options(de)
-    de.add_argument("--name", help="base name of the .nb files (default: the model directory's name)")
-    de.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
-    de.add_argument("--batch", help="YAML file listing many models (see README)")
-    de.add_argument("-j", "--jobs", type=int, default=1, help="with --batch: models deployed in parallel")
-    de.add_argument("-q", "--quiet", action="store_true")
-    de.set_defaults(func=cmd_deploy)
+    if wanted("deploy"):
+        de = sub.add_parser("deploy", help="opt, parity, Android/Flutter projects and a report, in one command")
+        de.add_argument("model", nargs="?", help="export directory")
+        config_source(de, required=False)  # --batch files name a config per model
+        de.add_argument("--out", help="output directory")
+        de.add_argument("--images", help="images for the parity and Java checks (default: the bundled samples)")
+        de.add_argument("--android", action="store_true", help="write the Android project (the default)")
+        de.add_argument("--flutter", action="store_true", help="write the Flutter demo")
+        app_options(de)
+        de.add_argument("--name", help="base name of the .nb files (default: the model directory's name)")
+        de.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
+        de.add_argument("--batch", help="YAML file listing many models (see README)")
+        de.add_argument("-j", "--jobs", type=int, default=1, help="with --batch: models deployed in parallel")
+        de.add_argument("-q", "--quiet", action="store_true")
+        de.set_defaults(func=cmd_deploy)
 
-    z = sub.add_parser("zoo", help="built-in model architectures with deterministic weights")
-    zsub = z.add_subparsers(dest="zoo_command", required=True)
-    zl = zsub.add_parser("list")
-    zl.set_defaults(func=cmd_zoo_list)
-    ze = zsub.add_parser("export")
-    ze.add_argument("name")
-    ze.add_argument("--out", required=True)
-    ze.set_defaults(func=cmd_zoo_export)
+    if wanted("zoo"):
+        z = sub.add_parser("zoo", help="built-in model architectures with deterministic weights")
+        zsub = z.add_subparsers(dest="zoo_command", required=True)
+        zl = zsub.add_parser("list")
+        zl.set_defaults(func=cmd_zoo_list)
+        ze = zsub.add_parser("export")
+        ze.add_argument("name")
+        ze.add_argument("--out", required=True)
+        ze.set_defaults(func=cmd_zoo_export)
     return p
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    if argv[:1] == ["opt"]:
+        # Its optimizer child starts before anything else is imported or parsed, so that Paddle Lite's import
+        # there overlaps ours (opt_child); a cache hit or an error stops it.
+        from . import opt_child
+
+        opt_child.prestart(1)
+    args = build_parser(only=argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
     try:
         return args.func(args)
     except LiteToolsError as e:

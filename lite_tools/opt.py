@@ -6,7 +6,7 @@ renamed into place at the end, so a failure or an interrupt leaves no `.nb` and 
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 import json
 import os
 import shutil
@@ -24,16 +24,17 @@ COMPAT_VERSION = 1  # bump when a compat pass changes what it writes: invalidate
 TRAINING_OP_HINTS = ("_grad", "sgd", "adam", "momentum", "lamb", "rmsprop", "fill_constant_batch_size_like")
 
 
-@dataclasses.dataclass(frozen=True)
-class OptOptions:
-    targets: tuple
-    quant: str | None = None
-    fp16: bool = False
-    name: str | None = None
-    use_cache: bool = True
-    compat: bool = True  # off only to reproduce the optimizer's crash on unpatched exports
+class OptOptions(collections.namedtuple("OptOptions", "targets quant fp16 name use_cache compat",
+                                        defaults=(None, False, None, True, True))):
+    """What `opt` makes. `compat` is off only to reproduce the optimizer's crash on unpatched exports.
 
-    def __post_init__(self):
+    A namedtuple, not a dataclass: the CLI imports this module while its optimizer child waits for a job, and
+    dataclasses costs ~8 ms to import."""
+
+    __slots__ = ()
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls, *args, **kwargs)
         if not self.targets:
             raise BadInput("--target needs at least one of arm, x86, opencl")
         for t in self.targets:
@@ -46,6 +47,7 @@ class OptOptions:
         if self.fp16 and any(t != "arm" for t in self.targets):
             raise BadInput("--fp16 applies to ARM only (Paddle Lite has no fp16 kernels for x86 or this "
                            "OpenCL path); drop --fp16 or optimise x86/opencl in a separate run")
+        return self
 
     @classmethod
     def parse_targets(cls, text: str) -> tuple:

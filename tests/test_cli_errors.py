@@ -169,7 +169,7 @@ def test_optimizer_past_its_deadline_is_stopped(small_model, tmp_path):
                     "optimize_out": str(tmp_path / "m"), "places": "arm"})
         with pytest.raises(ToolFailure, match="did not finish within"):
             child.result(timeout=0.005)
-        assert child._proc.returncode == -signal.SIGKILL
+        assert child.returncode == -signal.SIGKILL
 
 
 def test_existing_out_dir_keeps_its_files_on_failure(small_model, tmp_path):

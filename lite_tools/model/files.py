@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 from pathlib import Path
 
 from ..errors import BadInput
@@ -11,10 +11,8 @@ from ..errors import BadInput
 KNOWN_STEMS = ("inference", "model")
 
 
-@dataclasses.dataclass(frozen=True)
-class ModelFiles:
-    model_file: Path
-    param_file: Path
+class ModelFiles(collections.namedtuple("ModelFiles", "model_file param_file")):
+    __slots__ = ()  # a namedtuple, not a dataclass: `opt` imports this, and dataclasses costs ~8 ms to import
 
     @property
     def stem(self) -> str:

@@ -7,7 +7,7 @@ the phone's library is the most reported Paddle Lite failure (empty outputs or c
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 import struct
 from pathlib import Path
 
@@ -16,10 +16,8 @@ from ..errors import BadInput
 HEADER_SIZE = 2 + 16
 
 
-@dataclasses.dataclass(frozen=True)
-class NbHeader:
-    format_version: int
-    opt_version: str
+class NbHeader(collections.namedtuple("NbHeader", "format_version opt_version")):
+    __slots__ = ()  # a namedtuple, not a dataclass: `opt` imports this, and dataclasses costs ~8 ms to import
 
     def to_json(self):
         return {"format_version": self.format_version, "opt_version": self.opt_version}

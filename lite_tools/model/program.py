@@ -12,7 +12,6 @@ Walking it against the program tells a truncated file or a params file of anothe
 from __future__ import annotations
 
 import collections
-import dataclasses
 import functools
 import importlib.util
 import mmap
@@ -41,22 +40,19 @@ def framework_pb2():
     return module
 
 
-@dataclasses.dataclass(frozen=True)
-class TensorInfo:
-    name: str
-    shape: tuple
-    dtype: str
+class TensorInfo(collections.namedtuple("TensorInfo", "name shape dtype")):
+    __slots__ = ()  # a namedtuple, not a dataclass: `opt` imports this, and dataclasses costs ~8 ms to import
 
     def to_json(self):
         return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
 
 
-@dataclasses.dataclass
 class Program:
     """A parsed ProgramDesc with the facts the tools need."""
 
-    desc: object  # framework_pb2.ProgramDesc
-    path: Path
+    def __init__(self, desc, path: Path):
+        self.desc = desc  # framework_pb2.ProgramDesc
+        self.path = path
 
     @property
     def block(self):
