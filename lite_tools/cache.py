@@ -6,11 +6,9 @@ half-written file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -23,8 +21,14 @@ def root() -> Path:
     return Path(os.environ.get("LITE_TOOLS_CACHE") or Path.home() / ".cache" / "lite-tools")
 
 
+def _sha256(data: bytes = b""):
+    import hashlib  # loads OpenSSL (~4 ms): `opt` needs it only once its optimizer children have their jobs
+
+    return hashlib.sha256(data)
+
+
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
+    h = _sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
@@ -62,11 +66,11 @@ def file_sha256(path: Path) -> str:
 
 
 def sha256_bytes(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return _sha256(data).hexdigest()
 
 
 def key_of(*parts) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return _sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _path(kind: str, key: str, suffix: str) -> Path:
@@ -114,7 +118,7 @@ def put_linked(kind: str, key: str, suffix: str, src: Path, meta: dict) -> None:
     present = _valid_meta(kind, key, p)
     if present and all(present.get(k) == v for k, v in meta.items()):
         return  # the same bytes are in already: replacing them would only free a copy (~8 ms for 12 MB here)
-    tmp = p.with_name(f".tmp-{os.urandom(8).hex()}")
+    tmp = _temp_name(p)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         _link_or_copy(src, tmp)
@@ -148,11 +152,15 @@ def _valid_meta(kind: str, key: str, p: Path):
     return meta
 
 
+def _temp_name(p: Path) -> Path:
+    return p.with_name(f".tmp-{os.urandom(8).hex()}")  # 64 random bits: no two writers pick the same
+
+
 def _atomic_write(p: Path, write) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".tmp-")
+    tmp = _temp_name(p)
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             write(f)
         os.replace(tmp, p)
     finally:

@@ -10,7 +10,6 @@ import collections
 import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -75,18 +74,19 @@ def _unsupported_error(model_file: Path, missing: dict) -> BadInput:
     return BadInput(f"{model_file}: Paddle Lite 2.13 has no kernel for: {'; '.join(parts)}{hint}")
 
 
-def _prepare_out_dir(out_dir: Path) -> bool:
-    """Create OUT_DIR if needed; return whether we created it (so a failure can remove it again)."""
+def _work_dir_in(out_dir: Path) -> tuple:
+    """Create OUT_DIR if needed and a private work folder in it; return (work folder, whether we created
+    OUT_DIR, so that a failure can remove it again)."""
     existed = out_dir.is_dir()
     if out_dir.exists() and not existed:
         raise BadInput(f"{out_dir}: exists and is not a directory")
+    work = out_dir / f".lite-tools-{os.urandom(8).hex()}"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out_dir, prefix=".lite-tools-probe-")
-        probe.close()
+        work.mkdir(mode=0o700)
     except OSError as e:
         raise BadInput(f"{out_dir}: cannot write there ({e.strerror or e})") from None
-    return not existed
+    return work, not existed
 
 
 def _facts_key(hashes: dict, options: OptOptions) -> str:
@@ -150,8 +150,7 @@ def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file
             raise _unsupported_error(mf.model_file, missing)
 
         out_dir = Path(out_dir)
-        created = _prepare_out_dir(out_dir)
-        work = Path(tempfile.mkdtemp(prefix=".lite-tools-", dir=out_dir))
+        work, created = _work_dir_in(out_dir)
         try:
             try:
                 manifest = _optimize_into(work, mf, known, facts, program, name, options, versions, children,
