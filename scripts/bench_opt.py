@@ -49,8 +49,9 @@ def main() -> int:
     os.environ.setdefault("LITE_TOOLS_CACHE", str(REPO / "build" / "bench-cache"))
     from lite_tools import zoo
 
-    ok = True
-    print(f"{'model':22s} {'direct':>9s} {'cold':>9s} {'cached':>9s} {'cold/direct':>12s} {'cached/direct':>14s}")
+    met = {goal: True for goal in GOALS}
+    print(f"{'model':22s} {'direct':>9s} {'cold':>9s} {'cached':>9s} {'cold/direct':>12s} {'cached/direct':>14s} "
+          f"{'python -c pass':>15s}")
     for name in ("PPLCNet_x1_0", "SSD_MobileNetV1_300"):
         export = zoo.exported(name)
         stem = zoo.REGISTRY[name].file_stem
@@ -62,13 +63,15 @@ def main() -> int:
             timed(ours + [f"{tmp}/warm"])  # fills the cache for the cached runs
             m = medians({"direct": [direct_cmd + [f"{tmp}/direct{i}"] for i in range(RUNS)],
                          "cold": [ours + [f"{tmp}/cold{i}", "--no-cache"] for i in range(RUNS)],
-                         "cached": [ours + [f"{tmp}/cached{i}"] for i in range(RUNS)]})
-            direct, cold, cached = m["direct"], m["cold"], m["cached"]
-        ratios = {"cold": cold / direct, "cached": cached / direct}
-        ok &= all(ratios[k] <= GOALS[k] for k in GOALS)
-        print(f"{name:22s} {direct:8.3f}s {cold:8.3f}s {cached:8.3f}s {ratios['cold']:11.2f}x "
-              f"{ratios['cached']:13.3f}x")
-    print(f"goals: cold <= {GOALS['cold']}x, cached <= {GOALS['cached']}x: {'met' if ok else 'NOT met'}")
+                         "cached": [ours + [f"{tmp}/cached{i}"] for i in range(RUNS)],
+                         # the floor under any Python command line here: the interpreter starting and stopping
+                         "python": [[sys.executable, "-c", "pass"]] * RUNS})
+        ratios = {"cold": m["cold"] / m["direct"], "cached": m["cached"] / m["direct"]}
+        for goal in GOALS:
+            met[goal] &= ratios[goal] <= GOALS[goal]
+        print(f"{name:22s} {m['direct']:8.3f}s {m['cold']:8.3f}s {m['cached']:8.3f}s {ratios['cold']:11.2f}x "
+              f"{ratios['cached']:13.3f}x {m['python']:8.3f}s ({m['python'] / m['direct']:.3f}x)")
+    print("goals: " + ", ".join(f"{goal} <= {GOALS[goal]}x {'met' if met[goal] else 'NOT met'}" for goal in GOALS))
     return 0
 
 
