@@ -1,7 +1,6 @@
-"""Everything that makes Paddle Lite's optimizer run happens here, in child processes.
-
-The optimizer calls abort() on unsupported ops, exit(1) after a successful support check, and segfaults on some
-programs; none of that may reach our process. We judge a run by what it prints and writes, never by trust.
+"""What we ask of Paddle Lite's optimizer (its version, its supported-op tables, an optimisation) and how its
+answers are judged. It runs only in child processes (opt_child): it calls abort() on unsupported ops, exit(1)
+after a successful support check, and segfaults on some programs. We judge a run by what it prints and writes.
 """
 
 from __future__ import annotations
