@@ -200,3 +200,25 @@ def test_help_does_not_import_paddle():
             "print('paddle' in sys.modules, 'paddlelite' in sys.modules, 'paddlelite.lite' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip().splitlines()[-1] == "False False False"
+
+
+def _processes_mentioning(text: str) -> list:
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if text in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(proc.name)
+        except OSError:
+            pass
+    return found
+
+
+def test_no_optimizer_child_outlives_the_cli(small_model, tmp_path):
+    """`opt` forks its optimizer child before parsing anything: whether it is used, served from the cache, or
+    the command fails or only prints help, the child (which carries the CLI's arguments) must be gone."""
+    out = tmp_path / "out-marker"
+    runs = [("--no-cache",), (), ("--help",), ("--quant", "int3")]
+    for extra in runs:
+        proc = run_cli("opt", small_model, "--target", "arm", "--out", out, *extra)
+        assert proc.returncode == (2 if "--quant" in extra else 0), proc.stderr
+        assert _processes_mentioning(str(out)) == []
