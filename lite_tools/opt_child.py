@@ -42,8 +42,9 @@ class OptChild:
         job_in, self._job = os.pipe()
         env = dict(os.environ, GLOG_minloglevel=os.environ.get("GLOG_minloglevel", "2"))
         if fork:
-            sys.stdout.flush()
-            sys.stderr.flush()
+            for stream in (sys.stdout, sys.stderr):  # or the child would print our pending output again
+                if stream is not None:
+                    stream.flush()
             self.pid = os.fork()
             if self.pid == 0:
                 _forked_child(job_in, self._job, self._log, env)
