@@ -296,5 +296,31 @@ def main(argv=None) -> int:
         return 130
 
 
+def run() -> None:
+    """The console entry point (`lite-tools`, `python -m lite_tools`): exit with main()'s code.
+
+    `opt` then skips the interpreter's teardown, ~7 ms of freeing modules one by one and a last garbage collection
+    (4% of a small model's run, which bench_opt compares with the bare optimizer). Every exit handler still runs
+    before, and `opt` leaves no file open; Python does not promise finalizers at exit anyway.
+    """
+    exit_code = []
+    if sys.argv[1:2] == ["opt"]:
+        import atexit
+
+        atexit.register(_exit_without_teardown, exit_code)  # registered first, so it runs after all others
+    code = main()
+    exit_code.append(code)
+    sys.exit(code)
+
+
+def _exit_without_teardown(exit_code: list) -> None:
+    if exit_code:  # main() returned (argparse's own exits and crashes take the ordinary way)
+        import os
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(exit_code[0])
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

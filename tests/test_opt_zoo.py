@@ -14,6 +14,7 @@ from lite_tools import cache, opt, zoo
 from lite_tools.cache import sha256_file
 from lite_tools.engines import LiteEngine, PaddleInferenceEngine
 from lite_tools.model import files, nb, program as programs
+from conftest import run_cli
 
 # fp32 Lite x86 against Paddle Inference: both run the same fp32 kernels up to summation order, so errors
 # stay near float32 rounding of the logits; 1e-4 absolute on probabilities is ~100x what we observe.
@@ -158,3 +159,17 @@ def test_remembered_digest_is_not_fooled_by_an_in_place_edit(small_model, tmp_pa
     second = opt.optimize(model, tmp_path / "b", opt.OptOptions(targets=("arm",), name="m"))
     assert second["model"]["params_sha256"] == sha256_file(params) != first["model"]["params_sha256"]
     assert second["targets"]["arm"]["sha256"] != first["targets"]["arm"]["sha256"]  # the new weights, not the old
+
+
+def test_cli_opt_reports_what_it_wrote(small_model, tmp_path):
+    """The command line path (forked child, exit without teardown): its summary reaches a pipe intact and
+    matches the manifest and the files."""
+    proc = run_cli("opt", small_model, "--target", "arm", "--out", tmp_path / "out", "--name", "m", "--no-cache",
+                   env={"PYTHONUNBUFFERED": ""})  # a pipe buffers stdout, as for any user
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "out" / "m.manifest.json").read_text())
+    assert manifest["targets"]["arm"]["sha256"] == sha256_file(tmp_path / "out" / "m.arm.nb")
+    lines = proc.stdout.strip().splitlines()
+    assert lines[-1].strip() == f"manifest {tmp_path / 'out' / 'm.manifest.json'}"
+    assert any(line.split()[:2] == ["arm", str(tmp_path / "out" / "m.arm.nb")] for line in lines)
+    assert proc.stderr.splitlines() == ["opt arm: running Paddle Lite's optimizer"]
