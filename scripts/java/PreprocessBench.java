@@ -81,6 +81,22 @@ public final class PreprocessBench {
         return out;
     }
 
+    /**
+     * Heap allocated per run, in KB (HotSpot's per-thread allocation counter): on a phone every frame's garbage
+     * is collector work. Escape analysis may remove short-lived objects, as ART's would not.
+     */
+    static double allocatedKb(Runnable r) {
+        com.sun.management.ThreadMXBean mx =
+                (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long id = Thread.currentThread().getId();
+        int runs = 50;
+        long before = mx.getThreadAllocatedBytes(id);
+        for (int i = 0; i < runs; i++) {
+            r.run();
+        }
+        return (mx.getThreadAllocatedBytes(id) - before) / 1024.0 / runs;
+    }
+
     static double medianMs(Runnable r, int warmup, int runs) {
         for (int i = 0; i < warmup; i++) {
             r.run();
@@ -116,13 +132,17 @@ public final class PreprocessBench {
             {"1920x1080 -> 300x300 (stretch)", ssd, 300},
             {"1920x1080 -> 224x224 (short 256, crop)", cls, 224},
         };
-        System.out.printf("%-40s %10s %12s %8s%n", "case", "ours ms", "per-pixel ms", "ratio");
+        System.out.printf("%-40s %10s %12s %8s %16s %16s%n", "case", "ours ms", "per-pixel ms", "ratio",
+                "ours KB/frame", "per-pixel KB/frame");
         for (Object[] c : cases) {
             final Preprocessor p = (Preprocessor) c[1];
             final int size = (Integer) c[2];
-            double ours = medianMs(() -> p.process(frame, srcW, srcH), 300, 201);
-            double demo = medianMs(() -> demoLoop(bmp, srcW, srcH, size, size, fmean, fstd), 300, 201);
-            System.out.printf("%-40s %10.2f %12.2f %7.1fx%n", c[0], ours, demo, demo / ours);
+            Runnable oursRun = () -> p.process(frame, srcW, srcH);
+            Runnable demoRun = () -> demoLoop(bmp, srcW, srcH, size, size, fmean, fstd);
+            double ours = medianMs(oursRun, 300, 201);
+            double demo = medianMs(demoRun, 300, 201);
+            System.out.printf("%-40s %10.2f %12.2f %7.1fx %16.0f %16.0f%n", c[0], ours, demo, demo / ours,
+                    allocatedKb(oursRun), allocatedKb(demoRun));
         }
     }
 }
