@@ -56,8 +56,8 @@ def remembered_sha256(path: Path):
     return hit["sha256"] if hit else None
 
 
-def file_sha256(path: Path) -> str:
-    """sha256 of the file, read in full, and remembered for remembered_sha256 once the file has been still."""
+def sha256_file_remembered(path: Path) -> str:
+    """sha256_file, remembered for remembered_sha256 once the file has been still."""
     before = os.stat(path)
     digest = sha256_file(path)
     after = os.stat(path)
@@ -65,10 +65,6 @@ def file_sha256(path: Path) -> str:
     if _version_of(after) == _version_of(before) and still:
         put_json("digests", _stat_identity(path, after), {"sha256": digest})
     return digest
-
-
-def sha256_bytes(data: bytes) -> str:
-    return _sha256(data).hexdigest()
 
 
 def key_of(*parts) -> str:

@@ -105,7 +105,7 @@ def _read_facts(mf: files.ModelFiles, options: OptOptions) -> tuple:
 
 def _hash_input(path: Path) -> str:
     try:
-        return cache.file_sha256(path)
+        return cache.sha256_file_remembered(path)
     except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.strerror or e})") from None
 
