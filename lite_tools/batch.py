@@ -6,6 +6,7 @@ FILE.yaml:
     models:
       - model: exports/person_exists        # relative paths are relative to FILE
         preset: pulc-person-exists          # or config: deploy/inference_person_exists.yaml
+        labels: my_labels.txt               # optional, as --labels (or no_labels: true, as --no-labels)
         name: person                        # optional: folder and .nb name (default: the model folder's name)
         quant: int8                         # optional, like every key in defaults
 
@@ -23,7 +24,7 @@ from pathlib import Path
 from .errors import BadInput, LiteToolsError
 
 MODEL_KEYS = {"model", "preset", "config", "name", "images", "quant", "fp16", "android", "flutter", "threshold",
-              "app_name", "package"}
+              "app_name", "package", "labels", "no_labels"}
 
 
 def load_jobs(path) -> tuple:
@@ -51,7 +52,7 @@ def load_jobs(path) -> tuple:
             raise BadInput(f"{path}: models[{i}] has unknown field(s) {', '.join(bad)}")
         if ("preset" in job) == ("config" in job):
             raise BadInput(f"{path}: models[{i}] needs exactly one of preset or config")
-        for key in ("model", "config", "images"):
+        for key in ("model", "config", "images", "labels"):
             if job.get(key) and not Path(job[key]).is_absolute():
                 job[key] = str(base / job[key])
         job["name"] = job.get("name") or Path(job["model"]).name
@@ -71,7 +72,8 @@ def run_one(job: dict) -> dict:
         from . import config as configs
         from .deploy import deploy
 
-        cfg = configs.resolve(config=job.get("config"), preset=job.get("preset"), threshold=job.get("threshold"))
+        cfg = configs.resolve(config=job.get("config"), preset=job.get("preset"), threshold=job.get("threshold"),
+                              labels=job.get("labels"), no_labels=bool(job.get("no_labels")))
         kinds = tuple(k for k in ("android", "flutter") if job.get(k)) or ("android",)
         result = deploy(job["model"], cfg, job["out"], images_dir=job.get("images"), quant=job.get("quant"),
                         fp16=bool(job.get("fp16")), kinds=kinds, replace_out=True, name=job["name"],

@@ -65,9 +65,18 @@ def cmd_zoo_export(args) -> int:
 
 
 def _config_from(args):
+    """The resolved DeployConfig; what was ignored or looked up on the way goes to stderr, one line each."""
     from . import config
 
-    return config.resolve(config=args.config, preset=args.preset, threshold=getattr(args, "threshold", None))
+    cfg = config.resolve(config=args.config, preset=args.preset, threshold=getattr(args, "threshold", None),
+                         labels=getattr(args, "labels", None), no_labels=getattr(args, "no_labels", False))
+    if not getattr(args, "quiet", False):
+        labels_from = cfg.origin("labels")
+        if "class_id_map_file" in labels_from:
+            _say(f"config: labels from {labels_from.split(' -> ')[-1]}")
+        for note in cfg.notes:
+            _say(f"config: {note}")
+    return cfg
 
 
 def cmd_config(args) -> int:
@@ -206,7 +215,12 @@ def build_parser(only: str | None = None):
         group = p.add_mutually_exclusive_group(required=required)
         group.add_argument("--config", help="PaddleClas inference YAML, PaddleDetection infer_cfg.yml, or our JSON")
         group.add_argument("--preset", help="a built-in config (lite-tools config show --preset NAME)")
-        p.add_argument("--threshold", type=float, help="override the binary/box score threshold")
+        p.add_argument("--threshold", type=float, help="override the binary/multi-label/box score threshold")
+        names = p.add_mutually_exclusive_group()
+        names.add_argument("--labels", help="class names: PaddleClas's 'ID NAME' lines or one name per line "
+                                            "(replaces the config's)")
+        names.add_argument("--no-labels", action="store_true",
+                           help="bare class ids when the config's class_id_map_file cannot be found")
 
     def app_options(p):
         p.add_argument("--app-name", default="LiteTools Demo")

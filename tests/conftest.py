@@ -51,6 +51,20 @@ def android_jar():
     return Path(proc.stdout.strip().splitlines()[-1])
 
 
+def fetch_paddleclas() -> subprocess.CompletedProcess:
+    """scripts/fetch_paddleclas.sh: PaddleClas 2.6.0's wheel, unpacked (not installed) under build/upstream."""
+    return subprocess.run(["bash", str(REPO / "scripts" / "fetch_paddleclas.sh")], capture_output=True, text=True,
+                          env=dict(os.environ, LITE_TOOLS_PYTHON=sys.executable))
+
+
+@pytest.fixture(scope="session")
+def paddleclas_wheel():
+    """The unpacked wheel's `paddleclas` package dir: upstream's own deploy code and configs, for the corpus test."""
+    proc = fetch_paddleclas()
+    assert proc.returncode == 0, proc.stderr
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture(scope="session")
 def groovy_parse(tmp_path_factory):
     """groovy_parse(*files): parse with Debian's Groovy (scripts/fetch_groovy.sh); return (ok, message)."""

@@ -8,7 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
-from ..config import DeployConfig, Task, write_json
+from ..config import DeployConfig, Task, for_model, write_json
 from ..errors import BadInput
 from . import ANDROID_TEMPLATE, render_tree
 
@@ -59,6 +59,8 @@ def check_model_matches_config(manifest: dict, config: DeployConfig) -> tuple:
 
 
 def context_for(config: DeployConfig, manifest: dict, app_name: str, package: str) -> dict:
+    config = for_model.settle(config, [(t["name"], t["shape"]) for t in manifest["outputs"]],
+                              manifest["model"]["model_file"])
     width, height = check_model_matches_config(manifest, config)
     crop = config.crop or (0, 0)
     return {"config": config, "manifest": manifest, "app_name": app_name, "package": package,

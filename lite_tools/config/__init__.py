@@ -1,4 +1,4 @@
-"""Deploy configs: one `DeployConfig`, read from PaddleClas/PaddleDetection YAML, our JSON, or a preset."""
+"""Deploy configs: one `DeployConfig`, read from PaddleClas/PaddleDetection/PaddleX files, our JSON, or a preset."""
 
 from __future__ import annotations
 
@@ -11,18 +11,33 @@ __all__ = ["ChannelOrder", "DeployConfig", "Interp", "Resize", "ResizeMode", "Ta
            "read_config_file", "read_paddleclas", "read_paddledet", "write_json"]
 
 
-def resolve(config=None, preset=None, threshold=None, input_name=None) -> DeployConfig:
-    """Exactly one of a config file or a preset name, with optional overrides."""
+def resolve(config=None, preset=None, threshold=None, input_name=None, labels=None,
+            no_labels: bool = False) -> DeployConfig:
+    """Exactly one of a config file or a preset name, with optional overrides (`labels`: a label file whose
+    names replace the config's; `no_labels`: bare class ids where the config's label file cannot be found)."""
     if (config is None) == (preset is None):
         raise BadInput("give exactly one of --config FILE or --preset NAME")
     if preset is not None:
         if preset not in PRESETS:
             raise BadInput(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
         cfg = PRESETS[preset]()
+        if labels is not None:
+            from .labels import read_user_labels
+            names = read_user_labels(labels)
+            if cfg.task == Task.BINARY and len(names) != 2:
+                raise BadInput(f"{labels}: preset {preset} is binary and needs 2 labels, the file has {len(names)}")
+            cfg = cfg.replace(labels=names, origins=(("labels", f"--labels {labels}"),))
     else:
-        cfg = read_config_file(config)
+        cfg = read_config_file(config, labels=labels, no_labels=no_labels)
     if threshold is not None:
-        cfg = cfg.replace(threshold=threshold) if cfg.task == Task.BINARY else cfg.replace(score_threshold=threshold)
+        if cfg.task == Task.BINARY or (cfg.task == Task.MULTILABEL and cfg.postprocess == "MultiLabelThreshOutput"):
+            cfg = cfg.replace(threshold=threshold)
+        elif cfg.task in (Task.SSD, Task.PICODET):
+            cfg = cfg.replace(score_threshold=threshold)
+        else:
+            raise BadInput(f"--threshold does not apply to {cfg.postprocess or cfg.task.value} ({cfg.source}): "
+                           "set its thresholds in the config file")
+        cfg = cfg.replace(origins=tuple(sorted(dict(cfg.origins, threshold="--threshold").items())))
     if input_name:
         cfg = cfg.replace(input_name=input_name)
     return cfg

@@ -1,23 +1,31 @@
 """`DeployConfig`: the one source of truth for how pixels become the model's input and how its outputs become
-labels and boxes. The Python reference and every template read this, never their own copies of the values."""
+labels, attributes and boxes. The Python reference and every template read this, never their own copies."""
 
 from __future__ import annotations
 
 import dataclasses
 import enum
 import json
+import math
 from pathlib import Path
 
 from ..errors import BadInput
 
 
 BOX_FORMATS = ("normalized", "pixels")
+# How a PaddleDetection detector's outputs look (the file alone cannot tell nms from decoded: export.nms=False writes
+# the same infer_cfg.yml): "nms" [N, 6] rows + a box count; "decoded" pre-NMS boxes [1, N, 4] in network-input
+# pixels + scores [1, C, N]; "raw" PicoDet heads (scores and box distributions per FPN level); "" undecided.
+DET_FORMS = ("", "nms", "decoded", "raw")
+# The PaddleClas post-processors a MULTILABEL config follows (deploy/python/postprocess.py), each with its quirks.
+MULTILABEL_POSTPROCESS = ("MultiLabelThreshOutput", "PersonAttribute", "VehicleAttribute", "TableAttribute")
 
 
 class Task(str, enum.Enum):
-    CLASSIFY = "classify"  # top-k over class probabilities
-    BINARY = "binary"  # PULC ThreshOutput: probs[1] >= threshold -> label_1, else label_0
-    SSD = "ssd"  # boxes [N, 6] = label, score, xmin, ymin, xmax, ymax normalised to the network input
+    CLASSIFY = "classify"  # PaddleClas Topk: top-k over class probabilities
+    BINARY = "binary"  # PaddleClas ThreshOutput: C = 2: probs[1] >= threshold -> label_1; else its multi-class branch
+    MULTILABEL = "multilabel"  # sigmoid scores (in the graph) -> attributes, per `postprocess`
+    SSD = "ssd"  # boxes [N, 6] = label, score, xmin, ymin, xmax, ymax
     PICODET = "picodet"
     EMBEDDING = "embedding"
 
@@ -49,6 +57,10 @@ class Resize:
     antialias: bool = False  # PIL-style filter widening when shrinking (backend: pil); OpenCV does not
 
 
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
 @dataclasses.dataclass(frozen=True)
 class DeployConfig:
     task: Task
@@ -59,25 +71,72 @@ class DeployConfig:
     std: tuple
     channel_order: ChannelOrder = ChannelOrder.RGB
     layout: str = "NCHW"
-    labels: tuple = ()
+    labels: tuple = ()  # names by class index
     topk: int = 5
-    threshold: float = 0.5  # BINARY decision threshold on probs[1]
+    threshold: float = 0.5  # BINARY: on probs[1]; MULTILABEL MultiLabelThreshOutput: per class
     score_threshold: float = 0.5  # SSD/PICODET: boxes below are dropped (PaddleDetection draw_threshold)
     # SSD/PICODET box coordinates: "normalized" to the network input (classic MobileNet-SSD), or "pixels" of the
     # source image (PaddleDetection exports rescale by their scale_factor input before the output).
     box_format: str = "normalized"
     input_name: str = ""
     source: str = ""  # where the values came from (preset name or file)
+    # The upstream post-processor this config reproduces (Topk, ThreshOutput, MultiLabelThreshOutput,
+    # PersonAttribute, VehicleAttribute, TableAttribute, NormalizeFeatures; "" for detectors and presets of old).
+    postprocess: str = ""
+    # Its named thresholds, as sorted (name, value) pairs: PersonAttribute threshold/glasses_threshold/
+    # hold_threshold, VehicleAttribute color_threshold/type_threshold, TableAttribute's six.
+    post_params: tuple = ()
+    # ThreshOutput's multi-class branch (a model with C != 2): top-1 if its probability > threshold, else this
+    # class; named from the class_id_map_file (multiclass_labels), or "" as PaddleClas does without one.
+    default_label_index: int = 0
+    multiclass_labels: tuple = ()
+    model_name: str = ""  # PaddleX's Global.model_name, recorded
+    det_form: str = ""  # one of DET_FORMS
+    # PaddleDetection's NMS and fpn_stride in infer_cfg: export-time values written by the exporter, not
+    # necessarily the graph's (a graph with NMS inside has its own attributes).
+    export_nms: tuple = ()
+    fpn_stride: tuple = ()
+    pad_stride: int = 0  # PadStride after a fixed resize whose sides it divides: a no-op, recorded
+    # Where each value came from ((field, origin) pairs) and what was ignored or chosen: for `config show`.
+    origins: tuple = dataclasses.field(default=(), compare=False)
+    notes: tuple = dataclasses.field(default=(), compare=False)
 
     def __post_init__(self):
+        where = self.source or "deploy config"
         if len(self.mean) != 3 or len(self.std) != 3:
-            raise BadInput(f"{self.source}: mean and std need 3 values each")
+            raise BadInput(f"{where}: mean and std need 3 values each")
+        if not all(_finite(v) for v in (*self.mean, *self.std, self.scale)):
+            raise BadInput(f"{where}: scale, mean and std must be finite numbers")
         if any(s == 0 for s in self.std):
-            raise BadInput(f"{self.source}: std has a zero")
+            raise BadInput(f"{where}: std has a zero")
+        if self.scale <= 0:
+            raise BadInput(f"{where}: scale must be positive, got {self.scale}")
+        r = self.resize
+        if r.mode == ResizeMode.SHORT and not r.short >= 1:
+            raise BadInput(f"{where}: resize_short must be a positive size, got {r.short}")
+        if r.mode == ResizeMode.FIXED and not (r.width >= 1 and r.height >= 1):
+            raise BadInput(f"{where}: resize size must be positive, got {r.width}x{r.height}")
+        if self.crop is not None and not (len(self.crop) == 2 and all(isinstance(v, int) and v >= 1
+                                                                     for v in self.crop)):
+            raise BadInput(f"{where}: crop size must be two positive integers, got {self.crop}")
+        if not (isinstance(self.topk, int) and self.topk >= 1):
+            raise BadInput(f"{where}: topk must be a positive integer, got {self.topk!r}")
+        for name in ("threshold", "score_threshold"):
+            value = getattr(self, name)
+            if not (_finite(value) and 0.0 <= value <= 1.0):
+                raise BadInput(f"{where}: {name} must be a number in [0, 1], got {value!r}")
+        for name, value in self.post_params:
+            if not (_finite(value) and 0.0 <= value <= 1.0):
+                raise BadInput(f"{where}: {self.postprocess}.{name} must be a number in [0, 1], got {value!r}")
         if self.box_format not in BOX_FORMATS:
-            raise BadInput(f"{self.source}: box_format {self.box_format!r} is not one of {', '.join(BOX_FORMATS)}")
+            raise BadInput(f"{where}: box_format {self.box_format!r} is not one of {', '.join(BOX_FORMATS)}")
+        if self.det_form not in DET_FORMS:
+            raise BadInput(f"{where}: det_form {self.det_form!r} is not one of {', '.join(DET_FORMS[1:])}")
         if self.task == Task.BINARY and len(self.labels) != 2:
-            raise BadInput(f"{self.source}: a binary task needs exactly two labels (label_0, label_1)")
+            raise BadInput(f"{where}: a binary task needs exactly two labels (label_0, label_1)")
+        if self.task == Task.MULTILABEL and self.postprocess not in MULTILABEL_POSTPROCESS:
+            raise BadInput(f"{where}: a multilabel task needs one of {', '.join(MULTILABEL_POSTPROCESS)}, "
+                           f"got {self.postprocess!r}")
 
     @property
     def input_size(self) -> tuple:
@@ -88,6 +147,13 @@ class DeployConfig:
             return (self.resize.width, self.resize.height)
         return None
 
+    def param(self, name: str, default: float | None = None) -> float:
+        """A named post-processing threshold (post_params)."""
+        return dict(self.post_params).get(name, default)
+
+    def origin(self, name: str) -> str:
+        return dict(self.origins).get(name, self.source)
+
     def to_json(self) -> dict:
         def plain(v):
             if isinstance(v, enum.Enum):
@@ -97,26 +163,45 @@ class DeployConfig:
             if isinstance(v, (tuple, list)):
                 return [plain(x) for x in v]
             return v
-        return {"format": "lite-tools-deploy-config/1", **plain(self)}
+        data = {"format": "lite-tools-deploy-config/1", **plain(self)}
+        data["post_params"] = dict(self.post_params)
+        data["export_nms"] = dict(self.export_nms)
+        data["origins"] = dict(self.origins)
+        return data
 
     @classmethod
     def from_json(cls, data: dict, source: str = "") -> "DeployConfig":
-        if data.get("format") != "lite-tools-deploy-config/1":
+        if not isinstance(data, dict) or data.get("format") != "lite-tools-deploy-config/1":
             raise BadInput(f"{source}: not a lite-tools deploy config (missing format: lite-tools-deploy-config/1)")
+        known = {f.name for f in dataclasses.fields(cls)} | {"format"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise BadInput(f"{source}: unknown field(s) {', '.join(unknown)} in a lite-tools deploy config")
         try:
             r = data["resize"]
-            resize = Resize(ResizeMode(r["mode"]), r.get("short", 0), r.get("width", 0), r.get("height", 0),
-                            bool(r.get("keep_ratio", False)), Interp(r.get("interp", "bilinear")),
-                            bool(r.get("antialias", False)))
-            return cls(task=Task(data["task"]), resize=resize, crop=tuple(data["crop"]) if data.get("crop") else None,
+            resize = Resize(ResizeMode(r["mode"]), int(r.get("short", 0)), int(r.get("width", 0)),
+                            int(r.get("height", 0)), bool(r.get("keep_ratio", False)),
+                            Interp(r.get("interp", "bilinear")), bool(r.get("antialias", False)))
+            pairs = lambda d: tuple(sorted((str(k), float(v)) for k, v in dict(d or {}).items()))  # noqa: E731
+            return cls(task=Task(data["task"]), resize=resize,
+                       crop=tuple(int(v) for v in data["crop"]) if data.get("crop") else None,
                        scale=float(data["scale"]), mean=tuple(map(float, data["mean"])),
                        std=tuple(map(float, data["std"])), channel_order=ChannelOrder(data.get("channel_order", "RGB")),
-                       layout=data.get("layout", "NCHW"), labels=tuple(data.get("labels", ())),
+                       layout=data.get("layout", "NCHW"), labels=tuple(map(str, data.get("labels", ()))),
                        topk=int(data.get("topk", 5)), threshold=float(data.get("threshold", 0.5)),
                        score_threshold=float(data.get("score_threshold", 0.5)),
                        box_format=data.get("box_format", "normalized"),
-                       input_name=data.get("input_name", ""), source=data.get("source", source))
-        except (KeyError, ValueError, TypeError) as e:
+                       input_name=data.get("input_name", ""), source=data.get("source", source),
+                       postprocess=str(data.get("postprocess", "")), post_params=pairs(data.get("post_params")),
+                       default_label_index=int(data.get("default_label_index", 0)),
+                       multiclass_labels=tuple(map(str, data.get("multiclass_labels", ()))),
+                       model_name=str(data.get("model_name", "")), det_form=str(data.get("det_form", "")),
+                       export_nms=tuple(sorted((str(k), v) for k, v in dict(data.get("export_nms") or {}).items())),
+                       fpn_stride=tuple(int(v) for v in data.get("fpn_stride", ())),
+                       pad_stride=int(data.get("pad_stride", 0)),
+                       origins=tuple(sorted(dict(data.get("origins") or {}).items())),
+                       notes=tuple(map(str, data.get("notes", ()))))
+        except (KeyError, ValueError, TypeError, AttributeError) as e:
             raise BadInput(f"{source}: invalid deploy config ({type(e).__name__}: {e})") from None
 
     def replace(self, **changes) -> "DeployConfig":
@@ -124,4 +209,4 @@ class DeployConfig:
 
 
 def write_json(config: DeployConfig, path: Path) -> None:
-    Path(path).write_text(json.dumps(config.to_json(), indent=2, ensure_ascii=False) + "\n")
+    Path(path).write_text(json.dumps(config.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")

@@ -1,4 +1,18 @@
-"""Built-in deploy configs with the values PaddleClas and PaddleDetection publish for these models."""
+"""Built-in deploy configs, each equal to the upstream file it names (tests/test_config.py compares them with
+the paddleclas 2.6.0 wheel's deploy configs and PaddleClas's exported inference.yml):
+
+- pulc-person-exists / pulc-safety-helmet: deploy/configs/PULC/<model>/inference_<model>.yaml (resize_short 256,
+  centre crop 224, scale 0.00392157, ThreshOutput 0.5); the -fpr presets change only the threshold to PULC's
+  published operating points.
+- pulc-person-attribute / pulc-vehicle-attribute: their PULC deploy configs (a 192x256 / 256x192 stretch,
+  PersonAttribute / VehicleAttribute with their thresholds); the attribute names are the post-processors' own.
+- imagenet-cls: deploy/configs/inference_cls.yaml without its 1000 ImageNet names (give --config with the label
+  file, or --labels): class ids are shown instead.
+- pphgnetv2-cls: PP-HGNetV2's exported inference.yml (resize_short 232 with PIL bicubic, crop 224), names as above.
+- ssd-mobilenet-300: the classic MobileNet-SSD (300x300 stretch, (v - 127.5) / 127.502231 on 0..255, VOC labels
+  with background as class 0, boxes normalised to the input). PaddleDetection's own SSD export differs (its
+  infer_cfg.yml normalises with ImageNet mean/std and outputs source pixels): use that file for such a model.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +22,55 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 VOC_LABELS = ("aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
               "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor")
+PULC_SCALE = 0.00392157  # what the PULC deploy configs write (float32 of it is not float32(1 / 255))
 
 
 def _pulc(name: str, labels: tuple, threshold: float) -> DeployConfig:
-    # PaddleClas deploy/configs/PULC/*/inference_*.yaml: ResizeImage size 224 (stretch, cv2 bilinear),
-    # NormalizeImage 1/255 + ImageNet mean/std, ThreshOutput on probs[1].
-    return DeployConfig(task=Task.BINARY, resize=Resize(ResizeMode.FIXED, width=224, height=224), crop=None,
-                        scale=1.0 / 255.0, mean=IMAGENET_MEAN, std=IMAGENET_STD, labels=labels, threshold=threshold,
-                        source=f"preset {name}")
+    return DeployConfig(task=Task.BINARY, resize=Resize(ResizeMode.SHORT, short=256), crop=(224, 224),
+                        scale=PULC_SCALE, mean=IMAGENET_MEAN, std=IMAGENET_STD, labels=labels, threshold=threshold,
+                        postprocess="ThreshOutput", source=f"preset {name}")
 
 
-def _imagenet(name: str, short: int, interp: Interp, antialias: bool) -> DeployConfig:
+def _attributes(name: str, width: int, height: int, postprocess: str, params: dict) -> DeployConfig:
+    return DeployConfig(task=Task.MULTILABEL, resize=Resize(ResizeMode.FIXED, width=width, height=height), crop=None,
+                        scale=1.0 / 255.0, mean=IMAGENET_MEAN, std=IMAGENET_STD, postprocess=postprocess,
+                        post_params=tuple(sorted(params.items())), source=f"preset {name}")
+
+
+def _imagenet(name: str, short: int, interp: Interp, antialias: bool, scale: float) -> DeployConfig:
     return DeployConfig(task=Task.CLASSIFY, resize=Resize(ResizeMode.SHORT, short=short, interp=interp,
                                                           antialias=antialias),
-                        crop=(224, 224), scale=1.0 / 255.0, mean=IMAGENET_MEAN, std=IMAGENET_STD, topk=5,
-                        source=f"preset {name}")
+                        crop=(224, 224), scale=scale, mean=IMAGENET_MEAN, std=IMAGENET_STD, topk=5,
+                        postprocess="Topk", source=f"preset {name}")
 
 
+PERSON = ("nobody", "someone")
+HELMET = ("wearing_helmet", "unwearing_helmet")
 PRESETS = {
     # 0.5 is the deploy config's threshold; 0.9794 is PULC's published operating point for FPR 1/1000.
-    "pulc-person-exists": lambda: _pulc("pulc-person-exists", ("nobody", "someone"), 0.5),
-    "pulc-person-exists-fpr1e-3": lambda: _pulc("pulc-person-exists-fpr1e-3", ("nobody", "someone"), 0.9794),
+    "pulc-person-exists": lambda: _pulc("pulc-person-exists", PERSON, 0.5),
+    "pulc-person-exists-fpr1e-3": lambda: _pulc("pulc-person-exists-fpr1e-3", PERSON, 0.9794),
     # 0.5 as deployed; 0.9167 is the published operating point for FPR 1/10000.
-    "pulc-safety-helmet": lambda: _pulc("pulc-safety-helmet", ("wearing_helmet", "unwearing_helmet"), 0.5),
-    "pulc-safety-helmet-fpr1e-4": lambda: _pulc("pulc-safety-helmet-fpr1e-4",
-                                                ("wearing_helmet", "unwearing_helmet"), 0.9167),
-    # PaddleClas inference_cls.yaml: resize_short 256 (cv2 bilinear), centre crop 224, top-5.
-    "imagenet-cls": lambda: _imagenet("imagenet-cls", 256, Interp.BILINEAR, False),
-    # PP-HGNetV2 configs: resize_short 232 with PIL bicubic, centre crop 224.
-    "pphgnetv2-cls": lambda: _imagenet("pphgnetv2-cls", 232, Interp.BICUBIC, True),
-    # MobileNet-SSD: 300x300 stretch, (v - 127.5) / 127.502231 on 0..255, VOC labels; class 0 is background.
+    "pulc-safety-helmet": lambda: _pulc("pulc-safety-helmet", HELMET, 0.5),
+    "pulc-safety-helmet-fpr1e-4": lambda: _pulc("pulc-safety-helmet-fpr1e-4", HELMET, 0.9167),
+    "pulc-person-attribute": lambda: _attributes("pulc-person-attribute", 192, 256, "PersonAttribute",
+                                                 {"threshold": 0.5, "glasses_threshold": 0.3,
+                                                  "hold_threshold": 0.6}),
+    "pulc-vehicle-attribute": lambda: _attributes("pulc-vehicle-attribute", 256, 192, "VehicleAttribute",
+                                                  {"color_threshold": 0.5, "type_threshold": 0.5}),
+    "imagenet-cls": lambda: _imagenet("imagenet-cls", 256, Interp.BILINEAR, False, PULC_SCALE),
+    "pphgnetv2-cls": lambda: _imagenet("pphgnetv2-cls", 232, Interp.BICUBIC, True, 1.0 / 255.0),
     "ssd-mobilenet-300": lambda: DeployConfig(
         task=Task.SSD, resize=Resize(ResizeMode.FIXED, width=300, height=300), crop=None, scale=1.0,
         mean=(127.5,) * 3, std=(127.502231,) * 3, labels=("background",) + VOC_LABELS, score_threshold=0.5,
-        source="preset ssd-mobilenet-300"),
+        det_form="nms", source="preset ssd-mobilenet-300"),
+}
+# The upstream file each preset equals: (where, relative path); tests compare them.
+PRESET_SOURCES = {
+    "pulc-person-exists": ("wheel", "deploy/configs/PULC/person_exists/inference_person_exists.yaml"),
+    "pulc-safety-helmet": ("wheel", "deploy/configs/PULC/safety_helmet/inference_safety_helmet.yaml"),
+    "pulc-person-attribute": ("wheel", "deploy/configs/PULC/person_attribute/inference_person_attribute.yaml"),
+    "pulc-vehicle-attribute": ("wheel", "deploy/configs/PULC/vehicle_attribute/inference_vehicle_attribute.yaml"),
+    "imagenet-cls": ("wheel", "deploy/configs/inference_cls.yaml"),
+    "pphgnetv2-cls": ("corpus", "paddleclas/dump_infer_config/ImageNet__PPHGNetV2__PPHGNetV2_B0/inference.yml"),
 }
