@@ -19,6 +19,19 @@ def _table(rows, head=None) -> str:
     return "".join(out) + "</table>"
 
 
+def java_section(j) -> str:
+    """The Java-core check (JavaCheck.to_json()), with what the core was compiled against: API 23's android.jar
+    proves no Java API above the app's minSdk, plain Java 8 does not."""
+    e = html.escape
+    if j is None:
+        return "<p>Not run (the run stopped before the projects).</p>"
+    return (f"<p>{'PASS' if j['ok'] else 'FAIL'}: the generated Java core (Java 8, compiled against "
+            f"{e(j['compiled_against'])}) on {j['images']} image(s); "
+            f"largest input-tensor difference from the Python reference {j['max_input_abs']:.3g}"
+            + ("" if j["empty_nms_ok"] is None else f"; empty NMS result handled: {j['empty_nms_ok']}") + ".</p>"
+            + "".join(f"<p class=bad>{e(x)}</p>" for x in j["mismatches"][:10]))
+
+
 def render(result) -> str:
     e = html.escape
     m = result.manifest
@@ -54,12 +67,7 @@ def render(result) -> str:
     if q:
         parity_html += (f"<p>Quantisation/fp16 estimate ({e(q['method'])}): task agreement {q['task_agreement']:.1%}"
                         f", worst |Δ| {q['max_abs_vs_fp32']:.3g}.</p>")
-    j = result.java
-    java_html = "<p>Not run (the run stopped before the projects).</p>" if j is None else (
-        f"<p>{'PASS' if j['ok'] else 'FAIL'}: the generated Java core (javac --release 8) on {j['images']} image(s); "
-        f"largest input-tensor difference from the Python reference {j['max_input_abs']:.3g}"
-        + ("" if j["empty_nms_ok"] is None else f"; empty NMS result handled: {j['empty_nms_ok']}") + ".</p>"
-        + "".join(f"<p class=bad>{e(x)}</p>" for x in j["mismatches"][:10]))
+    java_html = java_section(result.java)
     stages = _table([[k, f"{v:.2f} s"] for k, v in result.stages.items()]
                     + [["total", f"{sum(result.stages.values()):.2f} s"]], ["stage", "wall time"])
     arts = _table([[k, f"<code>{e(str(Path(result.out) / v))}</code>"] for k, v in result.artifacts.items()],

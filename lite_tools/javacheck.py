@@ -1,5 +1,6 @@
-"""The Java-core check: compile a generated project's pure-Java core with `javac --release 8` and run it on the JVM
-on the same images and the same real model outputs as the Python reference; report every difference.
+"""The Java-core check: compile a generated project's pure-Java core as the app sees it (Java 8 against API 23's
+android.jar when one is found, else `javac --release 8`) and run it on the JVM on the same images and the same real
+model outputs as the Python reference; report every difference.
 
 Jobs go through files in a work folder (see lite_tools/java/CoreHarness.java for the layout), one JVM for all.
 """
@@ -7,6 +8,8 @@ Jobs go through files in a work folder (see lite_tools/java/CoreHarness.java for
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import shutil
 import struct
 import subprocess
@@ -24,6 +27,10 @@ from .reference import model_inputs, postprocess, preprocess
 from .reference.preprocess import Preprocessed
 
 HARNESS = Path(__file__).parent / "java" / "CoreHarness.java"
+REPO = Path(__file__).resolve().parent.parent
+AGAINST_ANDROID = "android-23.jar"
+AGAINST_JAVA8 = "java 8 (no android.jar found)"
+FIND = "find"  # compile_core's default: look for the android.jar with find_android_jar()
 # The core repeats the reference's float64 operations in the same order, so any difference is a bug; the bounds
 # are the promise made to users: 1e-5 after normalisation (about 1/1000 of a grey level), boxes within 1e-4 px.
 PRE_ATOL = 1e-5
@@ -40,6 +47,7 @@ class JavaCheck:
     seconds: float
     java_results: tuple  # per image: list of result rows as the JVM printed them (parsed floats)
     empty_nms_ok: bool | None  # SSD: a [1, 1] -1 tensor gave no boxes
+    compiled_against: str  # AGAINST_ANDROID or AGAINST_JAVA8
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
@@ -47,20 +55,58 @@ class JavaCheck:
         return d
 
 
-def _run(cmd: list, what: str) -> str:
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+def _first_error(output: str) -> str:
+    """javac's first error (its last line is only "1 error"); a crashed javac's exception; else the last line."""
+    lines = [ln.strip() for ln in output.strip().splitlines() if ln.strip()] or ["(no output)"]
+    for pattern in (r"error:", r"[\w.$]+(Exception|Error|Failure): "):
+        found = [ln for ln in lines if re.search(pattern, ln)]
+        if found:
+            return found[0]
+    return lines[-1]
+
+
+def _run(cmd: list, what: str, cwd=None) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=cwd)
     if proc.returncode != 0:
-        raise ToolFailure(f"{what} failed: {(proc.stderr or proc.stdout).strip().splitlines()[-1][:300]}")
+        raise ToolFailure(f"{what} failed: {_first_error(proc.stderr or proc.stdout)[:300]}")
     return proc.stdout
 
 
-def compile_core(core_dir: Path, out_dir: Path) -> None:
+def find_android_jar(environ=None, repo: Path = REPO) -> Path | None:
+    """API 23's android.jar: $LITE_TOOLS_ANDROID_JAR, else where scripts/fetch_android_jar.sh puts it (the
+    repository's build/android-sdk, or $LITE_TOOLS_ANDROID_CACHE); None when there is none."""
+    environ = os.environ if environ is None else environ
+    if environ.get("LITE_TOOLS_ANDROID_JAR"):
+        jar = Path(environ["LITE_TOOLS_ANDROID_JAR"])
+        if not jar.is_file():
+            raise ToolFailure(f"LITE_TOOLS_ANDROID_JAR={jar} is not a file (API 23's android.jar)")
+        return jar.resolve()
+    candidates = [Path(repo) / "build" / "android-sdk" / "android-23.jar"]
+    if environ.get("LITE_TOOLS_ANDROID_CACHE"):
+        candidates.append(Path(environ["LITE_TOOLS_ANDROID_CACHE"]) / "android-23.jar")
+    return next((c for c in candidates if c.is_file() and c.stat().st_size > 0), None)
+
+
+def compile_core(core_dir: Path, out_dir: Path, android_jar=FIND) -> str:
+    """Compile core + harness; return what it was compiled against. Against API 23's android.jar, a Java API the
+    phone lacks or a lambda (no java.lang.invoke there) fails here, as it would when dexing at minSdk 23.
+    android_jar: a path, None for `--release 8`, or FIND."""
     for tool in ("javac", "java"):
         if shutil.which(tool) is None:
             raise ToolFailure(f"{tool} not found: the Java core cannot be verified; install a JDK (8 or newer)")
-    sources = sorted(Path(core_dir).glob("*.java")) + [HARNESS]
-    _run(["javac", "--release", "8", "-encoding", "UTF-8", "-d", str(out_dir), *map(str, sources)],
-         "compiling the Java core")
+    android_jar = find_android_jar() if android_jar == FIND else android_jar
+    if android_jar:
+        jar = str(Path(android_jar).resolve())  # javac runs in out_dir
+        mode, against = ["-source", "8", "-target", "8", "-bootclasspath", jar], AGAINST_ANDROID
+    else:
+        mode, against = ["--release", "8"], AGAINST_JAVA8
+    sources = sorted(Path(core_dir).resolve().glob("*.java")) + [HARNESS]
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # -Xlint:-options: newer JDKs warn about -source 8 itself. cwd: a crashing javac writes its args file there.
+    _run(["javac", *mode, "-Xlint:-options", "-encoding", "UTF-8", "-d", str(out_dir), *map(str, sources)],
+         f"compiling the Java core against {against}", cwd=out_dir)
+    return against
 
 
 def write_image(path: Path, rgb: np.ndarray) -> None:
@@ -84,9 +130,11 @@ def read_post(path: Path) -> list:
     return [[float(v) for v in line.split("\t")] for line in path.read_text().splitlines()]
 
 
-def run_core(core_dir: Path, jobs_dir: Path, classes_dir: Path) -> None:
-    compile_core(core_dir, classes_dir)
+def run_core(core_dir: Path, jobs_dir: Path, classes_dir: Path) -> str:
+    """Compile and run the core on jobs_dir; return what it was compiled against."""
+    against = compile_core(core_dir, classes_dir)
     _run(["java", "-cp", str(classes_dir), "CoreHarness", str(jobs_dir)], "running the Java core")
+    return against
 
 
 def _compare(config: DeployConfig, pre: Preprocessed, inputs: list, results: list, geometry, tensor,
@@ -135,7 +183,7 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
             expected.append((pre, inputs, postprocess(outputs, config, pre)))
         if config.task == Task.SSD:
             write_output(jobs / "output-9999.bin", (640, 480), np.array([[-1.0]], np.float32))
-        run_core(core_dir, jobs, Path(tmp) / "classes")
+        against = run_core(core_dir, jobs, Path(tmp) / "classes")
         mismatches, worst, java_results = [], 0.0, []
         for i, ((name, _), (pre, inputs, results)) in enumerate(zip(images, expected)):
             geometry, tensor = read_pre(jobs / f"pre-{i:04d}.bin")
@@ -150,4 +198,4 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
             if not empty_ok:
                 mismatches.append("an empty NMS result ([1, 1] holding -1) gave boxes in Java")
     return JavaCheck(not mismatches, len(images), worst, tuple(mismatches), round(time.perf_counter() - started, 3),
-                     tuple(java_results), empty_ok)
+                     tuple(java_results), empty_ok, against)

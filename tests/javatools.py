@@ -1,4 +1,7 @@
-"""Compiling and running the generated Java in tests: real javac and java, Java 8 source level."""
+"""Compiling and running the generated Java in tests: real javac, javap and java. Everything is compiled as Android's
+minSdk 23 sees it: Java 8 source and class files against API 23's android.jar as the boot class path, so a Java API
+above API 23 does not compile, and the class files must hold no invokedynamic (a lambda or method reference, which
+`dx` cannot dex at minSdk 23 without D8's desugaring)."""
 
 from __future__ import annotations
 
@@ -12,19 +15,51 @@ STUBS = TESTS / "java" / "stubs"
 ANDROID_NS = "{http://schemas.android.com/apk/res/android}"
 
 
-def javac(sources, out_dir: Path, classpath=()) -> None:
+def javac_command(out_dir: Path, android_jar: Path, classpath=()) -> list:
+    """-Xlint:-options: javac warns about -source 8 itself, which -Werror would turn into a failure."""
+    cmd = ["javac", "-source", "8", "-target", "8", "-bootclasspath", str(android_jar), "-Xlint:all",
+           "-Xlint:-options", "-Werror", "-encoding", "UTF-8", "-d", str(out_dir)]
+    return cmd + (["-cp", ":".join(map(str, classpath))] if classpath else [])
+
+
+def javac(sources, out_dir: Path, android_jar: Path, classpath=()) -> None:
+    """Compile against API 23 (see the module docstring); cwd is out_dir, where a crashing javac drops its args file."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = ["javac", "--release", "8", "-Xlint:all", "-Xlint:-options", "-Werror", "-encoding", "UTF-8",
-           "-d", str(out_dir)]
-    if classpath:
-        cmd += ["-cp", ":".join(map(str, classpath))]
-    proc = subprocess.run(cmd + [str(s) for s in sources], capture_output=True, text=True)
+    proc = subprocess.run(javac_command(out_dir, android_jar, classpath) + [str(s) for s in sources],
+                          capture_output=True, text=True, cwd=out_dir)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def undexable_sites(classes_dir: Path) -> list:
+    """'class member: why' for what dx cannot dex at minSdk 23, read from the class files with javap -c -p: every
+    invokedynamic (javac -target 8 emits it only for lambdas and method references; string concatenation stays
+    StringBuilder), and every default or static interface method."""
+    classes = sorted(Path(classes_dir).rglob("*.class"))
+    assert classes, f"no class files under {classes_dir}"
+    proc = subprocess.run(["javap", "-c", "-p", *map(str, classes)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    sites, owner, member = [], "?", "?"
+    for line in proc.stdout.splitlines():
+        if not line.startswith((" ", "Compiled from")) and line.rstrip().endswith("{"):
+            owner = line.strip().rstrip("{ ")
+        elif line.startswith("  ") and not line.startswith("   ") and line.strip():
+            member = line.strip()
+            if re.search(r"\binterface\b", owner) and re.search(r"\b(default|static)\b.*\(", member):
+                sites.append(f"{owner} {member}: an interface method with a body")
+        if re.search(r"\binvokedynamic\b", line):
+            sites.append(f"{owner} {member}: {line.strip()}")
+    return sites
+
+
+def assert_dexable(classes_dir: Path) -> None:
+    """No lambda, method reference or interface method body survived into the class files."""
+    sites = undexable_sites(classes_dir)
+    assert not sites, "not dexable at minSdk 23 (dx, no desugaring):\n" + "\n".join(sites)
 
 
 def compile_stubs(android_jar: Path, out_dir: Path) -> Path:
     """The compile-only Paddle Lite and Flutter declarations (the Flutter ones extend android.app.Activity)."""
-    javac(sorted(STUBS.rglob("*.java")), out_dir, classpath=[android_jar])
+    javac(sorted(STUBS.rglob("*.java")), out_dir, android_jar)
     return out_dir
 
 

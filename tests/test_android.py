@@ -1,22 +1,26 @@
-"""The generated Android project: its pure-Java core compiled with javac --release 8 and run on the JVM against
-the Python reference on the same images and the same real model outputs; the Android-facing sources compiled
-against API 23's android.jar; the project's structure; and the generator's bad-input answers."""
+"""The generated Android project: its pure-Java core compiled against API 23's android.jar and run on the JVM against
+the Python reference on the same images and the same real model outputs; all its Java compiled as Java 8 against
+API 23 with no lambda, method reference or interface method body in the class files (dx, minSdk 23); the project's
+structure; and the generator's bad-input answers."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
 
-from lite_tools import javacheck
+from lite_tools import deploy_report, javacheck
 from lite_tools.codegen import project as codegen
 from lite_tools.config import Task, read_config_file, resolve
+from lite_tools.errors import ToolFailure
 from lite_tools.reference import synthetic_images
 from conftest import run_cli
-from javatools import app_sources, balanced, compile_stubs, javac, write_r_class
+from javatools import (app_sources, assert_dexable, balanced, compile_stubs, javac, undexable_sites,
+                       write_r_class)
 
 PRESET_MODELS = {"pulc-person-exists": "PULC_person_exists", "pulc-safety-helmet": "PULC_safety_helmet",
                  "pulc-person-exists-fpr1e-3": "PULC_person_exists", "pulc-safety-helmet-fpr1e-4": "PULC_safety_helmet",
@@ -64,11 +68,19 @@ def _images():
     return [(f"img{i}", img) for i, img in enumerate(imgs)]
 
 
+@pytest.fixture(scope="session")
+def stub_classes(android_jar, tmp_path_factory):
+    return compile_stubs(android_jar, tmp_path_factory.mktemp("stubs"))
+
+
 @pytest.mark.parametrize("preset", list(PRESET_MODELS))
-def test_java_core_matches_python_reference(projects, preset):
+def test_java_core_matches_python_reference(projects, android_jar, preset):
     project, config, model = projects[preset]
     result = javacheck.check(project / CORE, config, model, _images())
     assert result.ok, result.mismatches
+    # android_jar put API 23's jar where the check looks for it: the core ran as compiled against it.
+    assert result.compiled_against == javacheck.AGAINST_ANDROID == "android-23.jar"
+    assert "compiled against android-23.jar" in deploy_report.java_section(result.to_json())
     assert result.images == 7 and result.max_input_abs <= PRE_ATOL
     if config.task == Task.SSD:
         assert result.empty_nms_ok is True
@@ -99,14 +111,75 @@ def test_ssd_boxes_scale_x_by_width_on_non_square_images(projects, tmp_path):
     assert javacheck.read_post(jobs / "post-000.txt") == [[15.0, score, 160.0, 180.0, 480.0, 360.0]]
 
 
-@pytest.mark.parametrize("preset", ["pulc-person-exists", "ssd-mobilenet-300", "paddledetection-infer-cfg"])
-def test_android_sources_compile_against_api_23(projects, android_jar, preset, tmp_path):
+@pytest.mark.parametrize("preset", list(PRESET_MODELS))
+def test_android_sources_compile_against_api_23_without_lambdas(projects, android_jar, stub_classes, preset,
+                                                                tmp_path):
+    """All the project's Java and the Java-core harness, as dx at minSdk 23 needs them (see javatools)."""
     project, _, _ = projects[preset]
-    stub_classes = compile_stubs(android_jar, tmp_path / "stubs")
     r_java = write_r_class(project, PACKAGE, tmp_path / "gen")
-    javac(app_sources(project) + [r_java], tmp_path / "classes", classpath=[android_jar, stub_classes])
+    javac(app_sources(project) + [r_java, javacheck.HARNESS], tmp_path / "classes", android_jar,
+          classpath=[stub_classes])
+    assert_dexable(tmp_path / "classes")
     # The stubs are for compiling only: they never reach a generated project.
     assert not list(project.rglob("com/baidu"))
+
+
+# Java 8 that compiles with `javac --release 8` but not for a minSdk 23 phone dexed by dx.
+UNDEXABLE = """
+    static final Runnable NOTHING = () -> { };
+    static final java.util.Comparator<String> BY_TEXT = String::compareTo;
+
+    interface Named {
+        default String name() {
+            return "x";
+        }
+    }
+}
+"""
+
+
+def test_lambdas_and_java_apis_above_23_are_caught(projects, android_jar, tmp_path):
+    """The checks above can fail: a lambda, a method reference and a default method are found in the class
+    files, API 23 does not compile them, and javacheck names the compiler's first error, not "1 error"."""
+    project, _, _ = projects["ssd-mobilenet-300"]
+    core = tmp_path / "core"
+    shutil.copytree(project / CORE, core)
+    labels = core / "Labels.java"
+    original = labels.read_text()
+    labels.write_text(original[:original.rindex("}")] + UNDEXABLE)
+    java8 = tmp_path / "java8"
+    proc = subprocess.run(["javac", "--release", "8", "-d", str(java8), *map(str, sorted(core.glob("*.java")))],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    sites = undexable_sites(java8)
+    assert len([s for s in sites if "invokedynamic" in s and "Labels" in s]) == 2, sites
+    assert [s for s in sites if "Labels$Named" in s and "name()" in s and "interface method" in s], sites
+    with pytest.raises(AssertionError, match="MethodHandles"):  # no java.lang.invoke in API 23
+        javac(sorted(core.glob("*.java")), tmp_path / "api23", android_jar)
+    # A Java API above 23 (String.join is API 26): fine for Java 8, an error against android-23.jar.
+    labels.write_text(original.replace('"class " + classId', 'String.join(" ", "class", "" + classId)'))
+    assert javacheck.compile_core(core, tmp_path / "plain", android_jar=None) == javacheck.AGAINST_JAVA8
+    with pytest.raises(ToolFailure) as failure:
+        javacheck.compile_core(core, tmp_path / "android", android_jar=android_jar)
+    message = str(failure.value)
+    assert "against android-23.jar failed" in message and "Labels.java:" in message, message
+    assert "error: cannot find symbol" in message and "1 error" not in message, message
+
+
+def test_java_check_finds_the_android_jar(android_jar, tmp_path):
+    """$LITE_TOOLS_ANDROID_JAR, else the repository's build/android-sdk, else $LITE_TOOLS_ANDROID_CACHE; none: None."""
+    assert javacheck.find_android_jar({}, repo=tmp_path) is None
+    assert javacheck.find_android_jar({"LITE_TOOLS_ANDROID_JAR": str(android_jar)}, repo=tmp_path) == android_jar
+    assert javacheck.find_android_jar({"LITE_TOOLS_ANDROID_CACHE": str(android_jar.parent)},
+                                      repo=tmp_path) == android_jar
+    (tmp_path / "build/android-sdk").mkdir(parents=True)
+    (tmp_path / "build/android-sdk/android-23.jar").symlink_to(android_jar)
+    assert javacheck.find_android_jar({}, repo=tmp_path) == tmp_path / "build/android-sdk/android-23.jar"
+    with pytest.raises(ToolFailure, match="LITE_TOOLS_ANDROID_JAR"):
+        javacheck.find_android_jar({"LITE_TOOLS_ANDROID_JAR": str(tmp_path / "missing.jar")}, repo=tmp_path)
+    assert "java 8 (no android.jar found)" in deploy_report.java_section(
+        {"ok": True, "images": 1, "max_input_abs": 0.0, "empty_nms_ok": None, "mismatches": [],
+         "compiled_against": javacheck.AGAINST_JAVA8})
 
 
 def test_gradle_files_parse_with_groovy(projects, groovy_parse, tmp_path):
@@ -188,7 +261,7 @@ def test_bad_inputs_are_one_line_errors(zoo_dir, tmp_path):
     (tmp_path / "file").write_text("x")
     fails("--preset", "pulc-person-exists", "--out", tmp_path / "file" / "proj", needle="cannot write")
     wrong = resolve(preset="pulc-person-exists").to_json()
-    wrong["resize"]["width"] = wrong["resize"]["height"] = 256
+    wrong["crop"] = [256, 256]
     (tmp_path / "wrong.json").write_text(json.dumps(wrong))
     fails("--config", tmp_path / "wrong.json", "--out", tmp_path / "c", needle="takes 224x224")
     fails("--preset", "pulc-person-exists", "--out", tmp_path / "d", "--package", "Com.bad-name", needle="--package")

@@ -1,5 +1,6 @@
 """The Flutter demo: pubspec and assets, the MethodChannel contract agreeing on both sides, the Java host compiled
-against API 23 with the shared core, and the core being the very same code as the Android project's."""
+against API 23 with the shared core and with no lambda or method reference in its class files (dx at minSdk 23),
+and the core being the very same code as the Android project's."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from lite_tools.codegen import project as codegen
 from lite_tools.codegen.flutter import CHANNEL
 from lite_tools.config import resolve
 from conftest import run_cli
-from javatools import app_sources, compile_stubs, javac
+from javatools import app_sources, assert_dexable, compile_stubs, javac
 
 PACKAGE = "com.example.flutterdemo"
 
@@ -102,9 +103,10 @@ def test_host_gradle_files_parse_with_groovy(projects, groovy_parse):
     assert ok, message
 
 
-def test_java_host_compiles_against_api_23(projects, android_jar, tmp_path):
+def test_java_host_compiles_against_api_23_without_lambdas(projects, android_jar, tmp_path):
     stubs = compile_stubs(android_jar, tmp_path / "stubs")
-    javac(app_sources(projects["flutter"] / "android"), tmp_path / "classes", classpath=[android_jar, stubs])
+    javac(app_sources(projects["flutter"] / "android"), tmp_path / "classes", android_jar, classpath=[stubs])
+    assert_dexable(tmp_path / "classes")
 
 
 def test_flutter_cli_refuses_an_existing_dir(zoo_dir, tmp_path):
