@@ -1,5 +1,15 @@
-"""What the config cannot say alone, decided from the model: the form of a PaddleDetection detector's outputs.
+"""The config against the model, before any engine runs: a config that does not fit the model is refused naming
+both sides (a verdict on mismatched files would be meaningless), and what the config cannot say alone is decided
+from the model.
 
+Inputs, by role (PaddleClas names its input `x`, PaddleDetection `image`, converted models anything): one rank-4
+image input, first, whose channel count is 3 and whose fixed height and width equal the config's network input;
+PaddleDetection's `im_shape` / `scale_factor`, each [N, 2]; nothing else. Outputs, by task: classify, binary,
+multilabel and embedding one [N, C] output (C = the number of labels when labels are given; binary C = 2, or
+PaddleClas's ThreshOutput multi-class branch for a config file that asks for it; multilabel C = 26 / 19 / 6 for
+PersonAttribute / VehicleAttribute / TableAttribute); detectors as below.
+
+The form of a PaddleDetection detector's outputs:
 PicoDet's export writes the same infer_cfg.yml (`arch: GFL`) for NMS in the graph and for `export.nms=False`, so
 the outputs decide: NMS in the graph gives rows [N, 6] and a box count [N]; `export.nms=False` gives decoded boxes
 [1, N, 4] in network-input pixels and scores [1, C, N]; `arch: PicoDet` (export.benchmark, post_process=False)
@@ -11,6 +21,9 @@ from __future__ import annotations
 
 from ..errors import BadInput
 from .model import DeployConfig, Task
+
+EXTRA_INPUTS = ("im_shape", "scale_factor")
+ATTRIBUTE_WIDTH = {"PersonAttribute": 26, "VehicleAttribute": 19, "TableAttribute": 6}
 
 FORM_NAMES = {"nms": "NMS in the graph ([N, 6] rows + box count)",
               "decoded": "decoded pre-NMS boxes and scores (export.nms=False)",
@@ -30,14 +43,74 @@ def output_form(shapes: list) -> str:
     return ""
 
 
-def settle(config: DeployConfig, outputs: list, model: str) -> DeployConfig:
-    """The config with `det_form` decided from `outputs` ([(name, shape)]); a form lite-tools cannot run yet, or
-    one that contradicts the config, is refused naming both sides."""
+def _describe(tensors) -> str:
+    return ", ".join(f"{name} {list(shape)}" for name, shape in tensors)
+
+
+def check_inputs(config: DeployConfig, inputs: list, model: str) -> None:
+    """inputs: [(name, shape)] in the model's order."""
+    images = [(i, name, list(shape)) for i, (name, shape) in enumerate(inputs) if len(shape) == 4]
+    if len(images) != 1 or images[0][0] != 0:
+        raise BadInput(f"{model}: inputs {_describe(inputs)}: lite-tools needs one NCHW image input, first")
+    _, name, shape = images[0]
+    if shape[1] not in (3, -1):
+        raise BadInput(f"{model}: image input {name} has {shape[1]} channels; {config.source} makes 3")
+    for extra, extra_shape in inputs[1:]:
+        if extra not in EXTRA_INPUTS:
+            raise BadInput(f"{model}: input {extra!r} {list(extra_shape)} is neither the image nor one of "
+                           f"{', '.join(EXTRA_INPUTS)}: lite-tools does not know how to fill it")
+        if len(extra_shape) != 2 or extra_shape[1] not in (2, -1):
+            raise BadInput(f"{model}: input {extra} has shape {list(extra_shape)}, PaddleDetection's is [N, 2]")
+    fixed = shape[2] > 0 and shape[3] > 0
+    size = config.input_size
+    if fixed and size is None:
+        raise BadInput(f"{config.source}: gives a variable input size (keep_ratio or no crop) but {model} takes a "
+                       f"fixed {shape[3]}x{shape[2]}")
+    if fixed and tuple(size) != (shape[3], shape[2]):
+        raise BadInput(f"{config.source}: gives a {size[0]}x{size[1]} input but {model} takes "
+                       f"{shape[3]}x{shape[2]}")
+
+
+def _check_classes(config: DeployConfig, outputs: list, model: str) -> None:
+    shapes = [list(shape) for _, shape in outputs]
+    if len(shapes) != 1 or len(shapes[0]) != 2:
+        raise BadInput(f"{config.source} is a {config.task.value} config ({config.postprocess or 'preset'}) but "
+                       f"{model} has outputs {_describe(outputs)}, not one [N, C] score tensor")
+    width = shapes[0][1]
+    if width <= 0:
+        return
+    what = f"{model} outputs {width} values per image"
+    if config.task == Task.BINARY and width != 2:
+        if config.source.startswith("preset "):
+            raise BadInput(f"{config.source} is for a 2-class PULC model but {what}")
+        if config.multiclass_labels and len(config.multiclass_labels) != width:
+            raise BadInput(f"{config.source}: ThreshOutput's class map names {len(config.multiclass_labels)} "
+                           f"classes but {what}")
+    elif config.task == Task.MULTILABEL and config.postprocess in ATTRIBUTE_WIDTH:
+        if width != ATTRIBUTE_WIDTH[config.postprocess]:
+            raise BadInput(f"{config.source}: {config.postprocess} reads {ATTRIBUTE_WIDTH[config.postprocess]} "
+                           f"attributes but {what}")
+    elif config.task in (Task.CLASSIFY, Task.MULTILABEL) and config.labels and len(config.labels) != width:
+        raise BadInput(f"{config.source} names {len(config.labels)} classes but {what}")
+
+
+def settle(config: DeployConfig, outputs: list, model: str, inputs: list | None = None) -> DeployConfig:
+    """The config checked against the model's `outputs` (and `inputs` when given), both [(name, shape)], with
+    `det_form` decided; a detector form lite-tools cannot run yet, or anything that contradicts the config, is
+    refused naming both sides."""
+    settled = _settle_outputs(config, outputs, model)  # the task first: the most telling mismatch
+    if inputs is not None:
+        check_inputs(settled, inputs, model)
+    return settled
+
+
+def _settle_outputs(config: DeployConfig, outputs: list, model: str) -> DeployConfig:
     if config.task not in (Task.SSD, Task.PICODET):
+        _check_classes(config, outputs, model)
         return config
     shapes = [list(shape) for _, shape in outputs]
     found = output_form(shapes)
-    described = ", ".join(f"{name} {list(shape)}" for name, shape in outputs)
+    described = _describe(outputs)
     if not found:
         raise BadInput(f"{model}: outputs {described} are not a PaddleDetection detector's ({config.source} "
                        f"says {config.task.value})")
