@@ -64,13 +64,13 @@ def test_perturbed_conv_weight_is_caught_and_localised(zoo_dir, tmp_path):
 @pytest.mark.parametrize("fault, expect", [
     ("mean_std_swapped", ["mean: reference", "std: reference"]),
     ("rgb_bgr_swapped", ["channel order", "RGB/BGR swapped"]),
-    ("wrong_input_size", ["resize", "input size differs"]),
+    ("wrong_input_size", ["crop / input size", "input size differs"]),
 ])
 def test_preprocessing_faults_are_caught_and_named(zoo_dir, fault, expect):
     cfg = resolve(preset="pulc-person-exists")
     deploy = {"mean_std_swapped": cfg.replace(mean=cfg.std, std=cfg.mean),
               "rgb_bgr_swapped": cfg.replace(channel_order=ChannelOrder.BGR),
-              "wrong_input_size": cfg.replace(resize=cfg.resize.__class__(cfg.resize.mode, width=256, height=256))
+              "wrong_input_size": cfg.replace(crop=(256, 256))
               }[fault]
     report = parity.check(zoo_dir("PULC_person_exists"), cfg, photos(), deploy_config=deploy)
     assert not report.ok
@@ -193,6 +193,81 @@ def test_embedding_task_gates_on_cosine(zoo_dir, tmp_path):
 def test_classifier_summary_reports_agreement(zoo_dir):
     report = parity.check(zoo_dir("PPLCNet_x0_5"), resolve(preset="imagenet-cls"), photos(2))
     assert report.summary == {"top1_agreement": 1.0, "topk_agreement": 1.0}
+
+
+def test_multilabel_parity_holds_with_identical_decisions(zoo_dir, tmp_path):
+    """Attribute models: raw scores within tolerance, and the same decisions and 0/1 vector on every image, which
+    differ between images (a comparison of constant decisions would prove nothing); reported like top-k."""
+    import html
+
+    from lite_tools.parity import report as parity_report
+
+    cfg = zoo.config_for("PULC_person_attribute")
+    report = parity.check(zoo_dir("PULC_person_attribute"), cfg, photos(), quant="int8")
+    assert report.ok, report.failures
+    assert report.summary == {"decision_agreement": 1.0, "output_agreement": 1.0}
+    for img in report.images:
+        assert img.task_detail.startswith("same decisions: ")
+        assert img.reference[0]["decisions"] == img.lite[0]["decisions"]
+        assert img.reference[0]["output"] == img.lite[0]["output"]
+        assert all(o.max_abs < 1e-4 for o in img.outputs if o.gated)
+    assert len({tuple(i.reference[0]["decisions"]) for i in report.images}) >= 2
+    assert report.quant_estimate["task_agreement_rule"] == "identical attribute decisions and 0/1 output vector"
+    json_path, html_path = parity_report.write(report, tmp_path)
+    data = json.loads(json_path.read_text())
+    assert data["images"][0]["lite"][0]["decisions"] == list(report.images[0].lite[0]["decisions"])
+    page = html_path.read_text()
+    assert all(html.escape(d) in page for i in report.images for d in i.reference[0]["decisions"])
+
+
+def test_multilabel_gate_fails_on_different_decisions(zoo_dir):
+    """The app side deciding with another threshold: every raw output still agrees, the decisions do not."""
+    cfg = zoo.config_for("PULC_person_attribute")
+    deploy = cfg.replace(post_params=tuple((k, 0.95 if k == "threshold" else v) for k, v in cfg.post_params))
+    report = parity.check(zoo_dir("PULC_person_attribute"), cfg, photos(), deploy_config=deploy, localise=False)
+    assert not report.ok and report.summary["decision_agreement"] < 1.0
+    assert all(o.ok for i in report.images for o in i.outputs)
+    failed = [i for i in report.images if not i.task_ok]
+    assert failed and all(i.task_detail.startswith("decisions differ (reference vs lite): ") for i in failed)
+    # PersonAttribute's vector compares against a hard-coded 0.5, not `threshold`: it did not move.
+    assert report.summary["output_agreement"] == 1.0
+
+
+def test_multilabel_gate_and_quant_agreement_also_need_the_same_vector():
+    from lite_tools.config import Task
+    from lite_tools.parity.check import multilabel_compare
+    from lite_tools.parity.quant_effect import same_task_result
+    from lite_tools.reference.postprocess import Attributes
+
+    a = Attributes(("Color: red", "Type: suv"), ("Color: (red, prob: 0.9), Type: (suv, prob: 0.8)",),
+                   (0,) * 4 + (1,) + (0,) * 6 + (1,) + (0,) * 7, (), (0.5,) * 19)
+    vector = Attributes(a.decisions, a.text, a.output[:3] + (1,) + a.output[4:], (), a.scores)
+    words = Attributes(("Color: red", "Type unknown"), a.text, a.output, (), a.scores)
+    cfg = resolve(preset="pulc-vehicle-attribute")
+    assert cfg.task == Task.MULTILABEL
+    assert multilabel_compare(a, a)[0] and same_task_result(cfg, [a], [a])
+    assert multilabel_compare(a, vector) == (False, f"output vector differs at index [3]: reference "
+                                                    f"{list(a.output)}, lite {list(vector.output)}")
+    assert not multilabel_compare(a, words)[0] and "'Type: suv' vs 'Type unknown'" in multilabel_compare(a, words)[1]
+    assert not same_task_result(cfg, [a], [vector]) and not same_task_result(cfg, [a], [words])
+
+
+def test_thresh_output_multiclass_decisions_gate_with_slack_only_near_a_tie_or_the_threshold():
+    from lite_tools.parity.check import Tolerance, _task_compare
+    from lite_tools.reference.postprocess import binary
+
+    cfg = resolve(preset="pulc-person-exists").replace(threshold=0.4, default_label_index=0,
+                                                       multiclass_labels=("a", "b", "c"))
+
+    def compare(ref, lite):
+        ref, lite = np.array([ref], np.float32), np.array([lite], np.float32)
+        return _task_compare(cfg, binary(ref[0], cfg), binary(lite[0], cfg), [ref], [lite], Tolerance())[0]
+
+    assert compare([0.1, 0.5, 0.4], [0.1, 0.5, 0.4])
+    assert not compare([0.1, 0.5, 0.4], [0.1, 0.4, 0.5])  # top-1 swapped by far more than the tolerance
+    assert compare([0.1, 0.45, 0.45], [0.1, 0.45001, 0.44999])  # a tie at the top may go either way
+    assert compare([0.3, 0.40001, 0.29999], [0.3, 0.39999, 0.30001])  # at the threshold: default or top-1
+    assert not compare([0.1, 0.6, 0.3], [0.6, 0.1, 0.3])
 
 
 def test_histogram_bins_including_zero_and_nan():

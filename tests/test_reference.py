@@ -64,7 +64,7 @@ def test_centre_crop_offsets_and_normalisation():
     assert pre.resized_size == (333, 256) and pre.crop_offset == ((333 - 224) // 2, (256 - 224) // 2)
     # Independent path: same-size resize is the identity, so crop + normalise by hand.
     x, y = pre.crop_offset
-    expect = (img[y:y + 224, x:x + 224].astype(np.float64) / 255.0 - cfg.mean) / cfg.std
+    expect = (img[y:y + 224, x:x + 224].astype(np.float64) * cfg.scale - cfg.mean) / cfg.std
     np.testing.assert_allclose(pre.tensor[0].transpose(1, 2, 0), expect, atol=1e-6)
 
 

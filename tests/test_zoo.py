@@ -85,3 +85,31 @@ def test_pulc_models_decide_both_ways_on_the_bundled_samples(name, zoo_dir):
     cfg = resolve(preset=zoo.REGISTRY[name].preset)
     p1 = [float(engine.run([preprocess(img, cfg).tensor])[0][0, 1]) for _, img in load_images(None)[0]]
     assert any(p >= cfg.threshold for p in p1) and any(p < cfg.threshold for p in p1), p1
+
+
+@pytest.mark.parametrize("name, outputs", [("PULC_person_attribute", 26), ("PULC_vehicle_attribute", 19)])
+def test_attribute_models_end_in_a_sigmoid_and_decide_differently_per_image(name, outputs, zoo_dir):
+    """Exported as PaddleClas exports a use_multilabel model (the sigmoid is the graph's last op), at the input size
+    of its PULC deploy config; the biased head spreads scores over (0, 1) so that the attribute decisions differ
+    between images: otherwise a parity or Java-core comparison of decisions would be vacuous."""
+    from lite_tools.engines import PaddleInferenceEngine
+    from lite_tools.model import files, program as programs
+    from lite_tools.reference import postprocess, preprocess, synthetic_images
+
+    mf = files.locate(zoo_dir(name))
+    compute = [t for t in programs.load_program(mf.model_file).op_types() if t not in ("feed", "fetch", "scale")]
+    assert compute[-1] == "sigmoid" and "softmax" not in compute
+    cfg = zoo.config_for(name)
+    assert zoo.REGISTRY[name].input_shape == (3, cfg.resize.height, cfg.resize.width)
+    engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
+    scores, decisions = [], set()
+    for img in synthetic_images(6, seed=5):
+        pre = preprocess(img, cfg)
+        out = engine.run([pre.tensor])
+        assert out[0].shape == (1, outputs)
+        scores.append(out[0][0])
+        decisions.add(postprocess(out, cfg, pre)[0].decisions)
+    scores = np.array(scores)
+    assert len(decisions) >= 2, decisions
+    assert 0 < scores.min() < 0.2 and 0.8 < scores.max() < 1  # spread, not saturated
+    assert scores.std(axis=0).max() > 0.05  # some attribute moves with the image

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import opt
-from ..config import DeployConfig, Task
+from ..config import DeployConfig, Task, for_model
 from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
 from ..errors import BadInput
 from ..model import files, nb, program as programs
@@ -172,11 +172,19 @@ def _task_compare(config: DeployConfig, ref_res: list, lite_res: list, ref_out, 
         return True, "top-1 and top-k agree" if r_ids == l_ids else "agree up to ties within tolerance"
     if config.task == Task.BINARY:
         ref, lite = ref_res[0], lite_res[0]
-        p1 = float(as_probabilities(ref_out[0][0])[1])
-        if ref.class_id != lite.class_id and abs(p1 - config.threshold) > tol.atol + tol.rtol:
-            return False, (f"decision differs at threshold {config.threshold}: reference {ref.label}, "
-                           f"lite {lite.label}")
-        return True, f"same decision ({ref.label})"
+        p = as_probabilities(ref_out[0][0])
+        if p.size == 2:
+            near = abs(float(p[1]) - config.threshold) <= tol.atol + tol.rtol
+        else:  # ThreshOutput's multi-class branch: top-1 against the threshold, or a near tie at the top
+            top = sorted(range(p.size), key=lambda i: -p[i])[:2]
+            near = (abs(float(p[top[0]]) - config.threshold) <= tol.atol + tol.rtol
+                    or (len(top) > 1 and not _gap_exceeds(p, top[0], top[1], tol)))
+        if ref.class_id != lite.class_id and not near:
+            return False, (f"decision differs at threshold {config.threshold}: reference {ref.label or ref.class_id}, "
+                           f"lite {lite.label or lite.class_id}")
+        return True, f"same decision ({ref.label or ref.class_id})"
+    if config.task == Task.MULTILABEL:
+        return multilabel_compare(ref_res[0], lite_res[0])
     match = matching.match_boxes(list(ref_res), list(lite_res), config.score_threshold)
     if not match.ok:
         parts = []
@@ -187,6 +195,20 @@ def _task_compare(config: DeployConfig, ref_res: list, lite_res: list, ref_out, 
         return False, f"boxes differ: {len(match.matched)} matched, " + ", ".join(parts)
     return True, f"{len(match.matched)} boxes matched" + (
         f", {len(match.borderline)} at the score threshold" if match.borderline else "")
+
+
+def multilabel_compare(ref, lite) -> tuple:
+    """Attributes: the app shows the decisions and PaddleClas returns the 0/1 vector: both must be identical (the
+    raw scores are gated by the tolerance like any output). No slack at the thresholds, unlike binary."""
+    if ref.decisions != lite.decisions:
+        diff = [f"{a!r} vs {b!r}" for a, b in zip(ref.decisions, lite.decisions) if a != b]
+        if len(ref.decisions) != len(lite.decisions):
+            diff.append(f"{len(ref.decisions)} vs {len(lite.decisions)} decisions")
+        return False, "decisions differ (reference vs lite): " + "; ".join(diff)
+    if ref.output != lite.output:
+        where = [i for i, (a, b) in enumerate(zip(ref.output, lite.output)) if a != b]
+        return False, f"output vector differs at index {where}: reference {list(ref.output)}, lite {list(lite.output)}"
+    return True, "same decisions: " + ("; ".join(ref.decisions) or "(none)")
 
 
 def failure_lines(comparisons: list, tolerance: Tolerance) -> list:
@@ -290,6 +312,9 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
     program = programs.load_program(mf.model_file)
     programs.check_params(program, mf.param_file)
     out_names = [t.name for t in program.outputs]
+    outputs = [(t.name, t.shape) for t in program.outputs]
+    config = for_model.settle(config, outputs, str(mf.model_file), inputs=[(t.name, t.shape) for t in program.inputs])
+    deploy = for_model.settle(deploy, outputs, str(mf.model_file)) if deploy_config else config
     if not images:
         raise BadInput("no readable images to check")
     with tempfile.TemporaryDirectory(prefix="lite-tools-parity-") as tmp:
@@ -335,6 +360,10 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
     elif config.task == Task.BINARY and comparisons:
         same = sum(c.reference[0]["class_id"] == c.lite[0]["class_id"] for c in comparisons)
         summary = {"decision_agreement": same / len(comparisons)}
+    elif config.task == Task.MULTILABEL and comparisons:
+        same = sum(c.reference[0]["decisions"] == c.lite[0]["decisions"] for c in comparisons)
+        vector = sum(c.reference[0]["output"] == c.lite[0]["output"] for c in comparisons)
+        summary = {"decision_agreement": same / len(comparisons), "output_agreement": vector / len(comparisons)}
     return ParityReport(summary=summary, ok=not failures, model=str(mf.model_file.parent),
                         lite_model=str(lite_model or "made by opt"),
                         config_source=config.source, task=config.task.value, tolerance=tolerance,

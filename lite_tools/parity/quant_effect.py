@@ -26,13 +26,23 @@ def estimate(mf, program, config: DeployConfig, images: list, quant, fp16, tmp: 
             worst = max(worst, metrics.max_abs(a[0], b[0]))
             cos_min = min(cos_min, metrics.cosine(a[0], b[0]))
         ra, rb = postprocess(a, config, pre), postprocess(b, config, pre)
-        if config.task in (Task.SSD, Task.PICODET):
-            agree += matching.match_boxes(ra, rb, config.score_threshold, iou_min=0.5, score_tol=0.05).ok
-        else:
-            agree += ra[0].class_id == rb[0].class_id
+        agree += same_task_result(config, ra, rb)
     return {"method": "weights rounded in Paddle as Lite's post_quant_dynamic_pass does (Lite x86 cannot run "
                       "weight-quantised models: NaN on 2.13rc0); activations stay fp32",
             **changed, "images": len(images), "max_abs_vs_fp32": worst, "min_cosine_vs_fp32": cos_min,
             "task_agreement": agree / max(len(images), 1),
-            "task_agreement_rule": "same top-1 / decision" if config.task not in (Task.SSD, Task.PICODET)
-            else "boxes match at IoU >= 0.5, score within 0.05"}
+            "task_agreement_rule": AGREEMENT_RULES.get(config.task, "same top-1 / decision")}
+
+
+AGREEMENT_RULES = {Task.SSD: "boxes match at IoU >= 0.5, score within 0.05",
+                   Task.PICODET: "boxes match at IoU >= 0.5, score within 0.05",
+                   Task.MULTILABEL: "identical attribute decisions and 0/1 output vector"}
+
+
+def same_task_result(config: DeployConfig, a: list, b: list) -> bool:
+    """Whether the rounded model's result is what the fp32 model shows, per AGREEMENT_RULES."""
+    if config.task in (Task.SSD, Task.PICODET):
+        return matching.match_boxes(a, b, config.score_threshold, iou_min=0.5, score_tol=0.05).ok
+    if config.task == Task.MULTILABEL:
+        return a[0].decisions == b[0].decisions and a[0].output == b[0].output
+    return a[0].class_id == b[0].class_id

@@ -57,6 +57,7 @@ def render_html(report: ParityReport) -> str:
                                           f"max_abs {o.max_abs:.2e}, cos {o.cosine:.6f}") for o in img.outputs)
         shown = sorted((r for r in img.reference if "label" in r), key=lambda r: -r["score"])[:3]
         top = ", ".join(f"{r['label']} {r['score']:.3f}" for r in shown)
+        top += "; ".join("; ".join(r["decisions"]) for r in img.reference if "decisions" in r)  # attributes
         rows.append(f"<tr class={'ok' if img.ok else 'bad'}><td>{e(img.image)}</td><td>{'ok' if img.ok else 'FAIL'}"
                     f"</td><td>{e(img.task_detail)}</td><td>{e(outs)}</td><td>{e(top)}</td></tr>")
     skipped = "".join(f"<li>{e(str(n))}: {e(r)}</li>" for n, r in report.skipped)
@@ -87,6 +88,7 @@ config {e(report.config_source)}
 {quant}
 <h2>Worst |lite − reference| per image</h2>{histogram_svg([i.worst_abs for i in report.images])}
 <h2>Images (failures and worst cases first)</h2>
-<table><tr><th>image</th><th>verdict</th><th>task</th><th>outputs</th><th>reference top</th></tr>{''.join(rows)}</table>
+<table><tr><th>image</th><th>verdict</th><th>task</th><th>outputs</th>
+<th>reference top / decisions</th></tr>{''.join(rows)}</table>
 {'<h2>Skipped</h2><ul>' + skipped + '</ul>' if skipped else ''}
 <p>Timings (s): {e(json.dumps(report.timings))}</p></body></html>"""

@@ -27,11 +27,13 @@ class ZooEntry:
     build: Callable  # () -> paddle.nn.Layer
     input_shape: tuple  # C, H, W
     seed: int
-    kind: str = "classifier"  # classifier (PaddleClas layout, softmax added) | detector (PaddleDetection layout)
+    kind: str = "classifier"  # classifier (PaddleClas layout, `head` added) | detector (PaddleDetection layout)
     gain: tuple = ()  # ((name substring, factor), ...) for init_parameters
     preset: str | None = "imagenet-cls"  # the deploy config its real counterpart is published with
     infer_cfg: str | None = None  # or: write this PaddleDetection infer_cfg.yml beside the export, and use it
     extra_inputs: tuple = ()  # PaddleDetection's ("im_shape", "scale_factor"), each [N, 2] float32
+    # classifier: the activation PaddleClas's ExportModel appends: softmax, or sigmoid for Global.use_multilabel
+    head: str = "softmax"
 
     @property
     def file_stem(self) -> str:
@@ -64,6 +66,19 @@ def _registry() -> dict:
     entries["PULC_safety_helmet"] = ZooEntry("PPLCNet_x1_0 with the PULC 2-class head (helmet/no helmet)",
                                              _pplcnet(1.0, 2), (3, 224, 224), seed=202,
                                              preset="pulc-safety-helmet")
+
+    # PULC attribute models (ppcls/configs/PULC/{person,vehicle}_attribute/PPLCNet_x1_0.yaml): use_multilabel, so
+    # the export ends in a sigmoid; image_shape as their inference configs resize (W x H 192x256 and 256x192).
+    # Deterministic features span two orders of magnitude between images: fc.weight is scaled down (no saturated
+    # argmax groups) and fc.bias up (scores spread over (0, 1)), so the attribute decisions differ between images.
+    entries["PULC_person_attribute"] = ZooEntry("PPLCNet_x1_0 with the PULC person attribute head (26 sigmoid "
+                                                "outputs)", _pplcnet(1.0, 26), (3, 256, 192), seed=501,
+                                                gain=(("fc.weight", 0.1), ("fc.bias", 30.0)), head="sigmoid",
+                                                preset="pulc-person-attribute")
+    entries["PULC_vehicle_attribute"] = ZooEntry("PPLCNet_x1_0 with the PULC vehicle attribute head (19 sigmoid "
+                                                 "outputs: 10 colours, 9 types)", _pplcnet(1.0, 19), (3, 192, 256),
+                                                 seed=506, gain=(("fc.weight", 0.05), ("fc.bias", 30.0)),
+                                                 head="sigmoid", preset="pulc-vehicle-attribute")
 
     def hgnet():
         from .pphgnet_v2 import PPHGNetV2
@@ -170,8 +185,9 @@ def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
     calibrate_batchnorm(forward, net, entry.input_shape, entry.seed)
     net.eval()
     model = net
-    if entry.kind == "classifier":  # PaddleClas's export appends a softmax to the backbone
-        model = paddle.nn.Sequential(net, paddle.nn.Softmax(axis=-1))
+    if entry.kind == "classifier":  # PaddleClas's export appends a softmax (a sigmoid if multilabel)
+        activation = {"softmax": lambda: paddle.nn.Softmax(axis=-1), "sigmoid": paddle.nn.Sigmoid}[entry.head]
+        model = paddle.nn.Sequential(net, activation())
         model.eval()
     specs = [paddle.static.InputSpec([None, *entry.input_shape], "float32", entry.input_name)]
     specs += [paddle.static.InputSpec([None, 2], "float32", name) for name in entry.extra_inputs]
