@@ -10,18 +10,30 @@ FILE.yaml:
         name: person                        # optional: folder and .nb name (default: the model folder's name)
         quant: int8                         # optional, like every key in defaults
 
+Before any model runs, every entry's OUT/NAME is checked as `deploy --out` is (lite_tools.outputs): none may be or
+contain an input of any entry or FILE itself (exit 2), and an existing one must carry our marker.
+The models run in -j spawned worker processes; a worker that dies (SIGKILL from the OOM killer, a segfault in Paddle)
+costs only the model it was running, FAILED with the signal; a fresh worker runs the rest; the summary always prints.
 A failure in one model never stops the others; the exit code is 0 only when every model is READY.
+
+Test-only hook: env LITE_TOOLS_TEST_DIE_AT=NAME makes the worker of model NAME SIGKILL itself as its job starts,
+so the tests kill a worker deterministically.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 import multiprocessing
+import multiprocessing.connection
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 
+from . import outputs
 from .errors import BadInput, LiteToolsError
+
+INPUT_KEYS = ("model", "config", "images", "labels")
 
 MODEL_KEYS = {"model", "preset", "config", "name", "images", "quant", "fp16", "android", "flutter", "threshold",
               "app_name", "package", "labels", "no_labels"}
@@ -52,7 +64,7 @@ def load_jobs(path) -> tuple:
             raise BadInput(f"{path}: models[{i}] has unknown field(s) {', '.join(bad)}")
         if ("preset" in job) == ("config" in job):
             raise BadInput(f"{path}: models[{i}] needs exactly one of preset or config")
-        for key in ("model", "config", "images", "labels"):
+        for key in INPUT_KEYS:
             if job.get(key) and not Path(job[key]).is_absolute():
                 job[key] = str(base / job[key])
         job["name"] = job.get("name") or Path(job["model"]).name
@@ -61,6 +73,13 @@ def load_jobs(path) -> tuple:
         names.add(job["name"])
         job["out"] = str(out / job["name"])
         jobs.append(job)
+    inputs = [path] + [job[k] for job in jobs for k in INPUT_KEYS if job.get(k)]
+    for i, job in enumerate(jobs):  # one entry's folder must not swallow another entry's model either
+        try:
+            outputs.check_destination(job["out"], True, inputs, create_parent=False)
+        except BadInput as e:
+            raise BadInput(f"{path}: models[{i}] ({job['name']}): {e}") from None
+        job["batch_file"] = str(path)
     return jobs, out
 
 
@@ -78,7 +97,8 @@ def run_one(job: dict) -> dict:
         result = deploy(job["model"], cfg, job["out"], images_dir=job.get("images"), quant=job.get("quant"),
                         fp16=bool(job.get("fp16")), kinds=kinds, replace_out=True, name=job["name"],
                         app_name=job.get("app_name", "LiteTools Demo"),
-                        package=job.get("package", "com.litetools.demo"))
+                        package=job.get("package", "com.litetools.demo"),
+                        inputs=[job.get("config"), job.get("labels"), job.get("batch_file")])
         row.update(status="READY" if result.ok else "NOT READY", reason=result.reason,
                    report=str(Path(result.out) / "report.html"))
     except LiteToolsError as e:
@@ -89,19 +109,91 @@ def run_one(job: dict) -> dict:
     return row
 
 
+def _worker(conn) -> None:
+    """A spawned worker's body: deploy each job it is sent, one at a time, and send its row back; None ends it."""
+    try:
+        for job in iter(conn.recv, None):
+            if os.environ.get("LITE_TOOLS_TEST_DIE_AT") == job["name"]:  # test-only: see the module docstring
+                os.kill(os.getpid(), signal.SIGKILL)
+            conn.send(run_one(job))
+    except KeyboardInterrupt:  # Ctrl-C reaches the whole process group: the parent says "interrupted", once
+        os._exit(130)
+    except EOFError:  # the parent is gone
+        pass
+
+
+def _died(job: dict, exitcode, started: float) -> dict:
+    """The row of a job whose worker ended without sending one."""
+    try:
+        how = signal.Signals(-exitcode).name if exitcode < 0 else f"exit code {exitcode}"
+    except (TypeError, ValueError):
+        how = f"exit code {exitcode}"
+    return {"name": job["name"], "status": "FAILED", "reason": f"worker died ({how})",
+            "seconds": round(time.perf_counter() - started, 2), "report": ""}
+
+
+def _run_all(todo: list, jobs: int, quiet: bool) -> list:
+    """Run the jobs on at most `jobs` spawned workers; one row per job, whatever happens.
+
+    A worker serves one job after another (Paddle is imported once per worker, ~1 s); one that dies costs only the
+    job it was running, FAILED with the signal, and a fresh worker takes its place."""
+    context = multiprocessing.get_context("spawn")  # paddle's threads do not survive fork
+    workers, free, busy, rows = [], [], {}, []  # busy: conn -> (process, job, started)
+    waiting = list(todo)
+
+    def start():
+        conn, child = context.Pipe()
+        process = context.Process(target=_worker, args=(child,))  # not daemonic: deploy has children
+        process.start()
+        child.close()  # the worker holds the only other end: EOF once it is gone
+        workers.append((process, conn))
+        return process, conn
+
+    try:
+        while waiting or busy:
+            while waiting and len(busy) < jobs:
+                process, conn = free.pop() if free else start()
+                job = waiting[0]
+                try:
+                    conn.send(job)
+                except OSError:  # it died while idle: the job never started, give it to a new worker
+                    continue
+                waiting.pop(0)
+                busy[conn] = (process, job, time.perf_counter())
+            for conn in multiprocessing.connection.wait(list(busy)):
+                process, job, started = busy.pop(conn)
+                try:
+                    row = conn.recv()
+                    free.append((process, conn))
+                except Exception:  # EOF (or half a message): the worker died running this job
+                    process.join()
+                    row = _died(job, process.exitcode, started)
+                rows.append(row)
+                if not quiet:
+                    print(f"batch: {row['name']}: {row['status']} in {row['seconds']:.1f}s", file=sys.stderr,
+                          flush=True)
+    finally:  # done, or interrupted (the workers had Ctrl-C too): let them exit, kill any still there after 5 s
+        for _, conn in workers:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 5
+        for process, _ in workers:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process, conn in workers:
+            if process.is_alive():
+                process.kill()
+                process.join()
+            conn.close()
+    return rows
+
+
 def run_batch(path, jobs: int = 1, quiet: bool = False) -> int:
-    todo, out = load_jobs(path)
     if jobs < 1:
         raise BadInput("-j needs at least 1")
-    rows = []
-    context = multiprocessing.get_context("spawn")  # paddle's threads do not survive fork
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(run_one, job): job for job in todo}
-        for future in concurrent.futures.as_completed(futures):
-            row = future.result()
-            rows.append(row)
-            if not quiet:
-                print(f"batch: {row['name']}: {row['status']} in {row['seconds']:.1f}s", file=sys.stderr, flush=True)
+    todo, out = load_jobs(path)
+    rows = _run_all(todo, jobs, quiet)
     rows.sort(key=lambda r: [j["name"] for j in todo].index(r["name"]))
     width = max(len(r["name"]) for r in rows)
     print(f"{'model':{width}s}  {'status':9s}  {'time':>7s}  report / reason")

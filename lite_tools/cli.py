@@ -135,13 +135,18 @@ def cmd_parity(args) -> int:
     return 0 if result.ok else 1
 
 
+def _inputs(args) -> tuple:
+    """The user's input paths besides MODEL and --images, which an output folder must not be or contain."""
+    return tuple(getattr(args, k, None) for k in ("config", "labels", "model_file", "param_file"))
+
+
 def cmd_project(args) -> int:
     """`lite-tools android` and `lite-tools flutter`."""
     from .codegen import project
 
     summary = project.generate(args.kind, args.model, _config_from(args), args.out, app_name=args.app_name,
                                package=args.package, force=args.force, quant=args.quant, fp16=args.fp16,
-                               progress=None if args.quiet else _say)
+                               progress=None if args.quiet else _say, inputs=_inputs(args))
     print(f"{args.kind.capitalize()} project for {summary['task']} ({summary['input'][0]}x{summary['input'][1]} "
           f"input, Paddle Lite {summary['lite_version']}) written to {summary['out']}")
     return 0
@@ -161,7 +166,8 @@ def cmd_deploy(args) -> int:
     kinds = tuple(k for k in ("android", "flutter") if getattr(args, k)) or ("android",)
     result = deploy.deploy(args.model, _config_from(args), args.out, images_dir=args.images, quant=args.quant,
                            fp16=args.fp16, kinds=kinds, force=args.force, app_name=args.app_name,
-                           package=args.package, name=args.name, progress=Progress(quiet=args.quiet))
+                           package=args.package, name=args.name, progress=Progress(quiet=args.quiet),
+                           inputs=_inputs(args))
     status = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
     print(f"{result.name}: {status}; report: {result.out}/report.html")
     if result.reason:

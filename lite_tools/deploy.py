@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from . import javacheck, opt
+from . import javacheck, opt, outputs
 from .codegen import android, project
 from .config import DeployConfig
 from .errors import BadInput
@@ -51,8 +51,11 @@ def load_images(directory) -> tuple:
 
 def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: bool = False, kinds=("android",),
            force: bool = False, app_name: str = "LiteTools Demo", package: str = "com.litetools.demo",
-           name: str | None = None, progress: Progress | None = None, replace_out: bool = False) -> DeployResult:
-    """force: replace OUT and write the projects even when a check fails; replace_out: only replace OUT."""
+           name: str | None = None, progress: Progress | None = None, replace_out: bool = False,
+           inputs=()) -> DeployResult:
+    """force: replace OUT and write the projects even when a check fails; replace_out: only replace OUT.
+    inputs: the user's other input paths (config, labels, batch file): OUT must not be or contain any of them, nor
+    `model` or `images_dir` (lite_tools.outputs has the rule)."""
     from .parity import check as parity_check
     from .parity import report as parity_report
 
@@ -63,7 +66,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
     if unknown or not kinds:
         raise BadInput(f"unknown project kind(s) {unknown}; choose from {', '.join(KINDS)}")
     out = Path(out)
-    project.prepare_destination(out, force or replace_out)
+    outputs.check_destination(out, force or replace_out, (model, images_dir or SAMPLES, *inputs))
     name = name or Path(model).resolve().name
     with tempfile.TemporaryDirectory(prefix=".lite-tools-deploy-", dir=out.parent) as tmp:
         staging = Path(tmp) / "out"
@@ -115,5 +118,5 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
         write_report(deploy_result, staging)
         deploy_result.artifacts["report"] = "report.html"
         (staging / "report.json").write_text(json.dumps(deploy_result.to_json(), indent=2, default=str))
-        project.move_into_place(staging, out)
+        outputs.install(staging, out, "deploy")
     return deploy_result

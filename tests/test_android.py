@@ -9,6 +9,7 @@ import json
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from lite_tools.codegen import project as codegen
 from lite_tools.config import Task, read_config_file, resolve
 from lite_tools.errors import ToolFailure
 from lite_tools.reference import synthetic_images
+from lite_tools.reference.postprocess import binary, multilabel
 from conftest import run_cli
 from javatools import (app_sources, assert_dexable, balanced, compile_stubs, javac, undexable_sites,
                        write_r_class)
@@ -25,6 +27,7 @@ from javatools import (app_sources, assert_dexable, balanced, compile_stubs, jav
 PRESET_MODELS = {"pulc-person-exists": "PULC_person_exists", "pulc-safety-helmet": "PULC_safety_helmet",
                  "pulc-person-exists-fpr1e-3": "PULC_person_exists", "pulc-safety-helmet-fpr1e-4": "PULC_safety_helmet",
                  "imagenet-cls": "PPLCNet_x0_25", "pphgnetv2-cls": "PPHGNetV2_B0",
+                 "pulc-person-attribute": "PULC_person_attribute", "pulc-vehicle-attribute": "PULC_vehicle_attribute",
                  "ssd-mobilenet-300": "SSD_MobileNetV1_300", "custom-bgr-nearest": "PPLCNet_x0_25",
                  "paddledetection-infer-cfg": "SSD_MobileNetV1_300_ppdet"}
 
@@ -85,6 +88,9 @@ def test_java_core_matches_python_reference(projects, android_jar, preset):
     if config.task == Task.SSD:
         assert result.empty_nms_ok is True
         assert any(result.java_results), "no image produced a box: the SSD comparison would be vacuous"
+    if config.task == Task.MULTILABEL:  # the images must not all give the same words, or little is compared
+        assert len({r["decisions"] for r in result.java_results}) > 1
+        assert len({r["output"] for r in result.java_results}) > 1
 
 
 def test_java_check_catches_a_broken_core(projects, tmp_path):
@@ -269,13 +275,16 @@ def test_bad_inputs_are_one_line_errors(zoo_dir, tmp_path):
 
 
 def test_force_replaces_an_existing_project(zoo_dir, tmp_path):
+    """--force replaces what an earlier run wrote (its marker lists it) and keeps what the user added."""
     out = tmp_path / "proj"
-    out.mkdir()
-    (out / "stale.txt").write_text("old")
-    proc = run_cli("android", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--out", out,
-                   "--force")
+    args = ("android", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--out", out)
+    assert run_cli(*args).returncode == 0
+    (out / "mine.txt").write_text("mine")
+    (out / "app/src/main/assets/labels.txt").write_text("edited")
+    proc = run_cli(*args, "--force")
     assert proc.returncode == 0, proc.stderr
-    assert not (out / "stale.txt").exists() and (out / "app/src/main/assets/model.nb").is_file()
+    assert (out / "mine.txt").read_text() == "mine"
+    assert (out / "app/src/main/assets/labels.txt").read_text() == "nobody\nsomeone\n"
 
 
 def test_java_check_covers_paddledetection_extra_inputs(projects, tmp_path):
@@ -291,3 +300,295 @@ def test_java_check_covers_paddledetection_extra_inputs(projects, tmp_path):
         original, "return new float[] {(float) width / sourceWidth, (float) height / sourceHeight};"))
     result = javacheck.check(broken, config, model, _images()[:3])
     assert not result.ok and any("extra inputs" in m for m in result.mismatches)
+
+
+# Multilabel / attribute post-processors and ThreshOutput's multi-class branch: the Java core against the
+# reference on rows no model would give (scores at the thresholds and their float32 neighbours, exact ties), through
+# tests/java/PostprocessRows.java, compiled once with the core as the app compiles it, one JVM per test.
+ROWS_DRIVER = Path(__file__).resolve().parent / "java" / "PostprocessRows.java"
+
+
+def _compile_rows_driver(core: Path, android_jar, out: Path) -> Path:
+    javac(sorted(core.glob("*.java")) + [javacheck.HARNESS, ROWS_DRIVER], out, android_jar)
+    return out
+
+
+@pytest.fixture(scope="session")
+def rows_classes(projects, android_jar, tmp_path_factory):
+    project, _, _ = projects["pulc-person-attribute"]
+    return _compile_rows_driver(project / CORE, android_jar, tmp_path_factory.mktemp("rows"))
+
+
+def run_rows(classes: Path, jobs: list, tmp_path: Path) -> list:
+    """jobs: [(kind, config, float32 rows)] -> the driver's output text for each, all in one JVM."""
+    args = []
+    for n, (kind, config, rows) in enumerate(jobs):
+        head = [kind, repr(float(config.threshold)), "\t".join(["labels", *config.labels]),
+                "\t".join(["names", *(name for name, _ in config.post_params)]),
+                "\t".join(["values", *(repr(float(v)) for _, v in config.post_params)]),
+                str(config.default_label_index), "\t".join(["multiclass", *config.multiclass_labels])]
+        body = ["\t".join(f"{b:08x}" for b in np.asarray(row, np.float32).ravel().view(np.uint32)) for row in rows]
+        args += [tmp_path / f"rows-{n}.txt", tmp_path / f"out-{n}.txt"]
+        args[-2].write_text("\n".join(head + body) + "\n", encoding="utf-8")
+    proc = subprocess.run(["java", "-cp", str(classes), "PostprocessRows", *map(str, args)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    return [args[2 * n + 1].read_text(encoding="utf-8") for n in range(len(jobs))]
+
+
+def boundary_rows(width: int, thresholds, seed: int, n: int = 240) -> np.ndarray:
+    """float32 rows: uniform scores, then entries set to a threshold's float32 or its float32 neighbours, and
+    copies of other entries (exact ties in the argmax groups); some rows with nothing above 0.5 (fallbacks)."""
+    rng = np.random.RandomState(seed)
+    rows = rng.uniform(0, 1, (n, width)).astype(np.float32)
+    special = sorted({np.float32(t) for t in thresholds} | {np.float32(0.5)})
+    special += [np.nextafter(s, np.float32(k)) for s in list(special) for k in (0, 1)]
+    for row in rows:
+        for j in rng.choice(width, rng.randint(0, width // 2 + 1), replace=False):
+            row[j] = special[rng.randint(len(special))]
+        for _ in range(rng.randint(0, 4)):
+            a, b = rng.choice(width, 2, replace=False)
+            row[a] = row[b]
+    rows[: n // 8] = np.where(rows[: n // 8] > 0.5, np.float32(0.1), rows[: n // 8])
+    rows[n // 8] = np.float32(0.5)
+    return rows
+
+
+def multilabel_cases() -> list:
+    """(kind, config, rows): each post-processor with PaddleClas's defaults (no post_params: the Java defaults
+    must be upstream's) and with thresholds whose float32 rounds down (0.7) or up (0.3, 0.6); TableAttribute's
+    distinct, without which its number_threshold slip would not show; MultiLabelThreshOutput with labels for
+    only some classes and with none."""
+    base = resolve(preset="pulc-person-attribute")
+    params = {"PersonAttribute": [{}, {"threshold": 0.7, "glasses_threshold": 0.6, "hold_threshold": 0.3}],
+              "VehicleAttribute": [{}, {"color_threshold": 0.7, "type_threshold": 0.3}],
+              "TableAttribute": [{}, {"source_threshold": 0.3, "number_threshold": 0.7, "color_threshold": 0.6,
+                                      "clarity_threshold": 0.5, "obstruction_threshold": 0.2,
+                                      "angle_threshold": 0.9}]}
+    width = {"PersonAttribute": 26, "VehicleAttribute": 19, "TableAttribute": 6}
+    cases = []
+    for kind, sets in params.items():
+        for k, p in enumerate(sets):
+            config = base.replace(postprocess=kind, post_params=tuple(sorted(p.items())), source=f"{kind} {k}")
+            cases.append((kind, config, boundary_rows(width[kind], [0.3, 0.6, 0.7, *p.values()], seed=k)))
+    for k, (threshold, labels) in enumerate([(0.7, tuple(f"tag{i}" for i in range(20))), (0.3, ())]):
+        config = base.replace(postprocess="MultiLabelThreshOutput", threshold=threshold, labels=labels,
+                              post_params=(), source=f"MultiLabelThreshOutput {k}")
+        cases.append(("MultiLabelThreshOutput", config, boundary_rows(33, [threshold], seed=10 + k)))
+    return cases
+
+
+def multilabel_mismatches(outputs: list, cases: list) -> dict:
+    """{case source: number of rows where any Attributes field differs from the reference's}."""
+    bad = {}
+    for text, (_, config, rows) in zip(outputs, cases):
+        java = javacheck.parse_attributes(text)
+        assert len(java) == len(rows)
+        refs = [multilabel(row, config)[0] for row in rows]
+        bad[config.source] = sum(any(tuple(j[f]) != tuple(getattr(r, f)) for f in javacheck.ATTRIBUTE_FIELDS)
+                                 for j, r in zip(java, refs))
+    return bad
+
+
+def test_java_check_catches_a_broken_multilabel_core(projects, tmp_path):
+    """Two attribute names swapped in the Java (LongCoat <-> Trousers): the Java-core check on real outputs fails
+    on the words and names the field."""
+    project, config, model = projects["pulc-person-attribute"]
+    broken = tmp_path / "core"
+    shutil.copytree(project / CORE, broken)
+    java = broken / "MultiLabelPostprocessor.java"
+    old = '"LowerStripe", "LowerPattern", "LongCoat", "Trousers",'
+    assert old in java.read_text()
+    java.write_text(java.read_text().replace(old, '"LowerStripe", "LowerPattern", "Trousers", "LongCoat",'))
+    result = javacheck.check(broken, config, model, _images())
+    assert not result.ok and any(m.split(": ", 1)[1].startswith("decisions ") for m in result.mismatches), \
+        result.mismatches
+
+
+def tie_rows(seed: int) -> list:
+    """Score rows full of exact ties at the top, for C from 3 to 1000: float32 probabilities (the model's own
+    softmax) and logits (the reference's float64 softmax)."""
+    rng = np.random.RandomState(seed)
+    rows = []
+    for c in (3, 5, 16, 17, 18, 33, 100, 1000):
+        for k in range(30):
+            row = rng.randint(0, rng.randint(2, 6), c).astype(np.float64)
+            row[rng.choice(c, rng.randint(1, min(c, 6)), replace=False)] = row.max() + 1  # tied maxima
+            if k % 3 == 2:
+                rows.append((row - 2.0).astype(np.float32))  # logits
+            else:
+                rows.append((row / row.sum()).astype(np.float32))
+    return rows
+
+
+def thresh_cases() -> list:
+    """ThreshOutput configs: threshold 0 (always the top-1) and one that some rows' top-1 do not pass, so the
+    default_label_index branch and the "" of a class without a name both occur."""
+    base = resolve(preset="pulc-person-exists")
+    names = tuple(f"name{i}" for i in range(10))
+    return [("ThreshOutput", base.replace(threshold=t, default_label_index=d, multiclass_labels=names,
+                                          source=f"ThreshOutput {t}"), tie_rows(seed))
+            for seed, (t, d) in enumerate([(0.0, 0), (0.1, 4)])]
+
+
+def thresh_mismatches(outputs: list, cases: list) -> list:
+    bad = []
+    for text, (_, config, rows) in zip(outputs, cases):
+        lines = text.split("\n")[:-1]
+        assert len(lines) == len(rows)
+        for line, row in zip(lines, rows):
+            cid, score, label = line.split("\t")
+            (ref,) = binary(row, config)
+            if (int(cid), label) != (ref.class_id, ref.label) or abs(float(score) - ref.score) > javacheck.SCORE_ATOL:
+                bad.append((row.size, line, ref))
+    return bad
+
+
+def repr_values() -> np.ndarray:
+    """~10,000 float32: random bit patterns (every exponent), sigmoid-like scores, and edge cases: zeros, 1.0,
+    the fixed/exponent borders (1e-4 and 1e16 with their neighbours), the smallest and largest floats, and large
+    values whose Java 17 Double.toString has more digits than the shortest."""
+    rng = np.random.RandomState(2024)
+    bits = rng.randint(0, 2 ** 32, 5000, dtype=np.uint64).astype(np.uint32).view(np.float32)
+    edges = [0.0, -0.0, 1.0, -1.0, 0.5, 0.3, 0.7, 0.1, 0.9982195496559143, 1e-4, 1e-5, 1e16, 1e17, 3e38, 1e-45,
+             1.17549435e-38, np.finfo(np.float32).max, 3.550230687111971e+18, 1.539216292047749e+17,
+             9.900073133958758e+16, 0.0005, 0.00012345, 123456.789, float("inf"), float("-inf"), float("nan")]
+    edges = np.array(edges, np.float32)
+    with np.errstate(over="ignore"):  # the largest float's upper neighbour is inf, also a case
+        near = np.concatenate([np.nextafter(edges[np.isfinite(edges)], np.float32(k)) for k in (-np.inf, np.inf)])
+    return np.concatenate([bits, rng.uniform(0, 1, 4900).astype(np.float32),
+                           rng.uniform(0, 1e-3, 50).astype(np.float32), edges, near])
+
+
+def repr_mismatches(text: str, values) -> list:
+    got = text.split("\n")[:-1]
+    assert len(got) == len(values)
+    return [(repr(float(v)), j) for v, j in zip(values, got) if repr(float(v)) != j]
+
+
+def row_jobs() -> list:
+    return multilabel_cases() + thresh_cases() + [("repr", resolve(preset="pulc-person-attribute"), [repr_values()])]
+
+
+def test_post_processors_match_the_reference_on_boundary_rows(rows_classes, tmp_path):
+    """Every multilabel field exactly on threshold and tie rows; ThreshOutput's class, score and name; and
+    VehicleAttribute's float text equal to Python's own repr on ~10,000 float32 values."""
+    jobs = row_jobs()
+    out = run_rows(rows_classes, jobs, tmp_path)
+    n = len(multilabel_cases())
+    bad = multilabel_mismatches(out[:n], jobs[:n])
+    assert not any(bad.values()), bad
+    assert not thresh_mismatches(out[n:-1], jobs[n:-1])
+    assert not repr_mismatches(out[-1], jobs[-1][2][0])
+    # The tie rule these rows pin (np.argsort(p)[::-1][0]): the last maximal index for C <= 16, numpy's introsort
+    # above, which picks neither the first nor the last maximum for some rows; both ThreshOutput branches occur.
+    picks = [(row.size, int(np.argsort(row)[::-1][0]), np.flatnonzero(row == row.max()))
+             for _, _, rows in jobs[n:-1] for row in rows]
+    assert all(pick == tied[-1] for c, pick, tied in picks if c <= 16)
+    assert any(pick not in (tied[0], tied[-1]) for c, pick, tied in picks if c > 16)
+    refs = [(binary(row, config)[0], config) for _, config, rows in jobs[n:-1] for row in rows]
+    assert {(r.class_id == c.default_label_index and c.threshold > 0, r.label == "") for r, c in refs} == {
+        (True, False), (False, True), (False, False)}
+
+
+# Mutations each visible only on such rows: `>=` for `>` (PersonAttribute's gender), a float32 comparison
+# (its glasses), `>` in VehicleAttribute's words, a float64 comparison in MultiLabelThreshOutput, TableAttribute
+# without its number_threshold slip, the last maximum instead of numpy's argsort, Java's Double.toString digits.
+ROW_MUTATIONS = {
+    "MultiLabelPostprocessor.java": [
+        ('words.add((double) v[22] > t ? "Female" : "Male");', 'words.add((double) v[22] >= t ? "Female" : "Male");'),
+        ('pythonBool((double) v[1] > glassesT)', 'pythonBool(v[1] > (float) glassesT)'),
+        ("if ((double) v[i] >= limits[g]) {", "if ((double) v[i] > limits[g]) {"),
+        ("output[i] = s[i] >= t ? 1 : 0;", "output[i] = (double) s[i] >= threshold ? 1 : 0;"),
+        ("param(TABLE_WORD_THRESHOLD[i] + ", "param(TABLE_NAMES[i] + "),
+        ("BigDecimal shortest = exact;", "BigDecimal shortest = new BigDecimal(Double.toString(a));"),
+        ("for (int p = 1; p <= 17; p++) {", "for (int p = 1; p <= 0; p++) {"),
+    ],
+    "ClassificationPostprocessor.java": [
+        ("int top1 = numpyArgsortLast(p);",
+         "int top1 = 0;\n        for (int i = 1; i < p.length; i++) {\n            top1 = p[i] >= p[top1] ? i : top1;\n"
+         "        }"),
+    ],
+}
+
+
+def test_boundary_rows_catch_a_broken_core(projects, android_jar, tmp_path):
+    project, _, _ = projects["pulc-person-attribute"]
+    broken = tmp_path / "core"
+    shutil.copytree(project / CORE, broken)
+    for name, mutations in ROW_MUTATIONS.items():
+        text = (broken / name).read_text()
+        for old, new in mutations:
+            assert text.count(old) == 1, old
+            text = text.replace(old, new)
+        (broken / name).write_text(text)
+    jobs = row_jobs()
+    out = run_rows(_compile_rows_driver(broken, android_jar, tmp_path / "classes"), jobs, tmp_path)
+    n = len(multilabel_cases())
+    bad = multilabel_mismatches(out[:n], jobs[:n])
+    # Each is caught where it matters, and only there: `>` against `>=` only at a threshold float32 holds exactly
+    # (0.5, the defaults: no float32 equals 0.7 or 0.3); float32 against float64 where float32 rounds the
+    # threshold up for `>` (glasses 0.3 and 0.6) and down for `>=` (0.7, not 0.3); the slip only with distinct
+    # thresholds.
+    assert {k for k, v in bad.items() if v} == {"PersonAttribute 0", "PersonAttribute 1", "VehicleAttribute 0",
+                                                "MultiLabelThreshOutput 0", "TableAttribute 1"}, bad
+    ties = thresh_mismatches(out[n:-1], jobs[n:-1])
+    assert ties and all(c > 16 for c, _, _ in ties)  # C <= 16: the last maximum is numpy's choice there
+    reprs = repr_mismatches(out[-1], jobs[-1][2][0])
+    assert ("3.550230687111971e+18", "3.5502306871119708e+18") in reprs, reprs[:5]
+
+
+def thresh_multiclass_config():
+    """ThreshOutput on a 1000-class classifier (its multi-class branch): a threshold between the top-1
+    probabilities of the test images, so both branches occur."""
+    return resolve(preset="pulc-person-exists").replace(
+        threshold=0.002, default_label_index=7, multiclass_labels=tuple(f"n{i:03d}" for i in range(1000)),
+        source="ThreshOutput on 1000 classes")
+
+
+def test_java_check_covers_thresh_multiclass(zoo_dir, android_jar, tmp_path):
+    """The Java-core check on PPLCNet_x0_25's real outputs with ThreshOutput's multi-class branch: the same class
+    and score on every image, some above the threshold (top-1) and some below (default_label_index); a Java that
+    ignores the threshold is caught."""
+    config = thresh_multiclass_config()
+    out = tmp_path / "project"
+    codegen.generate("android", zoo_dir("PPLCNet_x0_25"), config, out, package=PACKAGE)
+    assert 'MULTICLASS_LABELS = {\n        "n000",' in (out / CORE / "DeployConstants.java").read_text()
+    result = javacheck.check(out / CORE, config, zoo_dir("PPLCNet_x0_25"), _images())
+    assert result.ok, result.mismatches
+    ids = [int(rows[0][0]) for rows in result.java_results]
+    assert 7 in ids and any(i != 7 for i in ids), ids
+    broken = tmp_path / "core"
+    shutil.copytree(out / CORE, broken)
+    java = broken / "ClassificationPostprocessor.java"
+    java.write_text(java.read_text().replace("int id = p[top1] > threshold ? top1 : defaultLabelIndex;",
+                                             "int id = top1;"))
+    result = javacheck.check(broken, config, zoo_dir("PPLCNet_x0_25"), _images())
+    assert not result.ok and all("in Java" in m for m in result.mismatches), result.mismatches
+
+
+def test_output_width_must_fit_the_post_processor(projects):
+    """Binary on C != 2 only through ThreshOutput (PaddleClas branches on C) and with a default_label_index among
+    the C classes; an attribute post-processor only on its own width."""
+    from lite_tools.codegen import android
+    from lite_tools.errors import BadInput
+
+    def manifest(preset):
+        project, _, _ = projects[preset]
+        return json.loads((project / "app/src/main/assets/lite_manifest.json").read_text())
+
+    wide = manifest("imagenet-cls")  # PPLCNet_x0_25: 1000 classes
+    assert wide["outputs"][0]["shape"][-1] == 1000
+    assert android.check_model_matches_config(wide, thresh_multiclass_config()) == (224, 224)
+    with pytest.raises(BadInput, match="only PaddleClas's ThreshOutput has a multi-class branch"):
+        android.check_model_matches_config(wide, thresh_multiclass_config().replace(postprocess=""))
+    with pytest.raises(BadInput, match="default_label_index 1000 is not a class"):
+        android.check_model_matches_config(wide, thresh_multiclass_config().replace(default_label_index=1000))
+    assert android.check_model_matches_config(manifest("pulc-person-exists"),
+                                              resolve(preset="pulc-person-exists").replace(postprocess="")) \
+        == (224, 224)  # C = 2: any binary config
+    vehicle = manifest("pulc-vehicle-attribute")
+    assert android.check_model_matches_config(vehicle, resolve(preset="pulc-vehicle-attribute")) == (256, 192)
+    with pytest.raises(BadInput, match="PersonAttribute reads 26 outputs but .* has 19"):
+        android.check_model_matches_config(vehicle, resolve(preset="pulc-vehicle-attribute").replace(
+            postprocess="PersonAttribute"))

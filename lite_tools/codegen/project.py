@@ -1,13 +1,13 @@
 """Writing app projects: make the ARM .nb through opt (or reuse one), check it against the config, render into a
-temp folder beside OUT, and move the finished project into place, so a failure leaves nothing half-written."""
+temp folder beside OUT, and move the finished project into place, so a failure leaves nothing half-written
+(lite_tools.outputs: which OUT may be created or replaced, and how)."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
-from .. import opt
+from .. import opt, outputs
 from ..config import DeployConfig
 from ..errors import BadInput
 from . import android, flutter
@@ -21,18 +21,6 @@ def check_app_name(app_name: str) -> str:
     return app_name
 
 
-def prepare_destination(out: Path, force: bool) -> None:
-    if out.exists() and not force:
-        raise BadInput(f"{out}: exists; pass --force to replace it")
-    if out.exists() and not out.is_dir():
-        raise BadInput(f"{out}: exists and is not a directory")
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=out.parent).close()
-    except OSError as e:
-        raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
-
-
 def stage(kind: str, staging: Path, config: DeployConfig, manifest: dict, nb_file: Path, app_name: str,
           package: str) -> dict:
     """Render project `kind` into `staging`; return its template context."""
@@ -41,21 +29,16 @@ def stage(kind: str, staging: Path, config: DeployConfig, manifest: dict, nb_fil
     return context
 
 
-def move_into_place(staging: Path, out: Path) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    shutil.move(str(staging), str(out))
-
-
 def generate(kind: str, model, config: DeployConfig, out, app_name: str = "LiteTools Demo",
              package: str = "com.litetools.demo", force: bool = False, quant=None, fp16: bool = False,
-             progress=None) -> dict:
-    """`lite-tools android|flutter`: opt for ARM, check, render, move into place; return a summary."""
+             progress=None, inputs=()) -> dict:
+    """`lite-tools android|flutter`: opt for ARM, check, render, move into place; return a summary.
+    inputs: the user's other input paths (config, labels), which OUT must not be or contain, as `model`."""
     progress = progress or (lambda m: None)
     android.check_package(package)
     check_app_name(app_name)
     out = Path(out)
-    prepare_destination(out, force)
+    outputs.check_destination(out, force, (model, *inputs))
     with tempfile.TemporaryDirectory(prefix=f".lite-tools-{kind}-", dir=out.parent) as tmp:
         progress(f"{kind}: optimising for arm")
         manifest = opt.optimize(model, Path(tmp) / "opt",
@@ -63,6 +46,6 @@ def generate(kind: str, model, config: DeployConfig, out, app_name: str = "LiteT
         progress(f"{kind}: rendering the project")
         context = stage(kind, Path(tmp) / "project", config, manifest, Path(tmp) / "opt" / "model.arm.nb", app_name,
                         package)
-        move_into_place(Path(tmp) / "project", out)
+        outputs.install(Path(tmp) / "project", out, kind)
     return {"out": str(out), "package": package, "lite_version": context["lite_version"],
             "input": [context["input_width"], context["input_height"]], "task": config.task.value}

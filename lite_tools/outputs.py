@@ -1,0 +1,151 @@
+"""The one rule for output folders (OUT of `android`, `flutter`, `deploy`; OUT/NAME of each batch entry).
+
+Why: `--force` and batch jobs used to `rmtree` OUT, which deleted the user's model when OUT was, or held, the export.
+- OUT that is, or is an ancestor of, any input (model folder or files, images, config, labels, batch file;
+  compared as real paths, symlinks resolved) is refused. OUT inside an input folder is fine: it deletes nothing.
+- OUT that is a symbolic link is refused (we never replace a link, nor delete through one).
+- Every folder we create carries MARKER, listing the relative paths we wrote. Replacing OUT deletes only those
+  (then empty folders); what else the user put there stays. A non-empty OUT without a valid marker is refused,
+  with or without --force.
+- The new content is staged beside OUT and moved in at the end; a path we would write that holds something not
+  ours is refused before anything is deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path, PurePosixPath
+
+from .errors import BadInput
+
+MARKER = ".lite-tools-output.json"
+FORMAT = "lite-tools-output/1"
+
+
+def _real(path) -> Path:
+    return Path(os.path.realpath(path))
+
+
+def refuse_inputs(out, inputs) -> None:
+    """BadInput when `out` is or contains one of `inputs` (None entries are skipped)."""
+    target = _real(out)
+    for given in inputs:
+        if not given:
+            continue
+        real = _real(given)
+        if real == target or target in real.parents:
+            how = "is" if real == target else "contains"
+            raise BadInput(f"{out}: {how} the input {given}; lite-tools never creates or replaces an output "
+                           "folder that holds its inputs: choose another output folder")
+
+
+def read_marker(out) -> list | None:
+    """The relative paths our marker in `out` lists, or None when it has no valid marker."""
+    marker = Path(out) / MARKER
+    if marker.is_symlink() or not marker.is_file():
+        return None
+    try:
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    files = data.get("files") if isinstance(data, dict) and data.get("format") == FORMAT else None
+    if not isinstance(files, list) or not all(isinstance(f, str) and _safe_rel(f) for f in files):
+        return None  # a marker naming "../x" or "/x" is not ours
+    return files
+
+
+def _safe_rel(rel: str) -> bool:
+    p = PurePosixPath(rel)
+    return bool(rel) and not p.is_absolute() and ".." not in p.parts and str(p) == rel and rel != MARKER
+
+
+def check_destination(out, replace: bool, inputs=(), create_parent: bool = True) -> Path:
+    """Refuse an OUT we may not create (or, with `replace`, replace), before any work starts; then create its
+    parent (with `create_parent`) and check that we can write there."""
+    out = Path(out)
+    if out.is_symlink():
+        raise BadInput(f"{out}: is a symbolic link (to {os.readlink(out)}); lite-tools never replaces a link or "
+                       "deletes through one: give the real folder or another output folder")
+    refuse_inputs(out, inputs)
+    if out.exists():
+        if not out.is_dir():
+            raise BadInput(f"{out}: exists and is not a directory")
+        if any(out.iterdir()) and read_marker(out) is None:
+            raise BadInput(f"{out}: is not a lite-tools output (no {MARKER}), so it is never replaced, even with "
+                           "--force: remove it yourself or choose another output folder")
+        if not replace:
+            raise BadInput(f"{out}: exists; pass --force to replace it")
+    if not create_parent:
+        return out
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out.parent).close()
+    except OSError as e:
+        raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
+    return out
+
+
+def _listing(root: Path) -> list:
+    """Relative POSIX paths of every file and symlink below `root` (links are listed, never followed)."""
+    found = []
+    for folder, dirs, names in os.walk(root):
+        for name in names + [d for d in dirs if os.path.islink(os.path.join(folder, d))]:
+            found.append(Path(folder, name).relative_to(root).as_posix())
+    return sorted(found)
+
+
+def _is_real_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def install(staging: Path, out: Path, command: str) -> None:
+    """Write the marker into `staging` and make it OUT, replacing only what OUT's marker lists."""
+    staging, out = Path(staging), Path(out)
+    new = _listing(staging)
+    (staging / MARKER).write_text(json.dumps({"format": FORMAT, "written_by": f"lite-tools {command}",
+                                              "files": new}, indent=1) + "\n", encoding="utf-8")
+    if not os.path.lexists(out):
+        os.rename(staging, out)
+        return
+    check_destination(out, replace=True, create_parent=False)  # again: OUT may have changed while we worked
+    old = set(read_marker(out) or ())
+    for rel in sorted(old | set(new)):  # nothing is deleted until every path we touch proved ours
+        parts = PurePosixPath(rel).parts
+        for i in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:i])
+            here = out / prefix
+            last = i == len(parts)
+            if not os.path.lexists(here) or (not last and _is_real_dir(here)):
+                continue
+            if not last and here.is_symlink():
+                raise BadInput(f"{here}: is a symbolic link; lite-tools never writes or deletes through one: "
+                               "remove it yourself")
+            if prefix in old and not _is_real_dir(here):
+                break  # a file we wrote: it goes
+            if prefix not in old and (not last or rel in new):
+                raise BadInput(f"{here}: exists and was not written by lite-tools: remove it yourself or choose "
+                               "another output folder")
+            if last and rel in new:
+                raise BadInput(f"{here}: is now a folder, not the file lite-tools wrote: remove it yourself")
+    for rel in old:
+        here = out / rel
+        if os.path.lexists(here) and not _is_real_dir(here):
+            here.unlink()
+    for folder in sorted({p for rel in old for p in PurePosixPath(rel).parents if str(p) != "."},
+                         key=lambda p: -len(p.parts)):
+        try:
+            (out / folder).rmdir()  # only when empty
+        except OSError:
+            pass
+    leftovers = [p for p in out.iterdir() if p.name != MARKER]
+    if not leftovers:
+        (out / MARKER).unlink(missing_ok=True)
+        out.rmdir()
+        os.rename(staging, out)
+        return
+    for rel in new:  # the user's own files stay: move ours in beside them
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / rel, out / rel)
+    os.replace(staging / MARKER, out / MARKER)
