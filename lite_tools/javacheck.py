@@ -45,7 +45,8 @@ class JavaCheck:
     max_input_abs: float
     mismatches: tuple  # one line each
     seconds: float
-    java_results: tuple  # per image: list of result rows as the JVM printed them (parsed floats)
+    # per image: the result rows as the JVM printed them (parsed floats); multilabel: read_attributes' dict
+    java_results: tuple
     empty_nms_ok: bool | None  # SSD: a [1, 1] -1 tensor gave no boxes
     compiled_against: str  # AGAINST_ANDROID or AGAINST_JAVA8
 
@@ -130,6 +131,41 @@ def read_post(path: Path) -> list:
     return [[float(v) for v in line.split("\t")] for line in path.read_text().splitlines()]
 
 
+ATTRIBUTE_FIELDS = ("decisions", "text", "output", "class_ids", "scores")
+_UNESCAPE = {"\\": "\\", "t": "\t", "n": "\n"}  # anything else stays as written, to show as a mismatch
+
+
+def _unescape(item: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _UNESCAPE.get(m.group(1), m.group(0)), item)
+
+
+def parse_attributes(text: str) -> list:
+    """Multilabel results as the Java core writes them (lite_tools/java/CoreHarness.java): five lines each, read
+    into {field: tuple} with output and class_ids as ints and scores as floats (Java wrote Double.toString of each
+    float, which reads back as the same double)."""
+    lines = text.split("\n")
+    if lines[-1] != "" or (len(lines) - 1) % len(ATTRIBUTE_FIELDS):
+        raise ToolFailure(f"the Java core wrote {len(lines) - 1} multilabel lines, not groups of "
+                          f"{len(ATTRIBUTE_FIELDS)}")
+    results = []
+    for at in range(0, len(lines) - 1, len(ATTRIBUTE_FIELDS)):
+        fields = {}
+        for line in lines[at:at + len(ATTRIBUTE_FIELDS)]:
+            name, *items = line.split("\t")
+            fields[name] = tuple(_unescape(item) for item in items)
+        if tuple(fields) != ATTRIBUTE_FIELDS:
+            raise ToolFailure(f"multilabel fields {list(fields)} from the Java core, expected {list(ATTRIBUTE_FIELDS)}")
+        results.append({**fields, "output": tuple(map(int, fields["output"])),
+                        "class_ids": tuple(map(int, fields["class_ids"])),
+                        "scores": tuple(map(float, fields["scores"]))})
+    return results
+
+
+def read_attributes(path: Path) -> dict:
+    (result,) = parse_attributes(path.read_text(encoding="utf-8"))
+    return result
+
+
 def run_core(core_dir: Path, jobs_dir: Path, classes_dir: Path) -> str:
     """Compile and run the core on jobs_dir; return what it was compiled against."""
     against = compile_core(core_dir, classes_dir)
@@ -153,6 +189,8 @@ def _compare(config: DeployConfig, pre: Preprocessed, inputs: list, results: lis
     diff = float(np.abs(tensor - pre.tensor.ravel()).max())
     if diff > PRE_ATOL:
         problems.append(f"input tensor differs by {diff:.3g} (> {PRE_ATOL})")
+    if config.task == Task.MULTILABEL:
+        return problems + _compare_attributes(rows, results[0])
     if len(rows) != len(results):
         return problems + [f"{len(rows)} results from Java, {len(results)} from the reference"]
     for row, ref in zip(rows, results):
@@ -163,6 +201,12 @@ def _compare(config: DeployConfig, pre: Preprocessed, inputs: list, results: lis
             if d > BOX_ATOL:
                 problems.append(f"box of class {ref.class_id} off by {d:.3g} px (> {BOX_ATOL})")
     return problems
+
+
+def _compare_attributes(java: dict, ref) -> list:
+    """Every field exactly: words and text as strings, the 0/1 vector and ids as ints, scores as the same floats."""
+    return [f"{name} {list(java[name])} in Java, {list(getattr(ref, name))} in Python" for name in ATTRIBUTE_FIELDS
+            if tuple(java[name]) != tuple(getattr(ref, name))]
 
 
 def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> JavaCheck:
@@ -187,7 +231,8 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
         mismatches, worst, java_results = [], 0.0, []
         for i, ((name, _), (pre, inputs, results)) in enumerate(zip(images, expected)):
             geometry, tensor = read_pre(jobs / f"pre-{i:04d}.bin")
-            rows = read_post(jobs / f"post-{i:04d}.txt")
+            post = jobs / f"post-{i:04d}.txt"
+            rows = read_attributes(post) if config.task == Task.MULTILABEL else read_post(post)
             java_results.append(rows)
             if tensor.size >= pre.tensor.size:
                 worst = max(worst, float(np.abs(tensor[:pre.tensor.size] - pre.tensor.ravel()).max()))

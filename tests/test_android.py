@@ -319,14 +319,19 @@ def rows_classes(projects, android_jar, tmp_path_factory):
     return _compile_rows_driver(project / CORE, android_jar, tmp_path_factory.mktemp("rows"))
 
 
+def _items(name: str, items) -> str:
+    escaped = (s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n") for s in items)
+    return "\t".join([name, *escaped])
+
+
 def run_rows(classes: Path, jobs: list, tmp_path: Path) -> list:
     """jobs: [(kind, config, float32 rows)] -> the driver's output text for each, all in one JVM."""
     args = []
     for n, (kind, config, rows) in enumerate(jobs):
-        head = [kind, repr(float(config.threshold)), "\t".join(["labels", *config.labels]),
-                "\t".join(["names", *(name for name, _ in config.post_params)]),
-                "\t".join(["values", *(repr(float(v)) for _, v in config.post_params)]),
-                str(config.default_label_index), "\t".join(["multiclass", *config.multiclass_labels])]
+        head = [kind, repr(float(config.threshold)), _items("labels", config.labels),
+                _items("names", (name for name, _ in config.post_params)),
+                _items("values", (repr(float(v)) for _, v in config.post_params)),
+                str(config.default_label_index), _items("multiclass", config.multiclass_labels)]
         body = ["\t".join(f"{b:08x}" for b in np.asarray(row, np.float32).ravel().view(np.uint32)) for row in rows]
         args += [tmp_path / f"rows-{n}.txt", tmp_path / f"out-{n}.txt"]
         args[-2].write_text("\n".join(head + body) + "\n", encoding="utf-8")
@@ -358,7 +363,7 @@ def multilabel_cases() -> list:
     """(kind, config, rows): each post-processor with PaddleClas's defaults (no post_params: the Java defaults
     must be upstream's) and with thresholds whose float32 rounds down (0.7) or up (0.3, 0.6); TableAttribute's
     distinct, without which its number_threshold slip would not show; MultiLabelThreshOutput with labels for
-    only some classes and with none."""
+    only some classes (some holding a TAB, a newline, a backslash: the harness escapes them) and with none."""
     base = resolve(preset="pulc-person-attribute")
     params = {"PersonAttribute": [{}, {"threshold": 0.7, "glasses_threshold": 0.6, "hold_threshold": 0.3}],
               "VehicleAttribute": [{}, {"color_threshold": 0.7, "type_threshold": 0.3}],
@@ -371,7 +376,8 @@ def multilabel_cases() -> list:
         for k, p in enumerate(sets):
             config = base.replace(postprocess=kind, post_params=tuple(sorted(p.items())), source=f"{kind} {k}")
             cases.append((kind, config, boundary_rows(width[kind], [0.3, 0.6, 0.7, *p.values()], seed=k)))
-    for k, (threshold, labels) in enumerate([(0.7, tuple(f"tag{i}" for i in range(20))), (0.3, ())]):
+    odd = ("tab\there", "new\nline", "back\\slash \\t", "ünïcode")
+    for k, (threshold, labels) in enumerate([(0.7, odd + tuple(f"tag{i}" for i in range(4, 20))), (0.3, ())]):
         config = base.replace(postprocess="MultiLabelThreshOutput", threshold=threshold, labels=labels,
                               post_params=(), source=f"MultiLabelThreshOutput {k}")
         cases.append(("MultiLabelThreshOutput", config, boundary_rows(33, [threshold], seed=10 + k)))
@@ -400,7 +406,7 @@ def test_java_check_catches_a_broken_multilabel_core(projects, tmp_path):
     old = '"LowerStripe", "LowerPattern", "LongCoat", "Trousers",'
     assert old in java.read_text()
     java.write_text(java.read_text().replace(old, '"LowerStripe", "LowerPattern", "Trousers", "LongCoat",'))
-    result = javacheck.check(broken, config, model, _images())
+    result = javacheck.check(broken, config, model, _images()[:3])
     assert not result.ok and any(m.split(": ", 1)[1].startswith("decisions ") for m in result.mismatches), \
         result.mismatches
 
@@ -563,32 +569,29 @@ def test_java_check_covers_thresh_multiclass(zoo_dir, android_jar, tmp_path):
     java = broken / "ClassificationPostprocessor.java"
     java.write_text(java.read_text().replace("int id = p[top1] > threshold ? top1 : defaultLabelIndex;",
                                              "int id = top1;"))
-    result = javacheck.check(broken, config, zoo_dir("PPLCNet_x0_25"), _images())
+    result = javacheck.check(broken, config, zoo_dir("PPLCNet_x0_25"), _images()[:3])  # img0 is below
     assert not result.ok and all("in Java" in m for m in result.mismatches), result.mismatches
 
 
 def test_output_width_must_fit_the_post_processor(projects):
     """Binary on C != 2 only through ThreshOutput (PaddleClas branches on C) and with a default_label_index among
-    the C classes; an attribute post-processor only on its own width."""
-    from lite_tools.codegen import android
+    the C classes; an attribute post-processor only on its own width (lite_tools.config.for_model, which
+    context_for applies to every project)."""
+    from lite_tools.config import for_model
     from lite_tools.errors import BadInput
 
-    def manifest(preset):
+    def check(preset, config):
         project, _, _ = projects[preset]
-        return json.loads((project / "app/src/main/assets/lite_manifest.json").read_text())
+        manifest = json.loads((project / "app/src/main/assets/lite_manifest.json").read_text())
+        return for_model.settle(config, [(t["name"], t["shape"]) for t in manifest["outputs"]], preset)
 
-    wide = manifest("imagenet-cls")  # PPLCNet_x0_25: 1000 classes
-    assert wide["outputs"][0]["shape"][-1] == 1000
-    assert android.check_model_matches_config(wide, thresh_multiclass_config()) == (224, 224)
+    assert check("imagenet-cls", thresh_multiclass_config())  # PPLCNet_x0_25: 1000 classes
     with pytest.raises(BadInput, match="only PaddleClas's ThreshOutput has a multi-class branch"):
-        android.check_model_matches_config(wide, thresh_multiclass_config().replace(postprocess=""))
-    with pytest.raises(BadInput, match="default_label_index 1000 is not a class"):
-        android.check_model_matches_config(wide, thresh_multiclass_config().replace(default_label_index=1000))
-    assert android.check_model_matches_config(manifest("pulc-person-exists"),
-                                              resolve(preset="pulc-person-exists").replace(postprocess="")) \
-        == (224, 224)  # C = 2: any binary config
-    vehicle = manifest("pulc-vehicle-attribute")
-    assert android.check_model_matches_config(vehicle, resolve(preset="pulc-vehicle-attribute")) == (256, 192)
-    with pytest.raises(BadInput, match="PersonAttribute reads 26 outputs but .* has 19"):
-        android.check_model_matches_config(vehicle, resolve(preset="pulc-vehicle-attribute").replace(
+        check("imagenet-cls", thresh_multiclass_config().replace(postprocess=""))
+    with pytest.raises(BadInput, match="default_label_index 1000 is not one of the 1000 classes"):
+        check("imagenet-cls", thresh_multiclass_config().replace(default_label_index=1000))
+    assert check("pulc-person-exists", resolve(preset="pulc-person-exists").replace(postprocess=""))  # C = 2
+    assert check("pulc-vehicle-attribute", resolve(preset="pulc-vehicle-attribute"))
+    with pytest.raises(BadInput, match="PersonAttribute reads 26 attributes but .* outputs 19"):
+        check("pulc-vehicle-attribute", resolve(preset="pulc-vehicle-attribute").replace(
             postprocess="PersonAttribute"))

@@ -46,7 +46,7 @@ def test_channel_contract_agrees_on_both_sides(projects):
     main = (flutter / "lib/main.dart").read_text()
     used = set(re.findall(r"\bk[A-Z]\w+", main))
     declared = set(re.findall(r"const String (\w+)", (flutter / "lib/channel_contract.dart").read_text()))
-    assert used <= declared and {"kKeyX0", "kKeyImageWidth", "kMethodRun"} <= used
+    assert used <= declared and {"kKeyX0", "kKeyImageWidth", "kMethodRun", "kKeyAttributes"} <= used
 
 
 def test_dart_scales_host_pixels_by_widget_size_only(projects):
@@ -90,7 +90,7 @@ def test_one_copy_of_the_java_core(projects):
     pkg = PACKAGE.replace(".", "/")
     for rel in ["src/main/java/com/litetools/core/" + n for n in
                 ("Preprocessor.java", "Resampler.java", "ClassificationPostprocessor.java", "SsdPostprocessor.java",
-                 "Labels.java",
+                 "MultiLabelPostprocessor.java", "Labels.java",
                  "DeployConstants.java")] + [f"src/main/java/{pkg}/Predictor.java",
                                              f"src/main/java/{pkg}/ImageLoader.java", "paddle_lite.gradle"]:
         assert (a / rel).read_bytes() == (f / rel).read_bytes(), rel
@@ -114,3 +114,28 @@ def test_flutter_cli_refuses_an_existing_dir(zoo_dir, tmp_path):
     proc = run_cli("flutter", zoo_dir("PULC_person_exists"), "--preset", "pulc-person-exists", "--out",
                    tmp_path / "app")
     assert proc.returncode == 2 and "--force" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def attribute_project(tmp_path_factory, zoo_dir):
+    out = tmp_path_factory.mktemp("flutter-attributes") / "app"
+    codegen.generate("flutter", zoo_dir("PULC_person_attribute"), resolve(preset="pulc-person-attribute"), out,
+                     app_name="Attribute Demo", package=PACKAGE)
+    return out
+
+
+def test_multilabel_flutter_project(attribute_project, android_jar, dart_parse, tmp_path):
+    """A multilabel model's Flutter demo: rendered, its host (which puts the attributes into the reply under the
+    contract's key) compiled against API 23 and dexable, its Dart parsed."""
+    host = attribute_project / "android"
+    constants = (host / "app/src/main/java/com/litetools/core/DeployConstants.java").read_text()
+    assert 'TASK = "multilabel"' in constants and 'POSTPROCESS = "PersonAttribute"' in constants
+    activity = (host / f"app/src/main/java/{PACKAGE.replace('.', '/')}/MainActivity.java").read_text()
+    assert "reply.put(ChannelContract.KEY_ATTRIBUTES, attributes);" in activity
+    stubs = compile_stubs(android_jar, tmp_path / "stubs")
+    javac(app_sources(host), tmp_path / "classes", android_jar, classpath=[stubs])
+    assert_dexable(tmp_path / "classes")
+    lib = attribute_project / "lib"
+    ok, message = dart_parse(lib / "main.dart", lib / "channel_contract.dart")
+    assert ok, message
+    assert "kKeyAttributes" in (lib / "main.dart").read_text()

@@ -18,7 +18,7 @@ JAVA_KEYWORDS = {"abstract", "boolean", "break", "byte", "case", "catch", "char"
                  "if", "implements", "import", "instanceof", "int", "interface", "long", "native", "new", "package",
                  "private", "protected", "public", "return", "short", "static", "super", "switch", "synchronized",
                  "this", "throw", "throws", "transient", "try", "void", "volatile", "while", "true", "false", "null"}
-SUPPORTED_TASKS = (Task.CLASSIFY, Task.BINARY, Task.SSD)
+SUPPORTED_TASKS = (Task.CLASSIFY, Task.BINARY, Task.MULTILABEL, Task.SSD)
 EXTRA_INPUTS = ("im_shape", "scale_factor")  # PaddleDetection's; the Predictor fills them from the geometry
 MODEL_ASSET = "model.nb"
 LITE_ARCHIVE_BASE = "https://github.com/PaddlePaddle/Paddle-Lite/releases/download"

@@ -18,6 +18,7 @@ CHANNEL = {
     "key_image_height": "imageHeight",
     "key_classes": "classes",
     "key_boxes": "boxes",
+    "key_attributes": "attributes",  # multilabel: [{label: decision, score: its per-class score or null}]
     "key_label": "label",
     "key_score": "score",
     "key_x0": "x0",

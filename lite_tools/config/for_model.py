@@ -83,6 +83,12 @@ def _check_classes(config: DeployConfig, outputs: list, model: str) -> None:
     if config.task == Task.BINARY and width != 2:
         if config.source.startswith("preset "):
             raise BadInput(f"{config.source} is for a 2-class PULC model but {what}")
+        if config.postprocess != "ThreshOutput":
+            raise BadInput(f"{config.source}: a binary task on {width} classes: only PaddleClas's ThreshOutput has "
+                           f"a multi-class branch, and the config names {config.postprocess or 'none'}")
+        if not 0 <= config.default_label_index < width:
+            raise BadInput(f"{config.source}: default_label_index {config.default_label_index} is not one of the "
+                           f"{width} classes of {model}")
         if config.multiclass_labels and len(config.multiclass_labels) != width:
             raise BadInput(f"{config.source}: ThreshOutput's class map names {len(config.multiclass_labels)} "
                            f"classes but {what}")

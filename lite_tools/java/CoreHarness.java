@@ -1,5 +1,6 @@
 import com.litetools.core.ClassificationPostprocessor;
 import com.litetools.core.DeployConstants;
+import com.litetools.core.MultiLabelPostprocessor;
 import com.litetools.core.Preprocessor;
 import com.litetools.core.SsdPostprocessor;
 
@@ -12,13 +13,18 @@ import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Drives the generated pure-Java core (through the rendered DeployConstants) on files written by the Python tests.
  * For every job file in DIR: image-N.bin (int w, int h, w*h ARGB ints) -> pre-N.bin (6 ints of geometry, then
- * the floats, then 2 floats for each of the model's extra inputs, DeployConstants.INPUT_NAMES[1..]); output-N.bin (int source w, int source h, int rank, long dims.., floats) -> post-N.txt (one
- * result per line: classes "id<TAB>score", boxes "id<TAB>score<TAB>x0<TAB>y0<TAB>x1<TAB>y1"). Big-endian.
+ * the floats, then 2 floats for each of the model's extra inputs, DeployConstants.INPUT_NAMES[1..]);
+ * output-N.bin (int source w, int source h, int rank, long dims.., floats) -> post-N.txt (one result per line:
+ * classes "id<TAB>score", boxes "id<TAB>score<TAB>x0<TAB>y0<TAB>x1<TAB>y1"; multilabel five lines "decisions",
+ * "text", "output", "class_ids", "scores", each the name then one TAB-separated field per item, a backslash, TAB
+ * and newline in an item escaped as \\, \t and \n). Big-endian; scores are written with Double.toString, which
+ * reads back as the same double.
  */
 public final class CoreHarness {
     public static void main(String[] args) throws IOException {
@@ -26,6 +32,8 @@ public final class CoreHarness {
         Preprocessor pre = DeployConstants.newPreprocessor();
         ClassificationPostprocessor cls = DeployConstants.newClassificationPostprocessor();
         SsdPostprocessor ssd = DeployConstants.newSsdPostprocessor();
+        MultiLabelPostprocessor multi = DeployConstants.TASK.equals("multilabel")
+                ? DeployConstants.newMultiLabelPostprocessor() : null;
         File[] files = dir.listFiles();
         java.util.Arrays.sort(files);
         for (File f : files) {
@@ -33,7 +41,8 @@ public final class CoreHarness {
             if (name.startsWith("image-")) {
                 preprocess(pre, f, new File(dir, name.replace("image-", "pre-")));
             } else if (name.startsWith("output-")) {
-                postprocess(cls, ssd, f, new File(dir, name.replace("output-", "post-").replace(".bin", ".txt")));
+                postprocess(cls, ssd, multi, f,
+                        new File(dir, name.replace("output-", "post-").replace(".bin", ".txt")));
             }
         }
     }
@@ -63,8 +72,42 @@ public final class CoreHarness {
         }
     }
 
-    private static void postprocess(ClassificationPostprocessor cls, SsdPostprocessor ssd, File in, File out)
-            throws IOException {
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n");
+    }
+
+    static void field(PrintWriter o, String name, List<String> items) {
+        o.print(name);
+        for (String item : items) {
+            o.print('\t');
+            o.print(escape(item));
+        }
+        o.print('\n');
+    }
+
+    /** The multilabel lines (see the class comment); tests/java/PostprocessRows.java writes them too. */
+    static void writeAttributes(PrintWriter o, MultiLabelPostprocessor.Attributes a) {
+        field(o, "decisions", a.decisions);
+        field(o, "text", a.text);
+        List<String> output = new ArrayList<String>();
+        for (int v : a.output) {
+            output.add(Integer.toString(v));
+        }
+        field(o, "output", output);
+        List<String> ids = new ArrayList<String>();
+        for (int v : a.classIds) {
+            ids.add(Integer.toString(v));
+        }
+        field(o, "class_ids", ids);
+        List<String> scores = new ArrayList<String>();
+        for (float v : a.scores) {
+            scores.add(Double.toString(v));
+        }
+        field(o, "scores", scores);
+    }
+
+    private static void postprocess(ClassificationPostprocessor cls, SsdPostprocessor ssd,
+                                    MultiLabelPostprocessor multi, File in, File out) throws IOException {
         try (DataInputStream d = new DataInputStream(new BufferedInputStream(new FileInputStream(in)));
              PrintWriter o = new PrintWriter(out, "UTF-8")) {
             int sw = d.readInt();
@@ -84,6 +127,8 @@ public final class CoreHarness {
                 for (SsdPostprocessor.Box b : boxes) {
                     o.println(b.classId + "\t" + b.score + "\t" + b.x0 + "\t" + b.y0 + "\t" + b.x1 + "\t" + b.y1);
                 }
+            } else if (multi != null) {
+                writeAttributes(o, multi.process(data));
             } else if (DeployConstants.TASK.equals("binary")) {
                 ClassificationPostprocessor.ClassScore c = cls.binary(data);
                 o.println(c.classId + "\t" + c.score);
