@@ -21,6 +21,7 @@ from lite_tools.errors import ToolFailure
 from lite_tools.reference import synthetic_images
 from lite_tools.reference.postprocess import binary, multilabel
 from conftest import run_cli
+from score_rows import boundary_rows
 from javatools import (app_sources, assert_dexable, balanced, compile_stubs, javac, undexable_sites,
                        write_r_class)
 
@@ -341,24 +342,6 @@ def run_rows(classes: Path, jobs: list, tmp_path: Path) -> list:
     return [args[2 * n + 1].read_text(encoding="utf-8") for n in range(len(jobs))]
 
 
-def boundary_rows(width: int, thresholds, seed: int, n: int = 240) -> np.ndarray:
-    """float32 rows: uniform scores, then entries set to a threshold's float32 or its float32 neighbours, and
-    copies of other entries (exact ties in the argmax groups); some rows with nothing above 0.5 (fallbacks)."""
-    rng = np.random.RandomState(seed)
-    rows = rng.uniform(0, 1, (n, width)).astype(np.float32)
-    special = sorted({np.float32(t) for t in thresholds} | {np.float32(0.5)})
-    special += [np.nextafter(s, np.float32(k)) for s in list(special) for k in (0, 1)]
-    for row in rows:
-        for j in rng.choice(width, rng.randint(0, width // 2 + 1), replace=False):
-            row[j] = special[rng.randint(len(special))]
-        for _ in range(rng.randint(0, 4)):
-            a, b = rng.choice(width, 2, replace=False)
-            row[a] = row[b]
-    rows[: n // 8] = np.where(rows[: n // 8] > 0.5, np.float32(0.1), rows[: n // 8])
-    rows[n // 8] = np.float32(0.5)
-    return rows
-
-
 def multilabel_cases() -> list:
     """(kind, config, rows): each post-processor with PaddleClas's defaults (no post_params: the Java defaults
     must be upstream's) and with thresholds whose float32 rounds down (0.7) or up (0.3, 0.6); TableAttribute's
@@ -375,12 +358,13 @@ def multilabel_cases() -> list:
     for kind, sets in params.items():
         for k, p in enumerate(sets):
             config = base.replace(postprocess=kind, post_params=tuple(sorted(p.items())), source=f"{kind} {k}")
-            cases.append((kind, config, boundary_rows(width[kind], [0.3, 0.6, 0.7, *p.values()], seed=k)))
+            rows = boundary_rows(width[kind], [0.3, 0.6, 0.7, *p.values()], seed=k, n=240)
+            cases.append((kind, config, rows))
     odd = ("tab\there", "new\nline", "back\\slash \\t", "ünïcode")
     for k, (threshold, labels) in enumerate([(0.7, odd + tuple(f"tag{i}" for i in range(4, 20))), (0.3, ())]):
         config = base.replace(postprocess="MultiLabelThreshOutput", threshold=threshold, labels=labels,
                               post_params=(), source=f"MultiLabelThreshOutput {k}")
-        cases.append(("MultiLabelThreshOutput", config, boundary_rows(33, [threshold], seed=10 + k)))
+        cases.append(("MultiLabelThreshOutput", config, boundary_rows(33, [threshold], seed=10 + k, n=240)))
     return cases
 
 

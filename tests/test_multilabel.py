@@ -14,6 +14,7 @@ import yaml
 
 from lite_tools.config import DeployConfig, Resize, ResizeMode, Task
 from lite_tools.reference.postprocess import binary, multilabel
+from score_rows import boundary_rows as score_rows
 
 WIDTH = {"PersonAttribute": 26, "VehicleAttribute": 19, "TableAttribute": 6, "MultiLabelThreshOutput": 33}
 WHEEL_CONFIGS = {"PersonAttribute": "PULC/person_attribute/inference_person_attribute.yaml",
@@ -53,24 +54,6 @@ def config(postprocess: str, params: dict, labels=()) -> DeployConfig:
                         postprocess=postprocess,
                         post_params=() if postprocess == "MultiLabelThreshOutput" else tuple(sorted(named.items())),
                         source=f"test {postprocess}")
-
-
-def score_rows(width: int, thresholds, seed: int, n: int = 400) -> np.ndarray:
-    """float32 rows: uniform scores, then per row some entries set to a threshold itself, its float32
-    neighbours, or a copy of another entry (exact ties inside argmax groups)."""
-    rng = np.random.RandomState(seed)
-    rows = rng.uniform(0, 1, (n, width)).astype(np.float32)
-    special = [np.float32(t) for t in thresholds] + [np.float32(0.5), np.float32(0.3), np.float32(0.6)]
-    special += [np.nextafter(s, np.float32(k)) for s in list(special) for k in (0, 1)]
-    for row in rows:
-        for j in rng.choice(width, rng.randint(0, width // 2 + 1), replace=False):
-            row[j] = special[rng.randint(len(special))]
-        for _ in range(rng.randint(0, 4)):
-            a, b = rng.choice(width, 2, replace=False)
-            row[a] = row[b]
-    rows[: n // 8] = np.where(rows[: n // 8] > 0.5, np.float32(0.1), rows[: n // 8])  # nothing above: fallbacks
-    rows[n // 8] = np.float32(0.5)  # every entry at once
-    return rows
 
 
 def parameter_sets(wheel, postprocess):

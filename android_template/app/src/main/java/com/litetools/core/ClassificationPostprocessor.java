@@ -211,42 +211,31 @@ public final class ClassificationPostprocessor {
     /** numpy's aheapsort_ on tosort[start .. start + n), 1-based as there. */
     private static void heapsort(double[] v, int[] tosort, int start, int n) {
         int base = start - 1;  // a[k] = tosort[base + k]
-        int i;
-        int j;
-        int tmp;
         for (int l = n >> 1; l > 0; --l) {
-            tmp = tosort[base + l];
-            for (i = l, j = l << 1; j <= n;) {
-                if (j < n && less(v[tosort[base + j]], v[tosort[base + j + 1]])) {
-                    j += 1;
-                }
-                if (less(v[tmp], v[tosort[base + j]])) {
-                    tosort[base + i] = tosort[base + j];
-                    i = j;
-                    j += j;
-                } else {
-                    break;
-                }
-            }
-            tosort[base + i] = tmp;
+            siftDown(v, tosort, base, l, n, tosort[base + l]);
         }
         for (; n > 1;) {
-            tmp = tosort[base + n];
+            int tmp = tosort[base + n];
             tosort[base + n] = tosort[base + 1];
             n -= 1;
-            for (i = 1, j = 2; j <= n;) {
-                if (j < n && less(v[tosort[base + j]], v[tosort[base + j + 1]])) {
-                    j++;
-                }
-                if (less(v[tmp], v[tosort[base + j]])) {
-                    tosort[base + i] = tosort[base + j];
-                    i = j;
-                    j += j;
-                } else {
-                    break;
-                }
-            }
-            tosort[base + i] = tmp;
+            siftDown(v, tosort, base, 1, n, tmp);
         }
+    }
+
+    /** The heap's sift-down from position i (1-based) of n, placing tmp: the same loop in both of numpy's phases. */
+    private static void siftDown(double[] v, int[] tosort, int base, int i, int n, int tmp) {
+        for (int j = i << 1; j <= n;) {
+            if (j < n && less(v[tosort[base + j]], v[tosort[base + j + 1]])) {
+                j += 1;
+            }
+            if (less(v[tmp], v[tosort[base + j]])) {
+                tosort[base + i] = tosort[base + j];
+                i = j;
+                j += j;
+            } else {
+                break;
+            }
+        }
+        tosort[base + i] = tmp;
     }
 }
