@@ -19,7 +19,6 @@ JAVA_KEYWORDS = {"abstract", "boolean", "break", "byte", "case", "catch", "char"
                  "private", "protected", "public", "return", "short", "static", "super", "switch", "synchronized",
                  "this", "throw", "throws", "transient", "try", "void", "volatile", "while", "true", "false", "null"}
 SUPPORTED_TASKS = (Task.CLASSIFY, Task.BINARY, Task.MULTILABEL, Task.SSD)
-EXTRA_INPUTS = ("im_shape", "scale_factor")  # PaddleDetection's; the Predictor fills them from the geometry
 MODEL_ASSET = "model.nb"
 LITE_ARCHIVE_BASE = "https://github.com/PaddlePaddle/Paddle-Lite/releases/download"
 
@@ -31,36 +30,19 @@ def check_package(package: str) -> str:
 
 
 def check_model_matches_config(manifest: dict, config: DeployConfig) -> tuple:
-    """(width, height) of the network input; a model whose fixed input disagrees with the config is refused."""
+    """(width, height) of the network input. The config against the model is config.for_model's (context_for runs
+    it); what is left is the template's own limits: a supported task and a fixed input size."""
     if config.task not in SUPPORTED_TASKS:
         raise BadInput(f"{config.source}: task {config.task.value} has no Android template yet "
                        f"(supported: {', '.join(t.value for t in SUPPORTED_TASKS)})")
-    inputs = manifest["inputs"]
-    for extra in inputs[1:]:
-        if extra["name"] not in EXTRA_INPUTS:
-            raise BadInput(f"{manifest['model']['model_file']}: input {extra['name']!r} is not an image and not one "
-                           f"of {', '.join(EXTRA_INPUTS)}: the app would not know how to fill it")
-    shape = inputs[0]["shape"]
-    if len(shape) != 4 or shape[1] not in (3, -1):
-        raise BadInput(f"{manifest['model']['model_file']}: first input {inputs[0]['name']} has shape {shape}, "
-                       "not an NCHW image with 3 channels")
-    model_hw = (shape[2], shape[3])
-    size = config.input_size
-    if size is None:
-        if model_hw[0] > 0 and model_hw[1] > 0:
-            raise BadInput(f"{config.source}: keeps the aspect ratio (variable input size) but the model's input "
-                           f"is fixed at {model_hw[1]}x{model_hw[0]}")
+    if config.input_size is None:
         raise BadInput(f"{config.source}: variable input sizes are not supported by the Android template yet")
-    width, height = size
-    if model_hw[0] > 0 and model_hw[1] > 0 and (model_hw[1], model_hw[0]) != (width, height):
-        raise BadInput(f"{config.source}: gives a {width}x{height} input but the model "
-                       f"{manifest['model']['model_file']} takes {model_hw[1]}x{model_hw[0]}")
-    return width, height
+    return config.input_size
 
 
 def context_for(config: DeployConfig, manifest: dict, app_name: str, package: str) -> dict:
-    config = for_model.settle(config, [(t["name"], t["shape"]) for t in manifest["outputs"]],
-                              manifest["model"]["model_file"])
+    tensors = {kind: [(t["name"], t["shape"]) for t in manifest[kind]] for kind in ("inputs", "outputs")}
+    config = for_model.settle(config, tensors["outputs"], manifest["model"]["model_file"], inputs=tensors["inputs"])
     width, height = check_model_matches_config(manifest, config)
     crop = config.crop or (0, 0)
     return {"config": config, "manifest": manifest, "app_name": app_name, "package": package,

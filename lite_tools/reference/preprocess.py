@@ -19,6 +19,7 @@ import dataclasses
 import numpy as np
 
 from ..config import ChannelOrder, DeployConfig, ResizeMode
+from ..config.for_model import EXTRA_INPUTS
 from ..errors import BadInput
 from .resize import resize
 
@@ -31,7 +32,6 @@ class Preprocessed:
     crop_offset: tuple  # (x, y) of the crop in the resized image
 
 
-EXTRA_INPUTS = ("im_shape", "scale_factor")
 
 
 def model_inputs(pre: Preprocessed, input_names) -> list:
