@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import BadInput
 from .model import ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task, write_json
 from .presets import PRESETS
-from .readers import read_config_file, read_paddleclas, read_paddledet
+from .readers import read_config_file, read_paddleclas, read_paddledet, with_labels, with_origin
 
 __all__ = ["ChannelOrder", "DeployConfig", "Interp", "Resize", "ResizeMode", "Task", "PRESETS", "resolve",
            "read_config_file", "read_paddleclas", "read_paddledet", "write_json"]
@@ -22,11 +22,7 @@ def resolve(config=None, preset=None, threshold=None, input_name=None, labels=No
             raise BadInput(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
         cfg = PRESETS[preset]()
         if labels is not None:
-            from .labels import read_user_labels
-            names = read_user_labels(labels)
-            if cfg.task == Task.BINARY and len(names) != 2:
-                raise BadInput(f"{labels}: preset {preset} is binary and needs 2 labels, the file has {len(names)}")
-            cfg = cfg.replace(labels=names, origins=(("labels", f"--labels {labels}"),))
+            cfg = with_labels(cfg, labels)
     else:
         cfg = read_config_file(config, labels=labels, no_labels=no_labels)
     if threshold is not None:
@@ -37,7 +33,7 @@ def resolve(config=None, preset=None, threshold=None, input_name=None, labels=No
         else:
             raise BadInput(f"--threshold does not apply to {cfg.postprocess or cfg.task.value} ({cfg.source}): "
                            "set its thresholds in the config file")
-        cfg = cfg.replace(origins=tuple(sorted(dict(cfg.origins, threshold="--threshold").items())))
+        cfg = cfg.replace(origins=with_origin(cfg, "threshold", "--threshold"))
     if input_name:
         cfg = cfg.replace(input_name=input_name)
     return cfg

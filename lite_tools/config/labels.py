@@ -21,6 +21,10 @@ from pathlib import Path
 from ..errors import BadInput
 
 
+class LabelFileMissing(BadInput):
+    """The config names a class_id_map_file that is nowhere PaddleClas would look (--labels / --no-labels help)."""
+
+
 def candidates(name: str, config_path: Path, training: bool) -> list:
     """Where PaddleClas would look for `name`, in order: the working directory, then the YAML's layout."""
     p = Path(name)
@@ -70,7 +74,7 @@ def find_map(name: str, config_path: Path, training: bool, what: str) -> Path:
     for path in tried:
         if path.is_file():
             return path
-    raise BadInput(f"{config_path}: {what} {name!r} not found (tried {', '.join(str(p) for p in tried)}); "
+    raise LabelFileMissing(f"{config_path}: {what} {name!r} not found (tried {', '.join(str(p) for p in tried)}); "
                    "give --labels FILE, or --no-labels for bare class ids as PaddleClas prints them")
 
 

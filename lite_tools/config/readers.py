@@ -13,7 +13,7 @@ from pathlib import Path
 from ..errors import BadInput
 from . import labels as label_files
 from . import paddleclas, paddledet
-from .model import DeployConfig
+from .model import DeployConfig, Task
 
 # Transform ops and post-processors that only PaddleOCR's configs use.
 OCR_OPS = {"DetResizeForTest", "DetLabelEncode", "KeepKeys", "RecResizeImg", "CTCLabelEncode", "ClsResizeImg",
@@ -101,23 +101,27 @@ def read_config_file(path, labels=None, no_labels: bool = False) -> DeployConfig
         data = load_yaml(path)
     try:
         cfg = read_data(path, data)
-    except BadInput as e:
-        if (labels is None and not no_labels) or "not found (tried" not in str(e):
+    except label_files.LabelFileMissing:
+        if labels is None and not no_labels:
             raise
         cfg = read_data(path, _without_label_files(data))
-        origin = "--no-labels: bare class ids" if labels is None else None
-        cfg = cfg.replace(labels=() if cfg.task.value != "binary" else cfg.labels, multiclass_labels=(),
-                          origins=cfg.origins + ((("labels", origin),) if origin else ()))
-    if labels is not None:
-        names = label_files.read_user_labels(labels)
-        if cfg.task.value == "binary":
-            if len(names) != 2:
-                raise BadInput(f"{labels}: a binary (ThreshOutput) config needs 2 labels, the file has {len(names)}")
-            cfg = cfg.replace(labels=names)
-        else:
-            cfg = cfg.replace(labels=names)
-        cfg = cfg.replace(origins=tuple(sorted(dict(cfg.origins, labels=f"--labels {labels}").items())))
-    return cfg
+        if labels is None:
+            cfg = cfg.replace(labels=cfg.labels if cfg.task == Task.BINARY else (), multiclass_labels=(),
+                              origins=with_origin(cfg, "labels", "--no-labels: bare class ids"))
+    return cfg if labels is None else with_labels(cfg, labels)
+
+
+def with_origin(cfg: DeployConfig, field: str, origin: str) -> tuple:
+    return tuple(sorted(dict(cfg.origins, **{field: origin}).items()))
+
+
+def with_labels(cfg: DeployConfig, labels) -> DeployConfig:
+    """`cfg` named by the --labels file `labels` (a binary config keeps exactly its two classes)."""
+    names = label_files.read_user_labels(labels)
+    if cfg.task == Task.BINARY and len(names) != 2:
+        raise BadInput(f"{labels}: {cfg.source} is binary (ThreshOutput) and needs 2 labels, the file has "
+                       f"{len(names)}")
+    return cfg.replace(labels=names, origins=with_origin(cfg, "labels", f"--labels {labels}"))
 
 
 def _without_label_files(data: dict) -> dict:
