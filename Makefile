@@ -11,6 +11,7 @@ demo: setup
 	@$(PY) -m lite_tools.demo --out build/demo
 
 test: setup
+	@bash scripts/fetch_test_deps.sh
 	@$(PY) -m pytest -n 2 -q
 
 bench: setup

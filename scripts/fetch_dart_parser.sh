@@ -10,5 +10,6 @@ fi
 command -v npm >/dev/null 2>&1 || { echo "fetch_dart_parser: npm not found (Node.js is needed)" >&2; exit 1; }
 mkdir -p "$DIR"
 [ -f "$DIR/package.json" ] || echo '{"name": "lite-tools-dart-parser", "private": true}' > "$DIR/package.json"
-npm install --prefix "$DIR" --no-audit --no-fund --loglevel=error web-tree-sitter@0.25.10 tree-sitter-wasms@0.1.13 >&2
+source "$(dirname "$0")/fetch_lib.sh"
+retry "npm install (Dart grammar)" npm install --prefix "$DIR" --no-audit --no-fund --loglevel=error web-tree-sitter@0.25.10 tree-sitter-wasms@0.1.13 >&2
 echo "$DIR"

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Fetch Debian's Groovy (a real Groovy parser) and its Java libraries into a cache, for syntax-checking the
-# generated Gradle files in tests (no Gradle can be installed here). Private apt state, this machine's own
-# source lists read as they are, download only: nothing system-wide changes. Prints the classpath. Idempotent.
+# generated Gradle files in tests (no Gradle can be installed here). Private apt state on this machine's own
+# Debian mirror (bookworm main only), download only: nothing system-wide changes. Prints the classpath. Idempotent.
 set -euo pipefail
 CACHE=${LITE_TOOLS_GROOVY_CACHE:-"$(cd "$(dirname "$0")/.." && pwd)/build/groovy"}
 if [ -s "$CACHE/classpath" ]; then cat "$CACHE/classpath"; exit 0; fi
-mkdir -p "$CACHE/apt/lists/partial" "$CACHE/apt/cache/archives/partial"
-APT_OPTS=(-o "Dir::State::Lists=$CACHE/apt/lists" -o "Dir::Cache=$CACHE/apt/cache" -o "Debug::NoLocking=1"
-          -o "APT::Sandbox::User=root")
-apt-get -qq "${APT_OPTS[@]}" update >&2
-apt-get -qq "${APT_OPTS[@]}" install --download-only --no-install-recommends -y groovy >&2
+source "$(dirname "$0")/fetch_lib.sh"
+private_apt "$CACHE" bookworm
+apt_update "$CACHE"
+retry "apt-get install --download-only groovy" \
+    apt-get -qq "${APT_OPTS[@]}" install --download-only --no-install-recommends -y groovy >&2
 rm -rf "$CACHE/root" && mkdir -p "$CACHE/root"
 for deb in "$CACHE"/apt/cache/archives/*.deb; do dpkg-deb -x "$deb" "$CACHE/root"; done
 # Jars Debian already has installed stay where they are; the downloaded ones are in the private root.
