@@ -20,6 +20,7 @@ bench: setup
 	@$(PY) scripts/measure_resize.py
 	@$(PY) scripts/bench_java_preprocess.py
 	@$(PY) scripts/bench_deploy.py
+	@$(PY) scripts/bench_memory.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -30,13 +30,35 @@ import sys
 import time
 from pathlib import Path
 
-from . import outputs
+from . import outputs, staging
 from .errors import BadInput, LiteToolsError
 
 INPUT_KEYS = ("model", "config", "images", "labels")
 
 MODEL_KEYS = {"model", "preset", "config", "name", "images", "quant", "fp16", "android", "flutter", "threshold",
               "app_name", "package", "labels", "no_labels"}
+TEXT_KEYS = ("model", "preset", "config", "name", "images", "quant", "app_name", "package", "labels")
+FLAG_KEYS = ("fp16", "android", "flutter", "no_labels")
+
+
+def type_problem(job: dict) -> str:
+    """What is wrong with the types of one entry's values ("" if nothing), naming the key: that model's row says
+    so instead of the deploy failing on it later (`threshold: "high"` was `internal error: TypeError`)."""
+    import math
+
+    for key in TEXT_KEYS:
+        value = job.get(key)
+        if value is not None and not (isinstance(value, str) and value):
+            return f"{key} must be a non-empty string, got {value!r}"
+    for key in FLAG_KEYS:
+        value = job.get(key)
+        if value is not None and not isinstance(value, bool):
+            return f"{key} must be true or false, got {value!r}"
+    value = job.get("threshold")
+    if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                                  and math.isfinite(value) and 0.0 <= value <= 1.0):
+        return f"threshold must be a number in [0, 1], got {value!r}"
+    return ""
 
 
 def load_jobs(path) -> tuple:
@@ -51,6 +73,10 @@ def load_jobs(path) -> tuple:
     if not isinstance(models, list) or not models:
         raise BadInput(f"{path}: needs a non-empty 'models' list")
     defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise BadInput(f"{path}: defaults must be a mapping of model keys, got {defaults!r}")
+    if data.get("out") is not None and not (isinstance(data["out"], str) and data["out"]):
+        raise BadInput(f"{path}: out must be a folder name, got {data['out']!r}")
     base = path.parent
     out = Path(data.get("out") or f"{path.stem}-out")
     out = out if out.is_absolute() else base / out
@@ -64,6 +90,12 @@ def load_jobs(path) -> tuple:
             raise BadInput(f"{path}: models[{i}] has unknown field(s) {', '.join(bad)}")
         if ("preset" in job) == ("config" in job):
             raise BadInput(f"{path}: models[{i}] needs exactly one of preset or config")
+        problem = type_problem(job)
+        if problem:  # this model's row says so; the others run
+            name = job.get("name") if isinstance(job.get("name"), str) and job.get("name") else (
+                Path(job["model"]).name if isinstance(job["model"], str) and job["model"] else f"models[{i}]")
+            jobs.append({"name": name, "problem": f"{path.name}: models[{i}]: {problem}"})
+            continue
         for key in INPUT_KEYS:
             if job.get(key) and not Path(job[key]).is_absolute():
                 job[key] = str(base / job[key])
@@ -75,6 +107,8 @@ def load_jobs(path) -> tuple:
         jobs.append(job)
     inputs = [path] + [job[k] for job in jobs for k in INPUT_KEYS if job.get(k)]
     for i, job in enumerate(jobs):  # one entry's folder must not swallow another entry's model either
+        if "problem" in job:
+            continue
         try:
             outputs.check_destination(job["out"], True, inputs, create_parent=False)
         except BadInput as e:
@@ -86,7 +120,9 @@ def load_jobs(path) -> tuple:
 def run_one(job: dict) -> dict:
     """Deploy one model in a worker process; every failure becomes a row, never an exception."""
     started = time.perf_counter()
-    row = {"name": job["name"], "status": "ERROR", "reason": "", "seconds": 0.0, "report": ""}
+    row = {"name": job["name"], "status": "ERROR", "reason": job.get("problem", ""), "seconds": 0.0, "report": ""}
+    if job.get("problem"):
+        return row
     try:
         from . import config as configs
         from .deploy import deploy
@@ -138,6 +174,7 @@ def _run_all(todo: list, jobs: int, quiet: bool) -> list:
     A worker serves one job after another (Paddle is imported once per worker, ~1 s); one that dies costs only the
     job it was running, FAILED with the signal, and a fresh worker takes its place."""
     context = multiprocessing.get_context("spawn")  # paddle's threads do not survive fork
+    staging.handle_sigterm()
     workers, free, busy, rows = [], [], {}, []  # busy: conn -> (process, job, started)
     waiting = list(todo)
 
@@ -172,6 +209,10 @@ def _run_all(todo: list, jobs: int, quiet: bool) -> list:
                 if not quiet:
                     print(f"batch: {row['name']}: {row['status']} in {row['seconds']:.1f}s", file=sys.stderr,
                           flush=True)
+    except SystemExit:  # SIGTERM reached only us (lite_tools.staging): pass it on, so workers remove their folders
+        for process, _, _ in busy.values():
+            process.terminate()
+        raise
     finally:  # done, or interrupted (the workers had Ctrl-C too): let them exit, kill any still there after 5 s
         for _, conn in workers:
             try:
@@ -189,18 +230,32 @@ def _run_all(todo: list, jobs: int, quiet: bool) -> list:
     return rows
 
 
+def table(rows: list) -> str:
+    """The summary: columns as wide as their header or widest cell, whichever is wider; a NOT READY row's reason
+    on a line of its own below its report."""
+    header = ("model", "status", "time", "report / reason")
+    cells = []
+    for r in rows:
+        cells.append((r["name"], r["status"], f"{r['seconds']:.1f}s", r["report"] or r["reason"]))
+        if r["report"] and r["reason"]:
+            cells.append(("", "", "", r["reason"]))
+    widths = [max(len(c[i]) for c in [header, *cells]) for i in range(3)]
+
+    def line(c):
+        return f"{c[0]:<{widths[0]}}  {c[1]:<{widths[1]}}  {c[2]:>{widths[2]}}  {c[3]}".rstrip()
+    return "\n".join(line(c) for c in [header, *cells])
+
+
 def run_batch(path, jobs: int = 1, quiet: bool = False) -> int:
     if jobs < 1:
         raise BadInput("-j needs at least 1")
     todo, out = load_jobs(path)
-    rows = _run_all(todo, jobs, quiet)
+    refused = [run_one(job) for job in todo if "problem" in job]  # no worker needed to say what is wrong
+    for row in refused if not quiet else ():
+        print(f"batch: {row['name']}: {row['status']}: {row['reason']}", file=sys.stderr, flush=True)
+    rows = refused + _run_all([job for job in todo if "problem" not in job], jobs, quiet)
     rows.sort(key=lambda r: [j["name"] for j in todo].index(r["name"]))
-    width = max(len(r["name"]) for r in rows)
-    print(f"{'model':{width}s}  {'status':9s}  {'time':>7s}  report / reason")
-    for r in rows:
-        print(f"{r['name']:{width}s}  {r['status']:9s}  {r['seconds']:6.1f}s  {r['report'] or r['reason']}")
-        if r["report"] and r["reason"]:
-            print(f"{'':{width}s}  {'':9s}  {'':7s}  {r['reason']}")
+    print(table(rows))
     ready = sum(r["status"] == "READY" for r in rows)
     print(f"{ready}/{len(rows)} READY; outputs in {out}")
     return 0 if ready == len(rows) else 1

@@ -12,8 +12,11 @@ import numpy as np
 from . import cache
 
 
+_spare = []  # where the model lives for this process when the cache cannot hold it
+
+
 def canary_model() -> Path:
-    """An x86 .nb of y = 2x + 1, built once per cache."""
+    """An x86 .nb of y = 2x + 1, built once per cache (or once per run, in a temp folder, without a cache)."""
     from . import opt
 
     key = cache.key_of("canary-v1", opt.COMPAT_VERSION)
@@ -30,12 +33,13 @@ def canary_model() -> Path:
         def forward(self, x):
             return x * self.two + 1.0
 
-    with tempfile.TemporaryDirectory() as tmp:
-        paddle.jit.save(AffineCanary(), f"{tmp}/model/inference",
-                        input_spec=[paddle.static.InputSpec([1, 4, 8], "float32", "x")])
-        opt.optimize(f"{tmp}/model", f"{tmp}/out", opt.OptOptions(targets=("x86",), name="canary"))
-        cache.put_file("canary", key, ".nb", Path(f"{tmp}/out/canary.x86.nb"))
-    return cache.get_file("canary", key, ".nb")
+    _spare.append(tempfile.TemporaryDirectory(prefix="lite-tools-canary-"))
+    tmp = _spare[-1].name
+    paddle.jit.save(AffineCanary(), f"{tmp}/model/inference",
+                    input_spec=[paddle.static.InputSpec([1, 4, 8], "float32", "x")])
+    opt.optimize(f"{tmp}/model", f"{tmp}/out", opt.OptOptions(targets=("x86",), name="canary"))
+    cache.put_file("canary", key, ".nb", Path(f"{tmp}/out/canary.x86.nb"))
+    return cache.get_file("canary", key, ".nb") or Path(f"{tmp}/out/canary.x86.nb")
 
 
 def main() -> None:

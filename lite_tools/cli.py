@@ -32,9 +32,9 @@ def cmd_inspect(args) -> int:
 
     info = inspect_model.inspect_path(args.path, model_file=args.model_file, param_file=args.param_file)
     if args.json:
-        import json
+        from .jsonio import dumps
 
-        print(json.dumps(info, indent=2))
+        print(dumps(info, indent=2))
     else:
         print(inspect_model.render(info))
     return 0
@@ -82,16 +82,20 @@ def _config_from(args):
 def cmd_config(args) -> int:
     from . import config
 
+    if args.action == "export" and not args.out:
+        raise LiteToolsError("config export needs --out FILE.json")
     cfg = _config_from(args)
     if args.action == "export":
-        if not args.out:
-            raise LiteToolsError("config export needs --out FILE.json")
-        config.write_json(cfg, args.out)
+        labels_from = cfg.origin("labels")
+        inputs = [args.config, getattr(args, "labels", None)]
+        if "class_id_map_file" in labels_from:
+            inputs.append(labels_from.split(" -> ")[-1])
+        config.write_json(cfg, args.out, inputs=inputs)
         print(f"wrote {args.out}")
     else:
-        import json
+        from .jsonio import dumps
 
-        print(json.dumps(cfg.to_json(), indent=2, ensure_ascii=False))
+        print(dumps(cfg.to_json(), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -109,17 +113,35 @@ def _load_images(args):
     return loaded, skipped
 
 
+def _tolerance(option: str, value: float) -> float:
+    import math
+
+    if not (math.isfinite(value) and value >= 0):
+        raise LiteToolsError(f"{option} {value}: must be a finite number >= 0")
+    return value
+
+
 def cmd_parity(args) -> int:
+    atol, rtol = _tolerance("--atol", args.atol), _tolerance("--rtol", args.rtol)
     from .parity import check, report
 
     cfg = _config_from(args)
     loaded, skipped = _load_images(args)
-    result = check.check(args.model, cfg, loaded, tolerance=check.Tolerance(args.atol, args.rtol),
+    if args.report:
+        report.check_writable(args.report)  # before the run, not after minutes of it
+    result = check.check(args.model, cfg, loaded, tolerance=check.Tolerance(atol, rtol),
                          quant=args.quant, fp16=args.fp16, lite_model=args.lite_model, skipped=skipped,
                          progress=None if args.quiet else _say)
-    if args.report:
-        json_path, html_path = report.write(result, args.report)
-        _say(f"parity: report {html_path}")
+    try:
+        if args.report:
+            json_path, html_path = report.write(result, args.report)
+            _say(f"parity: report {html_path}")
+    finally:  # the verdict first, whatever happens to the report
+        _print_verdict(result)
+    return 0 if result.ok else 1
+
+
+def _print_verdict(result) -> None:
     print(("PASS" if result.ok else "FAIL") + f": {len(result.images)} image(s), task {result.task}, worst max_abs "
           f"{max((i.worst_abs for i in result.images), default=0):.3g}")
     for line in result.failures[:10]:
@@ -132,7 +154,7 @@ def cmd_parity(args) -> int:
         q = result.quant_estimate
         print(f"  estimate (--quant {q['quant']} / fp16 {q['fp16']}, in Paddle): task agreement "
               f"{q['task_agreement']:.1%}, worst |delta| {q['max_abs_vs_fp32']:.3g}")
-    return 0 if result.ok else 1
+    sys.stdout.flush()  # before an error line about the report on stderr
 
 
 def _inputs(args) -> tuple:
@@ -186,8 +208,25 @@ def build_parser(only: str | None = None):
     def wanted(command: str) -> bool:
         return only is None or only == command
 
-    p = argparse.ArgumentParser(prog="lite-tools", description="From a Paddle export to a verified Paddle Lite app.")
-    sub = p.add_subparsers(dest="command", required=True)
+    class Parser(argparse.ArgumentParser):
+        """argparse with our error line: the usage, then one `lite-tools: error: OPTION: PROBLEM` line, exit 2."""
+
+        def error(self, message):
+            self.print_usage(sys.stderr)
+            message = message[len("argument "):] if message.startswith("argument ") else message
+            self.exit(2, f"lite-tools: error: {' '.join(message.split())}\n")
+
+    class Version(argparse.Action):
+        def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+            super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+        def __call__(self, parser, namespace, values, option_string=None):
+            print(version_line())
+            parser.exit(0)
+
+    p = Parser(prog="lite-tools", description="From a Paddle export to a verified Paddle Lite app.")
+    p.add_argument("--version", action=Version, help="print the versions of lite-tools, Paddle Lite and Paddle")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     if wanted("opt"):
         o = sub.add_parser("opt", help="optimise a Paddle inference model into Paddle Lite .nb files")
@@ -297,8 +336,27 @@ def build_parser(only: str | None = None):
     return p
 
 
+def version_line() -> str:
+    """`lite-tools X.Y.Z (paddlelite A, paddlepaddle B)`, from the installed packages' metadata (no import)."""
+    from importlib import metadata
+
+    from . import __version__
+
+    def installed(name):
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+    return f"lite-tools {__version__} (paddlelite {installed('paddlelite')}, paddlepaddle {installed('paddlepaddle')})"
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else [str(a) for a in argv]
+    import os
+
+    # Paddle's C++ (glog) INFO and WARNING lines, such as "New Executor is Running.", are noise around our one-line
+    # errors; glog reads this when paddle is first imported, and every child inherits it. Its errors still show.
+    os.environ.setdefault("GLOG_minloglevel", "2")
     if argv[:1] == ["opt"]:
         # Its optimizer child starts before anything else is imported or parsed, so that Paddle Lite's import
         # there overlaps ours (opt_child); a cache hit or an error stops it.
@@ -314,6 +372,11 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("lite-tools: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `lite-tools config show | head`: the reader left; no traceback, as cat does
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more reaches the closed pipe
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer the pipe stopped
 
 
 def run() -> None:

@@ -9,9 +9,7 @@ and the report says why.
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
-import tempfile
 from pathlib import Path
 
 from . import javacheck, opt, outputs
@@ -19,6 +17,7 @@ from .codegen import android, project
 from .config import DeployConfig
 from .errors import BadInput
 from .progress import Progress
+from .staging import folder as locked_folder
 
 SAMPLES = Path(__file__).parent / "samples"
 KINDS = ("android", "flutter")
@@ -68,7 +67,8 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
     out = Path(out)
     outputs.check_destination(out, force or replace_out, (model, images_dir or SAMPLES, *inputs))
     name = name or Path(model).resolve().name
-    with tempfile.TemporaryDirectory(prefix=".lite-tools-deploy-", dir=out.parent) as tmp:
+    # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left beside OUT
+    with locked_folder(out.parent, ".lite-tools-deploy-") as tmp:
         staging = Path(tmp) / "out"
         staging.mkdir()
         artifacts, reason = {}, ""
@@ -82,6 +82,8 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
                               "x86 model": f"opt/x86/{name}.x86.nb"})
         with progress.stage("parity"):
             images, skipped = load_images(images_dir)
+            for _, why in skipped:  # on the console too, as `lite-tools parity` says them (not only in report.html)
+                progress.note(f"skipped {why}")
             result = parity_check.check(model, config, images, quant=quant, fp16=fp16, skipped=skipped,
                                         progress=progress)
             parity_report.write(result, staging / "parity")
@@ -117,6 +119,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
         from .deploy_report import write_report
         write_report(deploy_result, staging)
         deploy_result.artifacts["report"] = "report.html"
-        (staging / "report.json").write_text(json.dumps(deploy_result.to_json(), indent=2, default=str))
+        from .jsonio import dumps  # NaN (a model that outputs NaN) as null: report.json stays JSON
+        (staging / "report.json").write_text(dumps(deploy_result.to_json(), indent=2, default=str))
         outputs.install(staging, out, "deploy")
     return deploy_result

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 
+from . import cache
 from .lite_runner import package_versions
 
 
@@ -16,6 +19,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warn: bool = False  # works, but worse than it should (an unusable cache only costs time): not a failure
 
 
 def _java(tool: str) -> Check:
@@ -38,7 +42,16 @@ def run_checks() -> list:
     np_ok = versions["numpy"] != "not installed" and int(versions["numpy"].split(".")[0]) < 2
     checks.append(Check("numpy", np_ok, versions["numpy"] + ("" if np_ok else
                         " (numpy 2 silently corrupts Paddle Lite tensors: pip install 'numpy<2')")))
-    proc = subprocess.run([sys.executable, "-m", "lite_tools.canary"], capture_output=True, text=True)
+    problem = cache.problem()
+    if problem:
+        checks.append(Check("cache", True, f"{problem}: unusable, runs will only be slower", warn=True))
+    else:
+        checks.append(Check("cache", True, str(cache.root())))
+    with tempfile.TemporaryDirectory(prefix="lite-tools-doctor-") as spare:
+        # the canary tests Paddle Lite, not the cache: with the cache unusable it builds its model in a temp one,
+        # and a temp HOME (a read-only HOME would stop paddle.jit.save, which writes into ~/.cache/paddle)
+        env = dict(os.environ, LITE_TOOLS_CACHE=spare, HOME=spare) if problem else None
+        proc = subprocess.run([sys.executable, "-m", "lite_tools.canary"], capture_output=True, text=True, env=env)
     m = re.search(r"CANARY (.*)", proc.stdout)
     if proc.returncode == 0 and m:
         checks.append(Check("lite canary", True, m.group(1)))
@@ -52,4 +65,5 @@ def run_checks() -> list:
 
 
 def render(checks: list) -> str:
-    return "\n".join(f"{'ok  ' if c.ok else 'FAIL'} {c.name:12s} {c.detail}" for c in checks)
+    return "\n".join(f"{'FAIL' if not c.ok else 'warn' if c.warn else 'ok  '} {c.name:12s} {c.detail}"
+                     for c in checks)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import BadInput
-
 
 def inspect_path(path, model_file=None, param_file=None) -> dict:
     if path and Path(path).suffix == ".nb":
@@ -14,20 +12,27 @@ def inspect_path(path, model_file=None, param_file=None) -> dict:
 
 
 def inspect_nb(path: Path) -> dict:
+    """Header, layout and target of a `.nb`, read without loading it in Lite (which aborts on a bad one)."""
     from . import lite_runner
     from .model import nb
 
-    if not path.is_file():
-        raise BadInput(f"{path}: no such file")
-    header = nb.read_header(path)
+    layout = nb.read_layout(path)  # a truncated file is a BadInput here, not "fine"
+    header = layout.header
     ours = lite_runner.lite_version()
-    info = {"kind": "nb", "path": str(path), "bytes": path.stat().st_size, **header.to_json(),
+    info = {"kind": "nb", "path": str(path), "bytes": layout.size, **header.to_json(),
+            "built_for": nb.built_for(path), "params": layout.params,
             "runtime_needed": f"Paddle Lite {header.opt_version} (Java/C++ library of the same version)",
             "local_lite_version": ours, "version_match": header.opt_version == ours}
+    warnings = []
     if not info["version_match"]:
-        info["warning"] = (f"made by opt {header.opt_version} but this machine's Paddle Lite is {ours}: "
-                           "a runtime of another version gives empty results or crashes; re-run opt with the "
-                           "version your app ships")
+        warnings.append(f"made by opt {header.opt_version} but this machine's Paddle Lite is {ours}: "
+                        "a runtime of another version gives empty results or crashes; re-run opt with the "
+                        "version your app ships")
+    if layout.trailing_bytes:
+        warnings.append(f"{layout.trailing_bytes:,} bytes follow its last parameter, which opt never writes "
+                        "(two files joined, or a bad copy?)")
+    if warnings:
+        info["warning"] = "; ".join(warnings)
     return info
 
 
@@ -52,7 +57,9 @@ def inspect_model(path, model_file=None, param_file=None) -> dict:
 def render(info: dict) -> str:
     if info["kind"] == "nb":
         lines = [f"{info['path']}: Paddle Lite naive-buffer model, {info['bytes']:,} bytes",
-                 f"  made by opt {info['opt_version']} (format {info['format_version']})",
+                 f"  made by opt {info['opt_version']} (format {info['format_version']})"
+                 + (f", built for {info['built_for']}" if info.get("built_for") else "")
+                 + (f", {info['params']} parameter tensors" if info.get("params") is not None else ""),
                  f"  needs     {info['runtime_needed']}",
                  f"  this machine's Paddle Lite: {info['local_lite_version']}"]
         if "warning" in info:

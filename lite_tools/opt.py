@@ -1,20 +1,22 @@
 """`lite-tools opt`: check, patch a staged copy, run Paddle Lite's optimizer per target, cache, manifest.
 
-Outputs appear all at once or not at all: everything is produced in a hidden temp folder inside OUT_DIR and
-renamed into place at the end, so a failure or an interrupt leaves no `.nb` and no manifest behind.
+Outputs appear all at once or not at all: everything is produced in a hidden, locked work folder inside OUT_DIR
+(lite_tools.staging: SIGTERM removes it, the next run sweeps a SIGKILLed one) and moved into place at the end by
+staging.move_all, so a failure or an interrupt leaves neither new files nor a mix of old and new ones behind.
 """
 
 from __future__ import annotations
 
 import collections
+import errno
 import json
 import os
 import shutil
 import time
 from pathlib import Path
 
-from . import cache, lite_runner, opt_child
-from .errors import BadInput
+from . import cache, lite_runner, opt_child, staging
+from .errors import BadInput, ToolFailure
 from .model import compat, files, nb, program as programs
 
 TARGETS = ("arm", "x86", "opencl")
@@ -75,18 +77,49 @@ def _unsupported_error(model_file: Path, missing: dict) -> BadInput:
 
 
 def _work_dir_in(out_dir: Path) -> tuple:
-    """Create OUT_DIR if needed and a private work folder in it; return (work folder, whether we created
-    OUT_DIR, so that a failure can remove it again)."""
+    """Create OUT_DIR if needed and a private, locked work folder in it (lite_tools.staging: what killed runs
+    left there is swept first); return (work folder, whether we created OUT_DIR, so that a failure can remove it
+    again)."""
     existed = out_dir.is_dir()
     if out_dir.exists() and not existed:
         raise BadInput(f"{out_dir}: exists and is not a directory")
-    work = out_dir / f".lite-tools-{os.urandom(8).hex()}"
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        work.mkdir(mode=0o700)
+        work = staging.make(out_dir)
     except OSError as e:
+        if not existed:
+            try:
+                out_dir.rmdir()  # ours, and still empty
+            except OSError:
+                pass
         raise BadInput(f"{out_dir}: cannot write there ({e.strerror or e})") from None
     return work, not existed
+
+
+def _no_space(place: Path, error: OSError | None = None) -> BadInput:
+    """The one-line error for a full disk, naming the place (Lite itself says "Check failed: fwrite ... Failed
+    to read", which sends users looking at their model)."""
+    what = f" (writing {Path(error.filename).name})" if error is not None and error.filename else ""
+    return BadInput(f"{place}: no space left on device{what}: free some space or choose another --out")
+
+
+def _disk_full(place: Path, needed: int) -> bool:
+    """True when `place` has less than `needed` bytes free (asked after a write failed: Lite gives no errno)."""
+    try:
+        st = os.statvfs(place)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < needed
+
+
+def _finish(child, target: str, work: Path, name: str, mf: files.ModelFiles) -> None:
+    """lite_runner.finish_opt, with a failure on a full disk said as such: the .nb is about the params' size."""
+    try:
+        lite_runner.finish_opt(child, target, work / "out" / f"{name}.{target}", label=str(mf.model_file.parent))
+    except ToolFailure:
+        if _disk_full(work, mf.param_file.stat().st_size):
+            raise _no_space(work.parent) from None
+        raise
 
 
 def _facts_key(hashes: dict, options: OptOptions) -> str:
@@ -155,19 +188,22 @@ def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file
             try:
                 manifest = _optimize_into(work, mf, known, facts, program, name, options, versions, children,
                                           progress)
+            except OSError as e:
+                if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise _no_space(out_dir, e) from None
+                raise
             finally:
                 _close(children)  # before `work` goes: a child still running could write into it
-            final = {work / f"{name}.{t}.nb": out_dir / f"{name}.{t}.nb" for t in options.targets}
-            final[work / f"{name}.manifest.json"] = out_dir / f"{name}.manifest.json"
-            for src, dst in final.items():
-                os.replace(src, dst)
+            final = [(work / f"{name}.{t}.nb", out_dir / f"{name}.{t}.nb") for t in options.targets]
+            final.append((work / f"{name}.manifest.json", out_dir / f"{name}.manifest.json"))
+            staging.move_all(final, work / "previous")  # all or none: never a mixed set of old and new
             return manifest
         except BaseException:
             if created:
                 shutil.rmtree(out_dir, ignore_errors=True)
             raise
         finally:
-            shutil.rmtree(work, ignore_errors=True)
+            staging.remove(work)
     finally:
         _close(children)
 
@@ -197,15 +233,21 @@ def _stage(work: Path, mf: files.ModelFiles, program, options: OptOptions) -> tu
 
 def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: dict, program, name: str,
                    options: OptOptions, versions: dict, children: dict, progress) -> dict:
-    """Targets whose .nb the cache holds are linked from it; the others run in `children`, all at once. When the
-    inputs' digests were not remembered they are computed while the children run, and a target the cache turns
-    out to hold after all (the same bytes under another path, or freshly rewritten) is taken from it."""
+    """Targets whose .nb the cache holds are copied from it (never linked: an output must not alias another output
+    or the cache); the others run in `children`, all at once. When the inputs' digests were not remembered they
+    are computed while the children run, and a target the cache turns out to hold after all (the same bytes under
+    another path, or freshly rewritten) is taken from it."""
     started = time.perf_counter()
     digests = {}  # target -> .nb sha256
 
     def from_cache(t, hashes) -> bool:
-        entry = cache.get_linked("opt", _nb_key(hashes, t, options, versions), ".nb", work / f"{name}.{t}.nb")
-        if entry:
+        dest = work / f"{name}.{t}.nb"
+        try:
+            entry = cache.get_copy("opt", _nb_key(hashes, t, options, versions), ".nb", dest)
+        except OSError as e:  # writing into OUT failed (a full disk): OUT's problem, not the model's
+            reason = (e.strerror or str(e)).lower()
+            raise BadInput(f"{work.parent}: {reason} (copying {dest.name} from the cache)") from None
+        if entry:  # its sha256 is that of the bytes just copied into `dest`
             digests[t] = entry["sha256"]
             progress(f"opt {t}: cached")
         return bool(entry)
@@ -217,7 +259,6 @@ def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: 
         for t in to_build:
             if t not in children:  # its entry went away since optimize() looked
                 children[t] = opt_child.take()
-            progress(f"opt {t}: running Paddle Lite's optimizer")
             lite_runner.start_opt(children[t], *staged, t, work / "out" / f"{name}.{t}", options.quant,
                                   options.fp16)
     hashes = known or {"model_file": _hash_input(mf.model_file), "param_file": _hash_input(mf.param_file)}
@@ -227,16 +268,18 @@ def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: 
         for t in [t for t in to_build if from_cache(t, hashes)]:
             to_build.remove(t)
             children[t].close()
+    staging.stop_at("opt")  # test-only: signals land while the optimizer runs
+    for t in to_build:  # only now: a target started before its digests were known may have been cached (N2)
+        progress(f"opt {t}: running Paddle Lite's optimizer")
     targets = {}
     for t in options.targets:
         dest = work / f"{name}.{t}.nb"
         if t in to_build:
-            lite_runner.finish_opt(children[t], t, work / "out" / f"{name}.{t}", label=str(mf.model_file.parent))
+            _finish(children[t], t, work, name, mf)
             os.replace(work / "out" / f"{name}.{t}.nb", dest)
             nb.zero_header_padding(dest)
-            digests[t] = cache.sha256_file(dest)
-            # --no-cache skips reading the cache, not refreshing it
-            cache.put_linked("opt", _nb_key(hashes, t, options, versions), ".nb", dest, {"sha256": digests[t]})
+            # --no-cache skips reading the cache, not refreshing it; the digest is of dest's bytes, read for the copy
+            digests[t] = cache.put_copy("opt", _nb_key(hashes, t, options, versions), ".nb", dest)
         header = nb.read_header(dest)
         targets[t] = {"file": dest.name, "sha256": digests[t], "bytes": dest.stat().st_size,
                       "opt_version": header.opt_version, "nb_format_version": header.format_version,

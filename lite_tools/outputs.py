@@ -8,17 +8,20 @@ Why: `--force` and batch jobs used to `rmtree` OUT, which deleted the user's mod
   (then empty folders); what else the user put there stays. A non-empty OUT without a valid marker is refused,
   with or without --force.
 - The new content is staged beside OUT and moved in at the end; a path we would write that holds something not
-  ours is refused before anything is deleted.
+  ours is refused before anything is deleted. Moving in is all or nothing (OUT swapped whole, or staging.move_all):
+  a replace that fails puts the old files back, so OUT never holds a mix of old and new outputs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path, PurePosixPath
 
 from .errors import BadInput
+from .staging import move_all
 
 MARKER = ".lite-tools-output.json"
 FORMAT = "lite-tools-output/1"
@@ -100,8 +103,34 @@ def _is_real_dir(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
+def _entries(root: Path) -> set:
+    """Relative POSIX paths of everything below `root`: files, links and folders."""
+    found = set()
+    for folder, dirs, names in os.walk(root):
+        found.update(Path(folder, n).relative_to(root).as_posix() for n in dirs + names)
+    return found
+
+
+def _swap(staging: Path, out: Path) -> bool:
+    """Make `staging` OUT by moving the old OUT aside (into staging's parent) first; False, and nothing changed,
+    when OUT cannot be moved (a mount point, say)."""
+    aside = staging.parent / f"previous-{out.name}"
+    try:
+        os.rename(out, aside)
+    except OSError:
+        return False
+    try:
+        os.rename(staging, out)
+    except OSError as e:
+        os.rename(aside, out)
+        raise BadInput(f"{out}: cannot be replaced ({e.strerror or e}); it keeps its previous outputs") from None
+    shutil.rmtree(aside, ignore_errors=True)
+    return True
+
+
 def install(staging: Path, out: Path, command: str) -> None:
-    """Write the marker into `staging` and make it OUT, replacing only what OUT's marker lists."""
+    """Write the marker into `staging` and make it OUT, replacing only what OUT's marker lists.
+    `staging`'s parent must be our private folder (lite_tools.staging): the old OUT is moved aside there."""
     staging, out = Path(staging), Path(out)
     new = _listing(staging)
     (staging / MARKER).write_text(json.dumps({"format": FORMAT, "written_by": f"lite-tools {command}",
@@ -129,23 +158,22 @@ def install(staging: Path, out: Path, command: str) -> None:
                                "another output folder")
             if last and rel in new:
                 raise BadInput(f"{here}: is now a folder, not the file lite-tools wrote: remove it yourself")
-    for rel in old:
+    old_dirs = {p.as_posix() for rel in old for p in PurePosixPath(rel).parents if str(p) != "."}
+    if _entries(out) <= old | old_dirs | {MARKER} and _swap(staging, out):
+        return
+    for rel in new:  # the user's own files stay (or OUT cannot be moved): move ours in beside them, all or none
+        try:
+            (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise BadInput(f"{(out / rel).parent}: cannot write there ({e.strerror or e})") from None
+    move_all([(staging / rel, out / rel) for rel in new] + [(staging / MARKER, out / MARKER)],
+             staging.parent / "previous-files")
+    for rel in old - set(new):  # ours, no longer written
         here = out / rel
         if os.path.lexists(here) and not _is_real_dir(here):
             here.unlink()
-    for folder in sorted({p for rel in old for p in PurePosixPath(rel).parents if str(p) != "."},
-                         key=lambda p: -len(p.parts)):
+    for folder in sorted(old_dirs, key=lambda p: -p.count("/")):
         try:
             (out / folder).rmdir()  # only when empty
         except OSError:
             pass
-    leftovers = [p for p in out.iterdir() if p.name != MARKER]
-    if not leftovers:
-        (out / MARKER).unlink(missing_ok=True)
-        out.rmdir()
-        os.rename(staging, out)
-        return
-    for rel in new:  # the user's own files stay: move ours in beside them
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(staging / rel, out / rel)
-    os.replace(staging / MARKER, out / MARKER)

@@ -34,6 +34,11 @@ class Progress:
         label = f"{self.prefix}{stage}"
         self._write(f"{label}: {message}" if label else message, final=False)
 
+    def note(self, message: str) -> None:
+        """A line that stays (a live status line would be replaced by the next one), labelled like __call__."""
+        label = f"{self.prefix}{self._current or ''}"
+        self._write(f"{label}: {message}" if label else message, final=True)
+
     @contextlib.contextmanager
     def stage(self, name: str):
         self._current = name

@@ -311,8 +311,8 @@ def mutations(name: str, value, fields: dict):
         yield (7, 7) if value is None else (value[0] + 1, value[1])
     elif name == "channel_order":
         yield "BGR" if value == "RGB" else "RGB"
-    elif name == "layout":
-        yield "NHWC" if value == "NCHW" else "NCHW"
+    elif name == "layout":  # no other valid value: DeployConfig refuses any layout but NCHW
+        assert value == "NCHW", value
     elif name == "box_format":
         yield "normalized" if value == "pixels" else "pixels"
     elif name == "det_form":

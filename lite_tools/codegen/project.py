@@ -4,12 +4,12 @@ temp folder beside OUT, and move the finished project into place, so a failure l
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 from .. import opt, outputs
 from ..config import DeployConfig
 from ..errors import BadInput
+from ..staging import folder as locked_folder
 from . import android, flutter
 
 WRITERS = {"android": android.write_project, "flutter": flutter.write_project}
@@ -39,7 +39,7 @@ def generate(kind: str, model, config: DeployConfig, out, app_name: str = "LiteT
     check_app_name(app_name)
     out = Path(out)
     outputs.check_destination(out, force, (model, *inputs))
-    with tempfile.TemporaryDirectory(prefix=f".lite-tools-{kind}-", dir=out.parent) as tmp:
+    with locked_folder(out.parent, f".lite-tools-{kind}-") as tmp:  # locked: a killed run's is swept
         progress(f"{kind}: optimising for arm")
         manifest = opt.optimize(model, Path(tmp) / "opt",
                                 opt.OptOptions(targets=("arm",), quant=quant, fp16=fp16, name="model"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..errors import BadInput
 from .model import ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task, write_json
 from .presets import PRESETS
@@ -26,6 +28,9 @@ def resolve(config=None, preset=None, threshold=None, input_name=None, labels=No
     else:
         cfg = read_config_file(config, labels=labels, no_labels=no_labels)
     if threshold is not None:
+        if not (isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+                and math.isfinite(threshold) and 0.0 <= threshold <= 1.0):
+            raise BadInput(f"--threshold {threshold!r}: must be a number in [0, 1] (a probability or score)")
         if cfg.task == Task.BINARY or (cfg.task == Task.MULTILABEL and cfg.postprocess == "MultiLabelThreshOutput"):
             cfg = cfg.replace(threshold=threshold)
         elif cfg.task in (Task.SSD, Task.PICODET):

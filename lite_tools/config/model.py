@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 import math
 from pathlib import Path
 
@@ -128,6 +127,8 @@ class DeployConfig:
         for name, value in self.post_params:
             if not (_finite(value) and 0.0 <= value <= 1.0):
                 raise BadInput(f"{where}: {self.postprocess}.{name} must be a number in [0, 1], got {value!r}")
+        if self.layout != "NCHW":
+            raise BadInput(f"{where}: layout {self.layout!r} is not supported (the apps and the reference feed NCHW)")
         if self.box_format not in BOX_FORMATS:
             raise BadInput(f"{where}: box_format {self.box_format!r} is not one of {', '.join(BOX_FORMATS)}")
         if self.det_form not in DET_FORMS:
@@ -177,28 +178,46 @@ class DeployConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise BadInput(f"{source}: unknown field(s) {', '.join(unknown)} in a lite-tools deploy config")
+        def whole(name, v):  # JSON's 224, never 224.7 truncated nor true as 1
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise ValueError(f"{name} must be an integer, got {v!r}")
+            return v
+
+        def real(name, v):
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ValueError(f"{name} must be a number, got {v!r}")
+            return float(v)
+
+        def flag(name, v):
+            if not isinstance(v, bool):
+                raise ValueError(f"{name} must be true or false, got {v!r}")
+            return v
+
         try:
             r = data["resize"]
-            resize = Resize(ResizeMode(r["mode"]), int(r.get("short", 0)), int(r.get("width", 0)),
-                            int(r.get("height", 0)), bool(r.get("keep_ratio", False)),
-                            Interp(r.get("interp", "bilinear")), bool(r.get("antialias", False)))
-            pairs = lambda d: tuple(sorted((str(k), float(v)) for k, v in dict(d or {}).items()))  # noqa: E731
+            resize = Resize(ResizeMode(r["mode"]), whole("resize.short", r.get("short", 0)),
+                            whole("resize.width", r.get("width", 0)), whole("resize.height", r.get("height", 0)),
+                            flag("resize.keep_ratio", r.get("keep_ratio", False)),
+                            Interp(r.get("interp", "bilinear")), flag("resize.antialias", r.get("antialias", False)))
+            pairs = lambda d: tuple(sorted((str(k), real(f"post_params.{k}", v))  # noqa: E731
+                                           for k, v in dict(d or {}).items()))
             return cls(task=Task(data["task"]), resize=resize,
-                       crop=tuple(int(v) for v in data["crop"]) if data.get("crop") else None,
-                       scale=float(data["scale"]), mean=tuple(map(float, data["mean"])),
-                       std=tuple(map(float, data["std"])), channel_order=ChannelOrder(data.get("channel_order", "RGB")),
+                       crop=tuple(whole("crop", v) for v in data["crop"]) if data.get("crop") else None,
+                       scale=real("scale", data["scale"]), mean=tuple(real("mean", v) for v in data["mean"]),
+                       std=tuple(real("std", v) for v in data["std"]),
+                       channel_order=ChannelOrder(data.get("channel_order", "RGB")),
                        layout=data.get("layout", "NCHW"), labels=tuple(map(str, data.get("labels", ()))),
-                       topk=int(data.get("topk", 5)), threshold=float(data.get("threshold", 0.5)),
-                       score_threshold=float(data.get("score_threshold", 0.5)),
+                       topk=whole("topk", data.get("topk", 5)), threshold=real("threshold", data.get("threshold", 0.5)),
+                       score_threshold=real("score_threshold", data.get("score_threshold", 0.5)),
                        box_format=data.get("box_format", "normalized"),
                        input_name=data.get("input_name", ""), source=data.get("source", source),
                        postprocess=str(data.get("postprocess", "")), post_params=pairs(data.get("post_params")),
-                       default_label_index=int(data.get("default_label_index", 0)),
+                       default_label_index=whole("default_label_index", data.get("default_label_index", 0)),
                        multiclass_labels=tuple(map(str, data.get("multiclass_labels", ()))),
                        model_name=str(data.get("model_name", "")), det_form=str(data.get("det_form", "")),
                        export_nms=tuple(sorted((str(k), v) for k, v in dict(data.get("export_nms") or {}).items())),
-                       fpn_stride=tuple(int(v) for v in data.get("fpn_stride", ())),
-                       pad_stride=int(data.get("pad_stride", 0)),
+                       fpn_stride=tuple(whole("fpn_stride", v) for v in data.get("fpn_stride", ())),
+                       pad_stride=whole("pad_stride", data.get("pad_stride", 0)),
                        origins=tuple(sorted(dict(data.get("origins") or {}).items())),
                        notes=tuple(map(str, data.get("notes", ()))))
         except (KeyError, ValueError, TypeError, AttributeError) as e:
@@ -208,5 +227,10 @@ class DeployConfig:
         return dataclasses.replace(self, **changes)
 
 
-def write_json(config: DeployConfig, path: Path) -> None:
-    Path(path).write_text(json.dumps(config.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+def write_json(config: DeployConfig, path: Path, inputs=()) -> None:
+    """Write `config` as our JSON, atomically; refuse a `path` that is a directory, has no parent folder, or is one
+    of `inputs` (the files the config was read from: replacing a PaddleClas YAML with JSON loses it)."""
+    from ..jsonio import check_out_file, dumps, write_text_atomic
+
+    check_out_file(path, inputs)
+    write_text_atomic(path, dumps(config.to_json(), indent=2, ensure_ascii=False) + "\n")

@@ -50,6 +50,8 @@ def check_family(path, data: dict) -> None:
         raise BadInput(f"{path}: a PaddleDetection 1.x export (use_python_inference, mode fluid) is not supported: "
                        "export the model again with PaddleDetection 2.x")
     arch = data.get("arch")
+    if not isinstance(arch, (str, type(None))):
+        raise BadInput(f"{path}: arch must be a name such as SSD, got {arch!r}")
     if arch in REFUSED_ARCH:
         raise BadInput(f"{path}: arch {arch} ({REFUSED_ARCH[arch]}) is not supported; {SUPPORTED}")
     if arch == "GFL" and not data.get("fpn_stride"):
@@ -84,7 +86,7 @@ def read(path, data: dict) -> DeployConfig:
                 raise BadInput(f"{path}: Resize needs target_size")
             w, h = _target_size(path, p["target_size"])
             interp = p.get("interp", 1)
-            if interp not in CV2_INTERP or isinstance(interp, bool):
+            if not isinstance(interp, int) or isinstance(interp, bool) or interp not in CV2_INTERP:
                 raise BadInput(f"{path}: Resize.interp {interp!r} is not supported (0 nearest, 1 linear, 2 cubic)")
             keep = p.get("keep_ratio", True)
             if not isinstance(keep, bool):

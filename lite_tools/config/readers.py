@@ -21,17 +21,25 @@ OCR_OPS = {"DetResizeForTest", "DetLabelEncode", "KeepKeys", "RecResizeImg", "CT
 SHITU_KEYS = {"DetPreProcess", "RecPreProcess", "IndexProcess", "RecPostProcess", "DetPostProcess"}
 
 
-def load_yaml(path: Path) -> dict:
-    import yaml
-
+def read_text(path: Path) -> str:
+    """The file's text, read once: a pipe or process substitution (`--config <(...)`) has no second read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise BadInput(f"{path}: no such file") from None
     except IsADirectoryError:
         raise BadInput(f"{path}: is a directory, not a config file") from None
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise BadInput(f"{path}: cannot read ({e.__class__.__name__}: {e})") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise BadInput(f"{path}: cannot read ({e.__class__.__name__}: {e})") from None
+
+
+def parse_yaml(path: Path, text: str) -> dict:
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
@@ -41,6 +49,10 @@ def load_yaml(path: Path) -> dict:
     if not isinstance(data, dict):
         raise BadInput(f"{path}: expected a mapping at the top level")
     return data
+
+
+def load_yaml(path: Path) -> dict:
+    return parse_yaml(path, read_text(path))
 
 
 def _ocr(data: dict) -> bool:
@@ -86,19 +98,16 @@ def read_config_file(path, labels=None, no_labels: bool = False) -> DeployConfig
     path = Path(path)
     if labels is not None and no_labels:
         raise BadInput("give --labels FILE or --no-labels, not both")
+    text = read_text(path)  # once; everything below parses these characters
     if path.suffix == ".json":
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BadInput(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise BadInput(f"{path}: cannot read ({e.__class__.__name__}: {e})") from None
+            data = json.loads(text)
         except ValueError:
             raise BadInput(f"{path}: is not valid JSON") from None
         if not isinstance(data, dict):
             raise BadInput(f"{path}: expected a JSON object at the top level")
     else:
-        data = load_yaml(path)
+        data = parse_yaml(path, text)  # YAML 1.2 reads JSON too: `<(cat config.json)` has no .json suffix
     try:
         cfg = read_data(path, data)
     except label_files.LabelFileMissing:

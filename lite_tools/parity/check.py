@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import opt
+from .. import opt, staging
 from ..config import DeployConfig, Task, for_model
 from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
 from ..errors import BadInput
@@ -299,6 +299,22 @@ def _compare_images(images, config, deploy, ref_engine, lite_engine, out_names, 
     return comparisons, first_failure
 
 
+_BUILD_NAMES = {"arm": "ARM", "opencl": "OpenCL"}
+
+
+def _given_lite_model(path) -> Path:
+    """The --lite-model .nb, refused in one line before any temp folder or Lite worker exists: a folder, or a
+    FIFO (an open would wait for a writer forever), a bad header, or the build for another target, which x86
+    Lite would run into garbage that reads as "not the conversion of this model"."""
+    nb_path = Path(path)
+    nb.read_header(nb_path)
+    target = nb.built_for(nb_path)
+    if target not in (None, "x86"):
+        raise BadInput(f"{nb_path}: this is the {_BUILD_NAMES[target]} build of the model; parity on x86 needs "
+                       "the x86 .nb (opt --target x86)")
+    return nb_path
+
+
 def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = Tolerance(), quant=None, fp16=False,
           lite_model=None, lite_export=None, deploy_config: DeployConfig | None = None, skipped=(),
           localise: bool = True, lite_output_hook=None, progress=None) -> ParityReport:
@@ -309,6 +325,7 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
     timings = {"preprocess": 0.0, "reference": 0.0, "lite": 0.0}
     deploy = deploy_config or config
     mf = files.locate(model)
+    given_nb = _given_lite_model(lite_model) if lite_model is not None else None
     program = programs.load_program(mf.model_file)
     programs.check_params(program, mf.param_file)
     out_names = [t.name for t in program.outputs]
@@ -317,7 +334,8 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
     deploy = for_model.settle(deploy, outputs, str(mf.model_file)) if deploy_config else config
     if not images:
         raise BadInput("no readable images to check")
-    with tempfile.TemporaryDirectory(prefix="lite-tools-parity-") as tmp:
+    with staging.folder(tempfile.gettempdir(), "lite-tools-parity-") as tmp:  # locked: a killed run's is swept
+        staging.stop_at("parity")  # test-only: a kill lands while the temp folder exists
         started = time.perf_counter()
         lite_files = files.locate(lite_export) if lite_export else mf
         if lite_model is None:
@@ -328,8 +346,7 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
                          model_file=lite_files.model_file, param_file=lite_files.param_file)
             nb_path = Path(tmp) / "parity.x86.nb"
         else:
-            nb_path = Path(lite_model)
-            nb.read_header(nb_path)
+            nb_path = given_nb
         timings["opt"] = time.perf_counter() - started
         ref_engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
         lite_engine = IsolatedLiteEngine(nb_path)  # a corrupt .nb or a bad input must not crash this process

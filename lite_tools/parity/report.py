@@ -5,17 +5,43 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 
+from ..errors import BadInput
+from ..jsonio import dumps, write_text_atomic
 from .check import ParityReport
 
 
-def write(report: ParityReport, out_dir) -> tuple:
+def check_writable(out_dir) -> None:
+    """Refuse, before the run, a --report folder that cannot be written: a file, a path through a file, or a place
+    that cannot be written (read-only mount, no permission). Probed with a temporary file, so nothing is left."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    data = report.to_json()
-    (out / "parity.json").write_text(json.dumps(data, indent=2, default=_finite))
-    (out / "parity.html").write_text(render_html(report))
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--report {out}: is a file, not a directory")
+    existing = out
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadInput(f"--report {out}: {existing} is not a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lite-tools-probe-", dir=existing)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise BadInput(f"--report {out}: cannot write there ({e.strerror or e})") from None
+
+
+def write(report: ParityReport, out_dir) -> tuple:
+    """parity.json and parity.html in `out_dir`, each written atomically; failure is one BadInput line."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise BadInput(f"--report {out}: cannot write there ({e.strerror or e})") from None
+    write_text_atomic(out / "parity.json", dumps(report.to_json(), indent=2, default=_finite))
+    write_text_atomic(out / "parity.html", render_html(report))
     return out / "parity.json", out / "parity.html"
 
 

@@ -5,7 +5,9 @@ generated Java must do the same:
    PaddleClas). FIXED: (width, height); with keep_ratio, p = min(min(W,H) / min(w,h), max(W,H) / max(w,h)) and
    (round(w * p), round(h * p)) as PaddleDetection's Resize (cv2 rounds half to even too).
 2. resize with `reference.resize` (float64, no rounding).
-3. centre crop (cw, ch): offsets ((W - cw) // 2, (H - ch) // 2) as PaddleClas's CropImage.
+3. centre crop (cw, ch): offsets ((W - cw) // 2, (H - ch) // 2) as PaddleClas's CropImage. Steps 2 and 3 are
+   fused: only the crop window is resampled (bit-identical to resizing everything and cropping), so a sliver
+   image whose resize is huge costs no more than its crop.
 4. channel order: the decoded image is RGB; BGR reverses the channels.
 5. v' = (v * scale - mean[c]) / std[c] in float64, then float32; layout NCHW, batch 1.
 6. PaddleDetection's extra inputs, when the model has them: im_shape = [[H, W]] of the network input and
@@ -67,14 +69,14 @@ def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
     rw, rh = resized_size(config, w, h)
     if rw < 1 or rh < 1:
         raise BadInput(f"image of {w}x{h} resizes to nothing under {config.source}")
-    img = resize(rgb, rw, rh, config.resize.interp, config.resize.antialias)
-    ox = oy = 0
+    cw, ch = rw, rh
     if config.crop:
         cw, ch = config.crop
         if rw < cw or rh < ch:
             raise BadInput(f"{config.source}: crop {cw}x{ch} is larger than the resized image {rw}x{rh}")
-        ox, oy = (rw - cw) // 2, (rh - ch) // 2
-        img = img[oy:oy + ch, ox:ox + cw, :]
+    ox, oy = (rw - cw) // 2, (rh - ch) // 2
+    # steps 2 and 3 fused: only the crop window of the resized image is computed (bit-identical, see resize)
+    img = resize(rgb, rw, rh, config.resize.interp, config.resize.antialias, window=(ox, oy, cw, ch))
     if config.channel_order == ChannelOrder.BGR:
         img = img[:, :, ::-1]
     mean = np.asarray(config.mean, dtype=np.float64)

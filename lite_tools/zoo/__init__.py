@@ -18,6 +18,10 @@ from typing import Callable
 from .. import cache
 from ..errors import BadInput
 
+# Paddle's C++ (glog) INFO lines ("New Executor is Running.") on stderr: glog reads this when paddle is first
+# imported, which building REGISTRY below does (the architectures import paddle), so it is set here, first.
+os.environ.setdefault("GLOG_minloglevel", "2")
+
 ZOO_DIR = Path(__file__).parent
 
 
@@ -165,7 +169,6 @@ def _entry(name: str) -> ZooEntry:
 def _build_and_save(name: str, out_dir: Path) -> None:
     """Build, initialise and export. A fresh name scope makes the bytes independent of what this process
     built before (Paddle numbers variables with process-global counters, and params are saved by name)."""
-    os.environ.setdefault("GLOG_minloglevel", "2")  # Paddle's C++ log lines, read when paddle is first imported
     import paddle
 
     with paddle.utils.unique_name.guard():
@@ -204,11 +207,15 @@ def exported(name: str) -> Path:
     entry = _entry(name)
     from importlib.metadata import version
     key = cache.key_of("zoo", name, source_digest(), version("paddlepaddle"))
-    final = cache.root() / "zoo" / f"{name}-{key[:16]}"
+    final = cache.folder("zoo") / f"{name}-{key[:16]}"
     if (final / f"{entry.file_stem}.pdiparams").is_file():
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    except OSError as e:  # a cache that cannot be written only costs time: build it in a temp folder
+        cache.write_failed(e)
+        final = cache.folder("zoo") / final.name
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
     try:
         _build_and_save(name, tmp)
         try:

@@ -1,0 +1,190 @@
+"""Regression tests for the reliability probe (../shared/probes/reliability-2026-12-01.md), named after its case ids:
+interrupted runs leave no hidden folders (O46, D4), outputs are replaced all at once or not at all (O27), a full
+disk is said as such (O25), and progress never contradicts itself (N2). Real CLI, real zoo export.
+
+Kills are deterministic: the process is signalled once it prints the line of the test-only hook
+LITE_TOOLS_TEST_STOP_AT=STAGE (lite_tools.staging), where it waits; code without the hook is signalled at the stage
+line it already printed there instead, so these tests also run (and fail) against it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import run_cli, tree_digest
+from test_reliability import refused
+
+PERSON = "PULC_person_exists"
+RUNNING = "running Paddle Lite's optimizer"  # opt's stage line, printed while the optimizer children run
+
+
+def hidden(folder, prefix="lite-tools-") -> list:
+    """Our work/temp folders in `folder` (`.lite-tools-*` or `lite-tools-*`), not the output marker file."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name.lstrip(".").startswith(prefix))
+
+
+def start_until(args, stage: str, fallback: str, env=None):
+    """Start `python -m lite_tools ARGS` in its own session; return it once stderr shows the hook's line for
+    `stage` or the `fallback` stage line. Fails if the process ends first."""
+    proc = subprocess.Popen([sys.executable, "-m", "lite_tools", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=dict(os.environ, LITE_TOOLS_TEST_STOP_AT=stage, **(env or {})))
+    watchdog = threading.Timer(300, proc.kill)
+    watchdog.start()
+    seen = []
+    try:
+        for line in proc.stderr:
+            seen.append(line)
+            if f"test stop at {stage}" in line or fallback in line:
+                return proc
+        proc.wait()
+        pytest.fail(f"exited {proc.returncode} before reaching {stage!r}:\n{''.join(seen)}")
+    finally:
+        watchdog.cancel()
+
+
+def finish(proc, timeout=120) -> str:
+    """The rest of `proc`'s stderr once it has ended."""
+    _, err = proc.communicate(timeout=timeout)
+    return err
+
+
+def kill_group(proc) -> None:
+    """SIGKILL `proc` and whatever it started (its optimizer children too), as a cancelled CI job is."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def group_gone(pgid: int, within: float = 10.0) -> bool:
+    """True once no process of the group is left (orphans are reaped by init, so allow it a moment)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_O46_sigterm_leaves_no_staging(zoo_dir, tmp_path):
+    """SIGTERM (CI cancel, `timeout`, `docker stop`) while the optimizer ran left OUT/.lite-tools-<hex>/ (45 MB with
+    an SSD), and OUT itself, forever. Now SIGTERM ends the run cleanly: exit 143, OUT (which it created) and its
+    work folder gone, no optimizer child left running."""
+    out = tmp_path / "o"
+    proc = start_until(("opt", zoo_dir(PERSON), "--target", "arm,x86", "--out", out, "--no-cache"), "opt",
+                       RUNNING)
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        err = finish(proc)
+        assert hidden(out) == [] and not out.exists(), err
+        assert proc.returncode == 128 + signal.SIGTERM, err
+        assert "Traceback" not in err
+        assert group_gone(proc.pid), "an optimizer child outlived the SIGTERMed run"
+    finally:
+        kill_group(proc)
+
+
+def test_D4_sigkill_leftovers_are_swept_by_the_next_run(zoo_dir, tmp_path):
+    """A SIGKILL during deploy's parity left `.lite-tools-deploy-*` beside OUT and `$TMPDIR/lite-tools-parity-*`
+    (45 + 23 MB a kill), and nothing swept them. A SIGKILL cannot be handled, so the next run sweeps them: their
+    lock is free once their owner is dead."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    env = {"TMPDIR": str(tmpdir)}
+    args = ("deploy", zoo_dir(PERSON), "--preset", "pulc-person-exists", "--out", tmp_path / "d")
+    proc = start_until(args, "parity", "parity: making the x86 model", env=env)
+    kill_group(proc)
+    finish(proc)
+    assert proc.returncode == -signal.SIGKILL
+    assert hidden(tmp_path, "lite-tools-deploy-") and hidden(tmpdir, "lite-tools-parity-")  # what a kill leaves
+    again = run_cli(*args, env=env)
+    assert again.returncode == 0 and "READY" in again.stdout, again.stdout + again.stderr
+    assert hidden(tmp_path) == [] and hidden(tmpdir) == []
+
+
+def test_D4_concurrent_run_staging_is_not_swept(zoo_dir, tmp_path):
+    """The sweep must not break concurrent runs into the same OUT: a live run's work folder (its lock held)
+    survives another run's sweep, and that live run then finishes correctly; only the SIGKILLed run's goes."""
+    model, out = zoo_dir(PERSON), tmp_path / "o"
+    cold = ("opt", model, "--target", "arm,x86", "--out", out, "--no-cache", "--name")
+    dead = start_until(cold + ("dead",), "opt", RUNNING)
+    kill_group(dead)
+    finish(dead)
+    killed = set(hidden(out))
+    assert killed, "a SIGKILLed opt leaves its work folder"
+    live = start_until(cold + ("live",), "opt", RUNNING)
+    try:
+        running = set(hidden(out)) - killed
+        other = run_cli("opt", model, "--target", "arm", "--out", out, "--name", "other")
+        assert other.returncode == 0, other.stderr
+        assert set(hidden(out)) == running and running, "the dead run's folder is swept, the live run's kept"
+        live.send_signal(signal.SIGUSR1)  # the hook's resume
+        err = finish(live)
+        assert live.returncode == 0, err
+        assert hidden(out) == []
+        assert {p.name for p in out.iterdir()} == {f"{n}.{s}" for n in ("live", "other") for s in
+                                                   ("arm.nb", "manifest.json")} | {"live.x86.nb"}
+    finally:
+        kill_group(live)
+
+
+def test_O27_failed_rename_keeps_the_old_set(zoo_dir, tmp_path):
+    """When the second output could not be replaced (the old m.x86.nb immutable), `opt` ended in a PermissionError
+    traceback with a mixed set: m.arm.nb new, m.x86.nb and the manifest old, the manifest contradicting the arm
+    file. Now the old set stays intact and the error is one line, exit 2."""
+    out = tmp_path / "o"
+    first = run_cli("opt", zoo_dir(PERSON), "--target", "arm,x86", "--out", out, "--name", "m")
+    assert first.returncode == 0, first.stderr
+    before = tree_digest(out)
+    locked = out / "m.x86.nb"
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", locked], capture_output=True).returncode:
+        pytest.skip("chattr +i is not available here (needs root and a file system with the immutable flag)")
+    try:
+        proc = run_cli("opt", zoo_dir("PPLCNet_x0_25"), "--target", "arm,x86", "--out", out, "--name", "m")
+        line = refused(proc, "m.x86.nb")
+        assert "cannot be replaced" in line
+        assert tree_digest(out) == before
+        assert hidden(out) == []
+    finally:
+        subprocess.run(["chattr", "-i", locked], capture_output=True)
+
+
+def test_O25_disk_full_says_no_space(zoo_dir, tmp_path):
+    """OUT on an 8 MB tmpfs (two 6.8 MB .nb files), cold: the one line carried Lite's misleading "Check failed:
+    fwrite(...) ... Failed to read 77232bytes". Now it says "no space left on device" and names OUT."""
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode:
+        pytest.skip("cannot make a mount namespace here (unshare -m needs root)")
+    script = 'mount -t tmpfs -o size=8m tmpfs "$1" || exit 99; shift; exec "$@"'
+    proc = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", tiny, sys.executable, "-m", "lite_tools",
+                           "opt", zoo_dir(PERSON), "--target", "arm,x86", "--out", tiny / "o", "--no-cache"],
+                          capture_output=True, text=True, timeout=300)
+    if proc.returncode == 99:
+        pytest.skip(f"cannot mount a tmpfs: {proc.stderr.strip()}")
+    line = refused(proc, "no space left on device")
+    assert f"{tiny / 'o'}:" in line and "fwrite" not in line and "Failed to read" not in line
+
+
+def test_N2_progress_never_says_running_then_cached(zoo_dir, tmp_path):
+    """A copy of a cached export (same bytes, digests not remembered for its path) printed "opt arm: running
+    Paddle Lite's optimizer" and then "opt arm: cached". "running" is now said only of a target that really runs."""
+    model = zoo_dir(PERSON)
+    assert run_cli("opt", model, "--target", "arm", "--out", tmp_path / "a").returncode == 0  # the cache holds it
+    copy = tmp_path / "copy"
+    shutil.copytree(model, copy)
+    proc = run_cli("opt", copy, "--target", "arm", "--out", tmp_path / "b")
+    assert proc.returncode == 0, proc.stderr
+    assert [ln for ln in proc.stderr.splitlines() if ln.startswith("opt arm:")] == ["opt arm: cached"]
