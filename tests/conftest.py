@@ -22,6 +22,33 @@ def run_cli(*args, cwd=None, env=None):
                           cwd=cwd, env=full_env, timeout=900)
 
 
+def refused(proc, *needles, code=2) -> str:
+    """Exit `code` (2: bad input) with exactly one `lite-tools: error:` line saying every needle, no traceback."""
+    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lite-tools: error:")]
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    assert len(errors) == 1, proc.stderr
+    assert all(n in errors[0] for n in needles), errors[0]
+    assert "Traceback" not in proc.stderr + proc.stdout
+    return errors[0]
+
+
+def poison_first_conv(model_dir: Path) -> None:
+    """Write NaN over the first conv2d filter of the export in `model_dir` (a diverged training run)."""
+    import numpy as np
+
+    from lite_tools.model import files, program as programs
+
+    mf = files.locate(model_dir)
+    program = programs.load_program(mf.model_file)
+    _, layout = programs.walk_params(program, mf.param_file)
+    weight = next(a for op in program.block.ops if op.type == "conv2d"
+                  for s in op.inputs if s.parameter == "Filter" for a in s.arguments)
+    offset, numel, _ = layout[weight]
+    data = bytearray(mf.param_file.read_bytes())
+    data[offset:offset + numel * 4] = np.full(numel, np.nan, "<f4").tobytes()
+    mf.param_file.write_bytes(bytes(data))
+
+
 def tree_digest(path: Path) -> dict:
     """{relative path: sha256} of every file below `path` (to prove inputs stay byte-identical)."""
     path = Path(path)

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 
-import numpy as np
 import pytest
 
-from lite_tools.model import files, program as programs
-from conftest import run_cli
+from conftest import poison_first_conv, run_cli
 
 
 def _report(out):
@@ -46,15 +44,7 @@ def test_deploy_stops_before_codegen_when_parity_fails(zoo_dir, tmp_path):
     which the parity gate rejects, so no project may be written and the report must say why."""
     model = tmp_path / "model"
     shutil.copytree(zoo_dir("PULC_person_exists"), model)
-    mf = files.locate(model)
-    program = programs.load_program(mf.model_file)
-    _, layout = programs.walk_params(program, mf.param_file)
-    weight = next(a for op in program.block.ops if op.type == "conv2d"
-                  for s in op.inputs if s.parameter == "Filter" for a in s.arguments)
-    offset, numel, _ = layout[weight]
-    data = bytearray(mf.param_file.read_bytes())
-    data[offset:offset + numel * 4] = np.full(numel, np.nan, "<f4").tobytes()
-    mf.param_file.write_bytes(bytes(data))
+    poison_first_conv(model)
     out = tmp_path / "out"
     proc = run_cli("deploy", model, "--preset", "pulc-person-exists", "--out", out, "--flutter")
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -11,18 +11,10 @@ import shutil
 import pytest
 
 from lite_tools.outputs import MARKER
-from conftest import REPO, run_cli, tree_digest
+from conftest import REPO, refused, run_cli, tree_digest
 
 PRESET = ("--preset", "pulc-person-exists")
 
-
-def refused(proc, needle: str) -> str:
-    """Exit 2 with exactly one `lite-tools: error:` line that says `needle`, and no traceback."""
-    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lite-tools: error:")]
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(errors) == 1 and needle in errors[0], proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    return errors[0]
 
 
 @pytest.fixture

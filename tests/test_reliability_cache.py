@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from lite_tools.cache import sha256_file
-from conftest import run_cli
-from test_reliability import refused
+from conftest import refused, run_cli
 
 
 @pytest.fixture

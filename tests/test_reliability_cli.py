@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, poison_first_conv, refused, run_cli
 
 PERSON = ("--preset", "pulc-person-exists")
 GOOD_CLS = """PreProcess:
@@ -41,15 +41,6 @@ PostProcess:
 """
 GLOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d", re.M)  # glog's prefix: I1201 07:54:53.082114 ...
 
-
-def refused(proc, *needles, code=2) -> str:
-    """Exit `code` with exactly one `lite-tools: error:` line saying every needle, and no traceback."""
-    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lite-tools: error:")]
-    assert proc.returncode == code, proc.stdout + proc.stderr
-    assert len(errors) == 1, proc.stderr
-    assert all(n in errors[0] for n in needles), errors[0]
-    assert "Traceback" not in proc.stderr + proc.stdout
-    return errors[0]
 
 
 def sha(path) -> str:
@@ -100,34 +91,35 @@ needs_unshare = pytest.mark.skipif(not can_unshare(), reason="needs unshare -m (
 # C7, C10, C12: values in a config file
 
 
-@pytest.mark.parametrize("command", ["config", "parity", "android"])
+def refused_by_every_reader(person, tmp_path, command, edit, *needles):
+    """`config show`, `parity` and `android` on a config with one edited line: one line, no project."""
+    cfg = config_file(tmp_path, **edit)
+    args = {"config": ("config", "show"), "parity": ("parity", person, "--random", 1),
+            "android": ("android", person, "--out", tmp_path / "app")}[command]
+    refused(run_cli(*args, "--config", cfg), str(cfg), *needles)
+    assert not (tmp_path / "app").exists()
+
+
+READERS = pytest.mark.parametrize("command", ["config", "parity", "android"])
+
+
+@READERS
 def test_C7_resize_short_not_a_number(person, tmp_path, command):
     """`resize_short: "abc"` was a ValueError traceback (int())."""
-    cfg = config_file(tmp_path, **{"resize_short: 256": 'resize_short: "abc"'})
-    args = {"config": ("config", "show"), "parity": ("parity", person, "--random", 1),
-            "android": ("android", person, "--out", tmp_path / "app")}[command]
-    refused(run_cli(*args, "--config", cfg), str(cfg), "resize_short", "'abc'")
-    assert not (tmp_path / "app").exists()
+    refused_by_every_reader(person, tmp_path, command, {"resize_short: 256": 'resize_short: "abc"'},
+                            "resize_short", "'abc'")
 
 
-@pytest.mark.parametrize("command", ["config", "parity", "android"])
+@READERS
 def test_C10_topk_zero(person, tmp_path, command):
     """`topk: 0`: `config show` accepted it, `parity` crashed (IndexError), `android` wrote the project."""
-    cfg = config_file(tmp_path, **{"topk: 5": "topk: 0"})
-    args = {"config": ("config", "show"), "parity": ("parity", person, "--random", 1),
-            "android": ("android", person, "--out", tmp_path / "app")}[command]
-    refused(run_cli(*args, "--config", cfg), str(cfg), "topk")
-    assert not (tmp_path / "app").exists()
+    refused_by_every_reader(person, tmp_path, command, {"topk: 5": "topk: 0"}, "topk")
 
 
-@pytest.mark.parametrize("command", ["config", "parity", "android"])
+@READERS
 def test_C12_nan_std(person, tmp_path, command):
     """`std: [.nan, ...]`: parity blamed `op #1 conv2d`, android was a traceback (nan as a Java literal)."""
-    cfg = config_file(tmp_path, **{"std: [0.229": "std: [.nan"})
-    args = {"config": ("config", "show"), "parity": ("parity", person, "--random", 1),
-            "android": ("android", person, "--out", tmp_path / "app")}[command]
-    refused(run_cli(*args, "--config", cfg), str(cfg), "std", "nan")
-    assert not (tmp_path / "app").exists()
+    refused_by_every_reader(person, tmp_path, command, {"std: [0.229": "std: [.nan"}, "std", "nan")
 
 
 # C13, C14, P23: numbers on the command line
@@ -152,21 +144,9 @@ def test_C13_nan_threshold_never_written(person, tmp_path):
 def test_C13_nan_outputs_are_written_as_json(person, tmp_path):
     """A model whose outputs are NaN (a conv filter of NaN, as after a diverged training run): parity.json and
     deploy's report.json held the token NaN, which is not JSON; they say null."""
-    import numpy as np
-
-    from lite_tools.model import files, program as programs
-
     model = tmp_path / "model"
     shutil.copytree(person, model)
-    mf = files.locate(model)
-    program = programs.load_program(mf.model_file)
-    _, layout = programs.walk_params(program, mf.param_file)
-    weight = next(a for op in program.block.ops if op.type == "conv2d"
-                  for s in op.inputs if s.parameter == "Filter" for a in s.arguments)
-    offset, numel, _ = layout[weight]
-    data = bytearray(mf.param_file.read_bytes())
-    data[offset:offset + numel * 4] = np.full(numel, np.nan, "<f4").tobytes()
-    mf.param_file.write_bytes(bytes(data))
+    poison_first_conv(model)
     proc = run_cli("parity", model, *PERSON, "--random", 1, "--report", tmp_path / "rep", "-q")
     assert proc.returncode == 1 and proc.stdout.startswith("FAIL"), proc.stdout + proc.stderr
     strict_json((tmp_path / "rep" / "parity.json").read_text())

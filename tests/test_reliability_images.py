@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO, run_cli
-from test_reliability import PRESET, refused
+from conftest import REPO, refused, run_cli
+from test_reliability import PRESET
 
 SAMPLES = REPO / "lite_tools" / "samples"
 

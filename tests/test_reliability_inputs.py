@@ -13,20 +13,12 @@ import sys
 
 import pytest
 
-from conftest import run_cli, tree_digest
+from conftest import refused, run_cli, tree_digest
 
 PRESET = ("--preset", "pulc-person-exists")
 NOCAP = ("capsh", "--drop=cap_dac_override,cap_dac_read_search", "--")
 GUARD = 120  # seconds: a run that blocks on a FIFO fails the test instead of hanging the suite
 
-
-def refused(proc, needle: str) -> str:
-    """Exit 2 with exactly one `lite-tools: error:` line that says `needle`, and no traceback."""
-    errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("lite-tools: error:")]
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert len(errors) == 1 and needle in errors[0], proc.stderr
-    assert "Traceback" not in proc.stderr + proc.stdout
-    return errors[0]
 
 
 def cli(*args, env=None, timeout=GUARD):
@@ -168,26 +160,28 @@ def test_I6_inspect_dir_or_fifo_nb(tmp_path, kind):
     assert "no such file" not in line
 
 
+def refused_unreadable(nocap, model, tmp_path, command, name):
+    """chmod 000 on model/`name`, then `command` as a non-root stand-in: one line, no OUT."""
+    path = model / name
+    path.chmod(0)
+    try:
+        out = tmp_path / "out"
+        refused(nocap_cli(*_folder_command(command, model, out)), f"{path}: cannot read (permission denied)")
+        assert not out.exists()
+    finally:
+        path.chmod(0o644)
+
+
 @pytest.mark.parametrize("command", ["opt", "inspect", "parity", "deploy"])
 def test_O14_unreadable_params(nocap, model, tmp_path, command):
     """chmod 000 params, run as a non-root stand-in: a PermissionError traceback with exit 1."""
-    params = model / "inference.pdiparams"
-    params.chmod(0)
-    out = tmp_path / "out"
-    refused(nocap_cli(*_folder_command(command, model, out)), f"{params}: cannot read (permission denied)")
-    assert not out.exists()
-    params.chmod(0o644)
+    refused_unreadable(nocap, model, tmp_path, command, "inference.pdiparams")
 
 
 @pytest.mark.parametrize("command", ["inspect", "opt"])
 def test_O15_unreadable_model_inspect(nocap, model, tmp_path, command):
     """chmod 000 .pdmodel (non-root stand-in): a PermissionError traceback from read_bytes, exit 1."""
-    program = model / "inference.pdmodel"
-    program.chmod(0)
-    out = tmp_path / "out"
-    refused(nocap_cli(*_folder_command(command, model, out)), f"{program}: cannot read (permission denied)")
-    assert not out.exists()
-    program.chmod(0o644)
+    refused_unreadable(nocap, model, tmp_path, command, "inference.pdmodel")
 
 
 def test_I3_truncated_nb(built, tmp_path):

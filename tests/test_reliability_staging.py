@@ -18,8 +18,7 @@ import time
 
 import pytest
 
-from conftest import run_cli, tree_digest
-from test_reliability import refused
+from conftest import refused, run_cli, tree_digest
 
 PERSON = "PULC_person_exists"
 RUNNING = "running Paddle Lite's optimizer"  # opt's stage line, printed while the optimizer children run
