@@ -158,7 +158,7 @@ def put_json(kind: str, key: str, value) -> None:
     if p is None:
         return
     try:
-        _atomic_write(p, lambda f: _write_all(f, json.dumps(value, indent=1).encode()))
+        _atomic_write(p, lambda f: _write_all(f, json.dumps(value, indent=1, allow_nan=False).encode()))
     except _WriteError as e:
         write_failed(e.error)
     except OSError as e:

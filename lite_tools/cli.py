@@ -59,7 +59,7 @@ def cmd_zoo_list(args) -> int:
 def cmd_zoo_export(args) -> int:
     from . import zoo
 
-    path = zoo.export(args.name, args.out)
+    path = zoo.export(args.name, args.out, force=args.force)
     print(f"exported {args.name} to {path}")
     return 0
 
@@ -99,15 +99,16 @@ def cmd_config(args) -> int:
     return 0
 
 
-def _load_images(args):
-    """[(name, rgb)] and [(name, reason)] skipped; unreadable files are reported, never fatal."""
+def _load_images(args, cfg):
+    """[(name, rgb)] and [(name, reason)] skipped; unreadable files (and images `cfg` resizes to nothing) are
+    reported, never fatal."""
     from .reference import images
 
     if args.random is not None:
         if args.random < 1:
             raise LiteToolsError("--random needs a positive number of images")
         return [(f"random-{i:03d}", img) for i, img in enumerate(images.synthetic_images(args.random))], []
-    loaded, skipped = images.load_folder(args.images)
+    loaded, skipped = images.load_folder(args.images, cfg)
     for _, reason in skipped:
         _say(f"parity: skipped {reason}")
     return loaded, skipped
@@ -126,7 +127,7 @@ def cmd_parity(args) -> int:
     from .parity import check, report
 
     cfg = _config_from(args)
-    loaded, skipped = _load_images(args)
+    loaded, skipped = _load_images(args, cfg)
     if args.report:
         report.check_writable(args.report)  # before the run, not after minutes of it
     result = check.check(args.model, cfg, loaded, tolerance=check.Tolerance(atol, rtol),
@@ -329,9 +330,12 @@ def build_parser(only: str | None = None):
         zsub = z.add_subparsers(dest="zoo_command", required=True)
         zl = zsub.add_parser("list")
         zl.set_defaults(func=cmd_zoo_list)
-        ze = zsub.add_parser("export")
+        ze = zsub.add_parser("export", help="write a zoo model's Paddle export into a folder")
         ze.add_argument("name")
-        ze.add_argument("--out", required=True)
+        ze.add_argument("--out", required=True, help="a new or empty folder, or one an earlier zoo export wrote "
+                                                     "(replaced by the new export)")
+        ze.add_argument("--force", action="store_true", help="also replace a folder another lite-tools command "
+                                                              "wrote (never one holding files it did not write)")
         ze.set_defaults(func=cmd_zoo_export)
     return p
 

@@ -8,14 +8,16 @@ and the report says why.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import errno
 import shutil
 from pathlib import Path
 
 from . import javacheck, opt, outputs
 from .codegen import android, project
 from .config import DeployConfig
-from .errors import BadInput
+from .errors import BadInput, LiteToolsError
 from .progress import Progress
 from .staging import folder as locked_folder
 
@@ -41,11 +43,27 @@ class DeployResult:
         return {"format": "lite-tools-deploy/1", **dataclasses.asdict(self)}
 
 
-def load_images(directory) -> tuple:
-    """([(name, rgb)], [(name, reason)]) from a folder (the bundled samples if None), as reference.load_folder."""
+def load_images(directory, config=None) -> tuple:
+    """([(name, rgb)], [(name, reason)]) from a folder (the bundled samples if None), as reference.load_folder
+    (which with `config` also skips an image that resizes to nothing)."""
     from .reference.images import load_folder
 
-    return load_folder(directory or SAMPLES)
+    return load_folder(directory or SAMPLES, config)
+
+
+@contextlib.contextmanager
+def _said_as(staging: Path, out: Path):
+    """Errors name OUT, not the hidden staging folder the work happens in (a full disk is OUT's problem)."""
+    try:
+        yield
+    except LiteToolsError as e:
+        if str(staging) not in str(e):
+            raise
+        raise type(e)(str(e).replace(str(staging), str(out))) from None
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise BadInput(f"{out}: no space left on device: free some space or choose another --out") from None
+        raise
 
 
 def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: bool = False, kinds=("android",),
@@ -68,7 +86,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
     outputs.check_destination(out, force or replace_out, (model, images_dir or SAMPLES, *inputs))
     name = name or Path(model).resolve().name
     # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left beside OUT
-    with locked_folder(out.parent, ".lite-tools-deploy-") as tmp:
+    with locked_folder(out.parent, ".lite-tools-deploy-") as tmp, _said_as(Path(tmp) / "out", out):
         staging = Path(tmp) / "out"
         staging.mkdir()
         artifacts, reason = {}, ""
@@ -81,7 +99,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
             artifacts.update({"arm model": f"opt/{name}.arm.nb", "manifest": f"opt/{name}.manifest.json",
                               "x86 model": f"opt/x86/{name}.x86.nb"})
         with progress.stage("parity"):
-            images, skipped = load_images(images_dir)
+            images, skipped = load_images(images_dir, config)
             for _, why in skipped:  # on the console too, as `lite-tools parity` says them (not only in report.html)
                 progress.note(f"skipped {why}")
             result = parity_check.check(model, config, images, quant=quant, fp16=fp16, skipped=skipped,

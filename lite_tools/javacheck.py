@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import staging
 from .config import DeployConfig, Task
 from .engines import PaddleInferenceEngine
 from .errors import ToolFailure
@@ -214,7 +215,9 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
     started = time.perf_counter()
     mf = files.locate(model_dir)
     engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
-    with tempfile.TemporaryDirectory(prefix="lite-tools-javacheck-") as tmp:
+    # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left in $TMPDIR
+    with staging.folder(tempfile.gettempdir(), "lite-tools-javacheck-") as tmp:
+        staging.stop_at("javacheck")  # test-only: a kill lands while the work folder exists
         jobs = Path(tmp) / "jobs"
         jobs.mkdir()
         expected = []

@@ -245,8 +245,10 @@ def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: 
         try:
             entry = cache.get_copy("opt", _nb_key(hashes, t, options, versions), ".nb", dest)
         except OSError as e:  # writing into OUT failed (a full disk): OUT's problem, not the model's
-            reason = (e.strerror or str(e)).lower()
-            raise BadInput(f"{work.parent}: {reason} (copying {dest.name} from the cache)") from None
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _no_space(work.parent, e) from None
+            raise BadInput(f"{work.parent}: cannot write there ({e.strerror or e}; copying {dest.name} from the "
+                           "cache)") from None
         if entry:  # its sha256 is that of the bytes just copied into `dest`
             digests[t] = entry["sha256"]
             progress(f"opt {t}: cached")
@@ -301,5 +303,5 @@ def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: 
         "targets": targets,
         "versions": {"lite_tools": __version__, **versions},
     }
-    (work / f"{name}.manifest.json").write_text(json.dumps(manifest, indent=2))
+    (work / f"{name}.manifest.json").write_text(json.dumps(manifest, indent=2, allow_nan=False))
     return manifest

@@ -59,6 +59,17 @@ def read_marker(out) -> list | None:
     return files
 
 
+def written_by(out) -> str | None:
+    """The command a valid marker in `out` names (`lite-tools deploy`, ...), or None."""
+    if read_marker(out) is None:
+        return None
+    try:
+        writer = json.loads((Path(out) / MARKER).read_text(encoding="utf-8")).get("written_by")
+    except (OSError, ValueError):
+        return None
+    return writer if isinstance(writer, str) else None
+
+
 def _safe_rel(rel: str) -> bool:
     p = PurePosixPath(rel)
     return bool(rel) and not p.is_absolute() and ".." not in p.parts and str(p) == rel and rel != MARKER

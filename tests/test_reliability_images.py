@@ -5,6 +5,7 @@ our own pixel limit (P17, P18), and resize + crop are fused so that a sliver ima
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -239,3 +240,42 @@ def test_P19_fused_resize_crop_is_the_full_resize_cropped():
                (Interp.BILINEAR, True): 3.0, (Interp.BICUBIC, True): 3.0}[interp, antialias]
         gap = np.abs(np.clip(fused, 0, 255) - theirs).max()
         assert gap <= tol, (case, interp, antialias, gap)
+
+
+def keep_ratio_config(tmp_path):
+    """pulc-person-exists as a JSON config, but resized the PaddleDetection way: fit into 224x224 keeping the aspect
+    ratio (keep_ratio), then the 224x224 centre crop, so the network input stays the model's fixed 224x224."""
+    path = tmp_path / "keep_ratio.json"
+    assert run_cli("config", "export", "--preset", "pulc-person-exists", "--out", path).returncode == 0
+    data = json.loads(path.read_text())
+    data["resize"] = {**data["resize"], "mode": "fixed", "width": 224, "height": 224, "keep_ratio": True}
+    for key in ("source", "origins"):
+        data.pop(key, None)
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize("command", ["parity", "deploy"])
+def test_P19_an_image_that_resizes_to_nothing_is_skipped(person, tmp_path, command):
+    """Under a keep_ratio resize into 224x224 the 4000x1 PNG resizes to 224x0: that ended the whole run (`image
+    of 4000x1 resizes to nothing`). It is skipped as an unreadable image is, named with why, and the run goes on
+    with the other images (deploy's Java core check too); with no image left, the one `no readable images` line
+    names it."""
+    cfg = keep_ratio_config(tmp_path)
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    sliver_png(folder / "sliver.png")
+    Image.open(SAMPLES / "landscape.jpg").convert("RGB").resize((256, 256)).save(folder / "square.png")
+    args = {"parity": ("parity", person, "--config", cfg, "--images", folder),
+            "deploy": ("deploy", person, "--config", cfg, "--images", folder, "--out", tmp_path / "d")}[command]
+    proc = run_cli(*args)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ("PASS: 1 image(s)" if command == "parity" else "READY") in proc.stdout, proc.stdout
+    (line,) = skipped_lines(proc.stderr)
+    assert "sliver.png: 4000x1 resizes to 224x0" in line and "keep_ratio into 224x224" in line, line
+    if command == "deploy":
+        report = json.loads((tmp_path / "d" / "report.json").read_text())
+        assert report["java"]["images"] == 1 and [name for name, _ in report["parity"]["skipped"]] == ["sliver.png"]
+        return
+    (folder / "square.png").unlink()
+    refused(run_cli(*args), "no readable images", "sliver.png: 4000x1 resizes to 224x0")

@@ -187,3 +187,41 @@ def test_N2_progress_never_says_running_then_cached(zoo_dir, tmp_path):
     proc = run_cli("opt", copy, "--target", "arm", "--out", tmp_path / "b")
     assert proc.returncode == 0, proc.stderr
     assert [ln for ln in proc.stderr.splitlines() if ln.startswith("opt arm:")] == ["opt arm: cached"]
+
+
+def start_until_work_folder(args, stage: str, tmpdir, prefix: str, env):
+    """Start `python -m lite_tools ARGS` in its own session with TMPDIR=`tmpdir`; return it once stderr shows the
+    hook's line for `stage`, or (code without the hook) once `tmpdir/PREFIX*/jobs` exists: a work folder in use."""
+    proc = subprocess.Popen([sys.executable, "-m", "lite_tools", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env=dict(os.environ, LITE_TOOLS_TEST_STOP_AT=stage, TMPDIR=str(tmpdir), **env))
+    seen = []
+    reader = threading.Thread(target=lambda: [seen.append(line) for line in proc.stderr], daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if any(f"test stop at {stage}" in line for line in seen) or any(tmpdir.glob(f"{prefix}*/jobs")):
+            return proc
+        if proc.poll() is not None:
+            reader.join(5)
+            pytest.fail(f"exited {proc.returncode} before reaching {stage!r}:\n{''.join(seen)}")
+        time.sleep(0.01)
+    kill_group(proc)
+    pytest.fail(f"never reached {stage!r}:\n{''.join(seen)}")
+
+
+def test_D4_java_check_temp_is_swept_after_sigkill(zoo_dir, tmp_path):
+    """deploy's Java-core check worked in a plain tempfile folder, `$TMPDIR/lite-tools-javacheck-*`, which a SIGKILL
+    left forever (nothing sweeps a folder without our lock). It is a locked staging folder now: the next run in the
+    same $TMPDIR sweeps what the killed run left, and goes on to READY."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    args = ("deploy", zoo_dir(PERSON), "--preset", "pulc-person-exists", "--out", tmp_path / "d")
+    proc = start_until_work_folder(args, "javacheck", tmpdir, "lite-tools-javacheck-", {})
+    kill_group(proc)
+    proc.wait(60)
+    assert proc.returncode == -signal.SIGKILL
+    assert hidden(tmpdir, "lite-tools-javacheck-"), "a SIGKILL during the Java check leaves its work folder"
+    again = run_cli(*args, env={"TMPDIR": str(tmpdir)})
+    assert again.returncode == 0 and "READY" in again.stdout, again.stdout + again.stderr
+    assert hidden(tmpdir) == [] and hidden(tmp_path) == []

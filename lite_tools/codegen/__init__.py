@@ -32,7 +32,7 @@ def environment():
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
     env.filters["java_string"] = java_string
     env.filters["java_double"] = java_double
-    env.filters["tojson"] = lambda v: json.dumps(v, ensure_ascii=False)
+    env.filters["tojson"] = lambda v: json.dumps(v, ensure_ascii=False, allow_nan=False)
     return env
 
 

@@ -63,4 +63,4 @@ def write_assets(assets: Path, nb_file: Path, config: DeployConfig, manifest: di
     shutil.copyfile(nb_file, assets / MODEL_ASSET)
     (assets / "labels.txt").write_text("".join(f"{label}\n" for label in config.labels), encoding="utf-8")
     write_json(config, assets / "deploy_config.json")
-    (assets / "lite_manifest.json").write_text(json.dumps(manifest, indent=2))
+    (assets / "lite_manifest.json").write_text(json.dumps(manifest, indent=2, allow_nan=False))

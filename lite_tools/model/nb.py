@@ -87,6 +87,8 @@ def read_layout(path: Path) -> NbLayout:
 
         (topology,) = take("<Q", "ends inside its header")
         pos += topology
+        if topology >= 1 << 32:  # a 4 GB program: no truncation explains that, the header itself is damaged
+            raise BadInput(f"{path}: is corrupt (its program claims {topology:,} bytes, the file has {size:,})")
         if pos > size:
             raise _truncated(path, size, pos, "ends inside its program")
         if header.format_version != 2:

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 
-from .. import opt
+from .. import opt, staging
 from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
 from ..errors import LiteToolsError
 from ..model import files, program as programs
@@ -83,7 +83,8 @@ class _Prober:
 def localise_first_divergence(ref: files.ModelFiles, lite: files.ModelFiles, inputs: list, tol) -> dict:
     program = programs.load_program(ref.model_file)
     cands = candidates(program)
-    with tempfile.TemporaryDirectory(prefix="lite-tools-bisect-") as tmp:
+    # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left in $TMPDIR
+    with staging.folder(tempfile.gettempdir(), "lite-tools-bisect-") as tmp:
         probe = _Prober(ref, lite, inputs, tol, Path(tmp))
         lo, hi, hi_result = -1, len(cands) - 1, None  # invariant: cands[lo] agrees (or lo = -1), cands[hi] diverges
         last = probe(cands[hi][2]) if cands else None

@@ -304,10 +304,11 @@ _BUILD_NAMES = {"arm": "ARM", "opencl": "OpenCL"}
 
 def _given_lite_model(path) -> Path:
     """The --lite-model .nb, refused in one line before any temp folder or Lite worker exists: a folder, or a
-    FIFO (an open would wait for a writer forever), a bad header, or the build for another target, which x86
-    Lite would run into garbage that reads as "not the conversion of this model"."""
+    FIFO (an open would wait for a writer forever), a bad header, a truncated file (Lite would abort on it), or
+    the build for another target, which x86 Lite would run into garbage that reads as "not the conversion of
+    this model". Damage inside the sections is left to Lite, whose abort the worker turns into one line."""
     nb_path = Path(path)
-    nb.read_header(nb_path)
+    nb.read_layout(nb_path)
     target = nb.built_for(nb_path)
     if target not in (None, "x86"):
         raise BadInput(f"{nb_path}: this is the {_BUILD_NAMES[target]} build of the model; parity on x86 needs "

@@ -122,16 +122,26 @@ def list_images(directory) -> list:
     return paths
 
 
-def load_folder(directory) -> tuple:
+def load_folder(directory, config=None) -> tuple:
     """([(name, rgb)], [(name, reason)]): every readable image of a folder; an unreadable file is skipped and
-    reported, never fatal, but a folder with nothing readable is a BadInput."""
+    reported, never fatal, but a folder with nothing readable is a BadInput. With `config` (a DeployConfig), an
+    image its preprocessing leaves nothing of (preprocess.unusable: a 4000x1 sliver under a keep_ratio resize) is
+    skipped the same way, with the reason, instead of ending the run."""
+    from .preprocess import unusable
+
     loaded, skipped = [], []
     limit = max_pixels()
     for path in list_images(directory):
         try:
-            loaded.append((path.name, load_image(path, limit)))
+            rgb = load_image(path, limit)
         except BadInput as e:
             skipped.append((path.name, str(e)))
+            continue
+        why = unusable(rgb.shape[1], rgb.shape[0], config) if config is not None else None
+        if why:
+            skipped.append((path.name, f"{path}: {why}"))
+        else:
+            loaded.append((path.name, rgb))
     if not loaded:
         raise BadInput(f"{directory}: no readable images: {skipped_summary(directory, skipped)}")
     return loaded, skipped

@@ -64,11 +64,24 @@ def resized_size(config: DeployConfig, w: int, h: int) -> tuple:
     return r.width, r.height
 
 
+def unusable(w: int, h: int, config: DeployConfig) -> str | None:
+    """Why a w x h image gives the model nothing under `config` (None when it does): a sliver (4000x1) fitted into
+    the target size by keep_ratio rounds its short side to 0 pixels. Such an image is skipped, as an unreadable
+    one is (images.load_folder); it says nothing about the model."""
+    rw, rh = resized_size(config, w, h)
+    if rw >= 1 and rh >= 1:
+        return None
+    r = config.resize
+    how = f" (keep_ratio into {r.width}x{r.height})" if r.mode == ResizeMode.FIXED and r.keep_ratio else ""
+    return f"{w}x{h} resizes to {rw}x{rh} under {config.source}{how}: no pixels left for the model"
+
+
 def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
     h, w = rgb.shape[:2]
+    why = unusable(w, h, config)
+    if why:
+        raise BadInput(f"image of {why}")
     rw, rh = resized_size(config, w, h)
-    if rw < 1 or rh < 1:
-        raise BadInput(f"image of {w}x{h} resizes to nothing under {config.source}")
     cw, ch = rw, rh
     if config.crop:
         cw, ch = config.crop

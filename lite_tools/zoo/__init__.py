@@ -7,6 +7,7 @@ CLI at start-up (it imports paddle).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .. import cache
+from .. import cache, outputs, staging
 from ..errors import BadInput
 
 # Paddle's C++ (glog) INFO lines ("New Executor is Running.") on stderr: glog reads this when paddle is first
@@ -171,8 +172,50 @@ def _build_and_save(name: str, out_dir: Path) -> None:
     built before (Paddle numbers variables with process-global counters, and params are saved by name)."""
     import paddle
 
-    with paddle.utils.unique_name.guard():
+    with _paddle_can_write(), paddle.utils.unique_name.guard():
         _build_and_save_in_scope(name, out_dir)
+
+
+@contextlib.contextmanager
+def _paddle_can_write():
+    """A writable place for what paddle.jit.save writes outside `out_dir`, for the duration of the block.
+
+    Why: paddle 2.6 writes the code it translates to ~/.cache/paddle/to_static_tmp/PID (get_temp_dir in
+    paddle/jit/dy2static/utils.py: os.path.expanduser, i.e. $HOME); with a read-only HOME `zoo export` ended in a
+    traceback from inside Paddle (probe O45), although the cache there only warned. When that place cannot be
+    written, HOME is pointed, for the save only, at a private folder in $TMPDIR (lite_tools.staging: locked, removed
+    at exit, swept after a kill). Nothing is said: the cache's one warning already told the user about HOME."""
+    place = Path(os.path.expanduser("~/.cache")) / "paddle" / "to_static_tmp"
+    try:
+        place.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=place).close()
+        writable = True
+    except OSError:
+        writable = False
+    if writable:
+        yield
+        return
+    if not _private_home:
+        try:
+            home = staging.make(tempfile.gettempdir(), "lite-tools-paddle-home-")
+        except OSError as e:
+            raise BadInput(f"{place}: cannot write there, nor in {tempfile.gettempdir()} ({e.strerror or e}): "
+                           "Paddle needs one of them to export a model") from None
+        import atexit
+        atexit.register(staging.remove, home)
+        _private_home.append(home)
+    before = os.environ.get("HOME")
+    os.environ["HOME"] = str(_private_home[0])
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("HOME", None)
+        else:
+            os.environ["HOME"] = before
+
+
+_private_home = []  # the folder _paddle_can_write made, once per process
 
 
 def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
@@ -210,31 +253,73 @@ def exported(name: str) -> Path:
     final = cache.folder("zoo") / f"{name}-{key[:16]}"
     if (final / f"{entry.file_stem}.pdiparams").is_file():
         return final
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+    try:  # locked (lite_tools.staging): a build a kill interrupted is swept by the next one
+        work = staging.make(final.parent, f".lite-tools-zoo-{name}-")
     except OSError as e:  # a cache that cannot be written only costs time: build it in a temp folder
         cache.write_failed(e)
         final = cache.folder("zoo") / final.name
-        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=final.parent))
+        work = staging.make(final.parent, f".lite-tools-zoo-{name}-")
     try:
-        _build_and_save(name, tmp)
+        (work / "export").mkdir()
+        _build_and_save(name, work / "export")
         try:
-            os.rename(tmp, final)
+            os.rename(work / "export", final)
         except OSError:  # another process finished first: its result is identical
             pass
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        staging.remove(work)
     return final
 
 
-def export(name: str, out_dir) -> Path:
-    """Copy the export of `name` into OUT_DIR (as PaddleClas/PaddleDetection lay it out)."""
-    src = exported(name)
+COMMAND = "zoo export"
+
+
+def export(name: str, out_dir, force: bool = False) -> Path:
+    """Write the export of `name` into OUT_DIR (as PaddleClas/PaddleDetection lay it out), by the rule for output
+    folders (lite_tools.outputs): OUT gets the marker, the files are staged beside it and moved in all at once.
+
+    - A new or empty OUT is written. So is one an earlier `zoo export` wrote (its marker says so): exporting again
+      into the same folder is a re-export, with or without --force (what it replaces is what lite-tools wrote
+      there; files the user added beside them stay).
+    - OUT holding files lite-tools did not write (no marker) is refused, even with --force, before anything is
+      built or written: a user's own `inference.pdmodel` is never overwritten. Folders exported before the marker
+      existed count as such (an export's .pdmodel differs from build to build, so they cannot be recognised).
+    - OUT written by another lite-tools command (`deploy`, `android`, ...) is replaced only with --force, as those
+      commands replace an existing OUT only with --force.
+    - OUT that is a symbolic link, or not a directory, is refused."""
+    _entry(name)
     out = Path(out_dir)
+    _check_out(out, force)  # before the build: a refusal is quick
+    src = exported(name)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        for f in sorted(src.iterdir()):
-            shutil.copyfile(f, out / f.name)
+        work = staging.make(out.parent, ".lite-tools-zoo-")
     except OSError as e:
         raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
+    try:
+        staged = work / "out"
+        staged.mkdir()
+        for f in sorted(src.iterdir()):
+            shutil.copyfile(f, staged / f.name)
+        outputs.install(staged, out, COMMAND)
+    except OSError as e:
+        raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
+    finally:
+        staging.remove(work)
     return out
+
+
+def _check_out(out: Path, force: bool) -> None:
+    """Refuse an OUT export() may not write (its docstring), then create OUT's parent and check it is writable."""
+    try:
+        holds = out.is_dir() and not out.is_symlink() and any(out.iterdir())
+    except OSError as e:
+        raise BadInput(f"{out}: cannot read it ({e.strerror or e})") from None
+    if holds:
+        if outputs.read_marker(out) is None:
+            raise BadInput(f"{out}: holds files lite-tools did not write (no {outputs.MARKER}); remove them "
+                           "yourself or choose another folder")
+        writer = outputs.written_by(out)
+        if writer != f"lite-tools {COMMAND}" and not force:
+            raise BadInput(f"{out}: holds the output of {writer or 'another lite-tools command'}; pass --force to "
+                           "replace it with the export, or choose another folder")
+    outputs.check_destination(out, replace=True)

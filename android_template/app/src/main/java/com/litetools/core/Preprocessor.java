@@ -4,7 +4,9 @@ package com.litetools.core;
  * ARGB pixels of any size to the model's float NCHW input, exactly as lite_tools/reference/preprocess.py:
  * size (short side with round-half-even, or fixed, or fit with keep-ratio), resize (Resampler), centre crop
  * ((W - w) / 2, (H - h) / 2), channel order, then (v * scale - mean[c]) / std[c] in double, stored as float.
- * Only the rows and columns the crop keeps are computed; each of them is computed exactly as in the reference.
+ * Only the rows and columns the crop keeps are computed, and only their taps are built (Resampler.axisTaps with a
+ * window, as the reference's axis_taps(first, count)): a 4000x1 image under resize_short 256 + crop 224 resizes to
+ * 1,024,000 x 256 but costs 224 columns of taps. Each kept pixel is computed exactly as in the reference.
  * Per frame it allocates the output and a ring of a few resampled rows (~14 KB for 300x300), not a buffer of the
  * whole frame (8 MB for 1080p: garbage-collector churn on a phone); the taps are kept for the next frame of the
  * same size. Safe to share between threads.
@@ -115,8 +117,8 @@ public final class Preprocessor {
         final int height;
         final int cropX;
         final int cropY;
-        final Resampler.Taps tx;
-        final Resampler.Taps ty;
+        final Resampler.Taps tx;  // kept columns only: tx's output i is resized column cropX + i
+        final Resampler.Taps ty;  // kept rows only: ty's output i is resized row cropY + i
         final int rowSpan;  // most source rows one output row reads: the size of the row ring in process()
         final int maxTaps;  // most vertical taps of one output row
 
@@ -134,11 +136,11 @@ public final class Preprocessor {
             sourceHeight = h;
             cropX = (resizedWidth - width) / 2;
             cropY = (resizedHeight - height) / 2;
-            tx = Resampler.axisTaps(w, resizedWidth, p.interp, p.antialias);
-            ty = Resampler.axisTaps(h, resizedHeight, p.interp, p.antialias);
+            tx = Resampler.axisTaps(w, resizedWidth, p.interp, p.antialias, cropX, width);
+            ty = Resampler.axisTaps(h, resizedHeight, p.interp, p.antialias, cropY, height);
             int span = 1;
             int taps = 1;
-            for (int y = cropY; y < cropY + height; y++) {
+            for (int y = 0; y < height; y++) {
                 int first = ty.index[ty.start[y]];  // taps of a row are in ascending source order
                 int last = ty.index[ty.start[y + 1] - 1];
                 span = Math.max(span, last - first + 1);
@@ -190,14 +192,14 @@ public final class Preprocessor {
         double stdFirst = std[cFirst];
         double stdLast = std[cLast];
         for (int y = 0; y < oh; y++) {
-            int tapsFrom = ty.start[cy + y];
-            int tapsTo = ty.start[cy + y + 1];
+            int tapsFrom = ty.start[y];
+            int tapsTo = ty.start[y + 1];
             int taps = tapsTo - tapsFrom;
             for (int j = 0; j < taps; j++) {
                 int sy = ty.index[tapsFrom + j];
                 int slot = sy % span;
                 if (rowInSlot[slot] != sy) {
-                    resampleRow(argb, sy * w, tx, cx, ow, ring, slot * ow * 3);
+                    resampleRow(argb, sy * w, tx, ow, ring, slot * ow * 3);
                     rowInSlot[slot] = sy;
                 }
                 tapAt[j] = slot * ow * 3;
@@ -222,14 +224,13 @@ public final class Preprocessor {
         return new Result(out, ow, oh, w, h, p.resizedWidth, p.resizedHeight, cx, cy);
     }
 
-    /** The horizontal pass of one source row, for the kept columns cx .. cx + ow - 1, into ring[at ..]. */
-    private static void resampleRow(int[] argb, int rowBase, Resampler.Taps tx, int cx, int ow, double[] ring,
-                                    int at) {
+    /** The horizontal pass of one source row, for the kept columns (tx's window, ow of them), into ring[at ..]. */
+    private static void resampleRow(int[] argb, int rowBase, Resampler.Taps tx, int ow, double[] ring, int at) {
         for (int x = 0; x < ow; x++) {
             double r = 0.0;
             double g = 0.0;
             double b = 0.0;
-            for (int j = tx.start[cx + x], end = tx.start[cx + x + 1]; j < end; j++) {
+            for (int j = tx.start[x], end = tx.start[x + 1]; j < end; j++) {
                 int px = argb[rowBase + tx.index[j]];
                 double wj = tx.weight[j];
                 r += ((px >> 16) & 0xff) * wj;

@@ -13,26 +13,22 @@ public final class Resampler {
     public static final int BICUBIC = 2;
 
     /**
-     * Taps of one axis, flat for speed: output i reads taps {@code start[i]} to {@code start[i + 1] - 1} of
-     * {@code index} and {@code weight}, in the reference's order.
+     * Taps of one axis, flat for speed: output {@code first + i} reads taps {@code start[i]} to
+     * {@code start[i + 1] - 1} of {@code index} and {@code weight}, in the reference's order.
      */
     public static final class Taps {
+        final int first;
+        final int count;
         final int[] start;
         final int[] index;
         final double[] weight;
 
-        Taps(int[][] index, double[][] weight) {
-            int n = index.length;
-            this.start = new int[n + 1];
-            for (int i = 0; i < n; i++) {
-                start[i + 1] = start[i] + index[i].length;
-            }
-            this.index = new int[start[n]];
-            this.weight = new double[start[n]];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(index[i], 0, this.index, start[i], index[i].length);
-                System.arraycopy(weight[i], 0, this.weight, start[i], weight[i].length);
-            }
+        Taps(int first, int count, int[] start, int[] index, double[] weight) {
+            this.first = first;
+            this.count = count;
+            this.start = start;
+            this.index = index;
+            this.weight = weight;
         }
     }
 
@@ -54,24 +50,44 @@ public final class Resampler {
         return 0.0;
     }
 
+    /** Taps of every output pixel of the axis (0 .. nOut - 1). */
     public static Taps axisTaps(int nIn, int nOut, int interp, boolean antialias) {
+        return axisTaps(nIn, nOut, interp, antialias, 0, nOut);
+    }
+
+    /**
+     * Taps of output pixels first .. first + count - 1 only, as the reference's axis_taps(first, count): memory and
+     * time grow with the window, not with nOut (a 4000x1 image under a short-side resize of 256 has nOut =
+     * 1,024,000 columns, of which a 224 crop keeps 224). A pixel's taps do not depend on which others are built.
+     */
+    public static Taps axisTaps(int nIn, int nOut, int interp, boolean antialias, int first, int count) {
+        if (first < 0 || count < 1 || first > nOut - count) {
+            throw new IllegalArgumentException("output pixels " + first + ".." + (first + count - 1)
+                    + " are not within 0.." + (nOut - 1));
+        }
         double scale = (double) nIn / nOut;
-        int[][] index = new int[nOut][];
-        double[][] weight = new double[nOut][];
+        int[] start = new int[count + 1];
         if (interp == NEAREST) {
-            for (int i = 0; i < nOut; i++) {
-                int k = (int) Math.floor(antialias ? (i + 0.5) * scale : i * scale);
-                index[i] = new int[] {Math.min(k, nIn - 1)};
-                weight[i] = new double[] {1.0};
+            int[] index = new int[count];
+            double[] weight = new double[count];
+            for (int i = 0; i < count; i++) {
+                int o = first + i;
+                int k = (int) Math.floor(antialias ? (o + 0.5) * scale : o * scale);
+                index[i] = Math.min(k, nIn - 1);
+                weight[i] = 1.0;
+                start[i + 1] = i + 1;
             }
-            return new Taps(index, weight);
+            return new Taps(first, count, start, index, weight);
         }
         double support = interp == BILINEAR ? 1.0 : 2.0;
         double fs = antialias ? Math.max(scale, 1.0) : 1.0;
         int[] ks = new int[(int) Math.ceil(2 * support * fs) + 3];
         double[] ws = new double[ks.length];
-        for (int i = 0; i < nOut; i++) {
-            double c = (i + 0.5) * scale;
+        int[] index = new int[Math.min(count, 1 << 16) * 4];  // grown as needed, trimmed at the end
+        double[] weight = new double[index.length];
+        int used = 0;
+        for (int i = 0; i < count; i++) {
+            double c = (first + i + 0.5) * scale;
             int lo = (int) Math.floor(c - support * fs);
             int hi = (int) Math.ceil(c + support * fs);
             int n = 0;
@@ -92,13 +108,22 @@ public final class Resampler {
             for (int j = 0; j < n; j++) {
                 total += ws[j];
             }
-            index[i] = new int[n];
-            weight[i] = new double[n];
-            for (int j = 0; j < n; j++) {
-                index[i][j] = ks[j];
-                weight[i][j] = ws[j] / total;
+            if (used + n > index.length) {
+                int grown = Math.max(used + n, index.length * 2);
+                index = java.util.Arrays.copyOf(index, grown);
+                weight = java.util.Arrays.copyOf(weight, grown);
             }
+            for (int j = 0; j < n; j++) {
+                index[used + j] = ks[j];
+                weight[used + j] = ws[j] / total;
+            }
+            used += n;
+            start[i + 1] = used;
         }
-        return new Taps(index, weight);
+        if (used < index.length) {
+            index = java.util.Arrays.copyOf(index, used);
+            weight = java.util.Arrays.copyOf(weight, used);
+        }
+        return new Taps(first, count, start, index, weight);
     }
 }
