@@ -64,11 +64,12 @@ def folder(kind: str) -> Path:
             write_failed(e)
     if kind not in _scratch:
         import atexit
-        import shutil
         import tempfile
 
-        _scratch[kind] = Path(tempfile.mkdtemp(prefix=f"lite-tools-{kind}-"))
-        atexit.register(shutil.rmtree, _scratch[kind], True)
+        from . import staging
+
+        _scratch[kind] = staging.make(tempfile.gettempdir(), f"lite-tools-{kind}-")  # locked: swept after a SIGKILL
+        atexit.register(staging.remove, _scratch[kind])
     return _scratch[kind]
 
 

@@ -12,9 +12,6 @@ import numpy as np
 from . import cache
 
 
-_spare = []  # where the model lives for this process when the cache cannot hold it
-
-
 def canary_model() -> Path:
     """An x86 .nb of y = 2x + 1, built once per cache (or once per run, in a temp folder, without a cache)."""
     from . import opt
@@ -33,8 +30,12 @@ def canary_model() -> Path:
         def forward(self, x):
             return x * self.two + 1.0
 
-    _spare.append(tempfile.TemporaryDirectory(prefix="lite-tools-canary-"))
-    tmp = _spare[-1].name
+    import atexit
+
+    from . import staging
+
+    tmp = staging.make(tempfile.gettempdir(), "lite-tools-canary-")  # locked: swept after a SIGKILL
+    atexit.register(staging.remove, tmp)
     paddle.jit.save(AffineCanary(), f"{tmp}/model/inference",
                     input_spec=[paddle.static.InputSpec([1, 4, 8], "float32", "x")])
     opt.optimize(f"{tmp}/model", f"{tmp}/out", opt.OptOptions(targets=("x86",), name="canary"))

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import cache
+from . import cache, staging
 from .lite_runner import package_versions
 
 
@@ -47,10 +47,10 @@ def run_checks() -> list:
         checks.append(Check("cache", True, f"{problem}: unusable, runs will only be slower", warn=True))
     else:
         checks.append(Check("cache", True, str(cache.root())))
-    with tempfile.TemporaryDirectory(prefix="lite-tools-doctor-") as spare:
+    with staging.folder(tempfile.gettempdir(), "lite-tools-doctor-") as spare:
         # the canary tests Paddle Lite, not the cache: with the cache unusable it builds its model in a temp one,
         # and a temp HOME (a read-only HOME would stop paddle.jit.save, which writes into ~/.cache/paddle)
-        env = dict(os.environ, LITE_TOOLS_CACHE=spare, HOME=spare) if problem else None
+        env = dict(os.environ, LITE_TOOLS_CACHE=str(spare), HOME=str(spare)) if problem else None
         proc = subprocess.run([sys.executable, "-m", "lite_tools.canary"], capture_output=True, text=True, env=env)
     m = re.search(r"CANARY (.*)", proc.stdout)
     if proc.returncode == 0 and m:

@@ -84,14 +84,17 @@ class IsolatedLiteEngine:
     inputs, and that must not take the CLI down. The same interface as LiteEngine; a dead child becomes a
     one-line ToolFailure naming the signal, the model and Lite's last complaint."""
 
-    def __init__(self, nb_file: Path, timeout: float = 600):
+    def __init__(self, nb_file: Path, timeout: float = 600, log_dir=None):
+        """log_dir: where Lite's log goes; parity and bisect give their locked work folder, which a later run
+        sweeps after a SIGKILL (a log of its own in $TMPDIR would stay there forever)."""
         import multiprocessing
         import tempfile
 
         if not Path(nb_file).is_file():
             raise BadInput(f"{nb_file}: no such file")
         self.nb_file, self.timeout = Path(nb_file), timeout
-        self._log = tempfile.NamedTemporaryFile(prefix="lite-tools-lite-", suffix=".log", delete=False)
+        self._log = tempfile.NamedTemporaryFile(prefix="lite-tools-lite-", suffix=".log", delete=False,
+                                                dir=log_dir)
         self._log.close()
         ctx = multiprocessing.get_context("spawn")  # paddle's threads in this process do not survive a fork
         self._conn, child = ctx.Pipe()

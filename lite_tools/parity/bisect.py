@@ -71,7 +71,7 @@ class _Prober:
             r = PaddleInferenceEngine(ref_model, self.ref.param_file).run(self.inputs)[-1]
             opt.optimize(None, d / "nb", opt.OptOptions(targets=("x86",), name="probe"),
                          model_file=lite_model, param_file=self.lite.param_file)
-            with IsolatedLiteEngine(d / "nb" / "probe.x86.nb") as lite:
+            with IsolatedLiteEngine(d / "nb" / "probe.x86.nb", log_dir=d) as lite:
                 o = lite.run(self.inputs)[-1]
         except (LiteToolsError, RuntimeError, ValueError):
             return None

@@ -350,7 +350,7 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
             nb_path = given_nb
         timings["opt"] = time.perf_counter() - started
         ref_engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
-        lite_engine = IsolatedLiteEngine(nb_path)  # a corrupt .nb or a bad input must not crash this process
+        lite_engine = IsolatedLiteEngine(nb_path, log_dir=tmp)  # a corrupt .nb or bad input must not crash us
         try:
             comparisons, first_failure = _compare_images(images, config, deploy, ref_engine, lite_engine,
                                                          out_names, tolerance, lite_model, mf, lite_output_hook,
