@@ -133,7 +133,7 @@ def sha256_file_remembered(path: Path) -> str:
     after = os.stat(path)
     still = time.time_ns() - max(after.st_mtime_ns, after.st_ctime_ns) > STILL_NS
     if _version_of(after) == _version_of(before) and still:
-        put_json("digests", _stat_identity(path, after), {"sha256": digest})
+        put_json("digests", _stat_identity(path, after), {"sha256": digest}, refresh=True)
     return digest
 
 
@@ -154,16 +154,17 @@ def get_json(kind: str, key: str):
         return None
 
 
-def put_json(kind: str, key: str, value) -> None:
+def put_json(kind: str, key: str, value, refresh: bool = False) -> None:
+    """refresh: a record that only saves time next run (an entry's new identity, a file's digest); failing to
+    write it is silent and keeps the cache in use, so a read-only cache that is already filled keeps serving."""
     p = _path(kind, key, ".json")
     if p is None:
         return
     try:
         _atomic_write(p, lambda f: _write_all(f, json.dumps(value, indent=1, allow_nan=False).encode()))
-    except _WriteError as e:
-        write_failed(e.error)
-    except OSError as e:
-        write_failed(e)
+    except (_WriteError, OSError) as e:
+        if not refresh:
+            write_failed(e.error if isinstance(e, _WriteError) else e)
 
 
 def get_file(kind: str, key: str, suffix: str):
@@ -293,7 +294,7 @@ def get_copy(kind: str, key: str, suffix: str, dest: Path):
             _drop(p, st)
         return None
     if record.get("identity") != _identity(st):  # the same bytes in another file (say restored by `cp -r`)
-        put_json(kind, key, {**record, "identity": _identity(st)})
+        put_json(kind, key, {**record, "identity": _identity(st)}, refresh=True)
     return record
 
 

@@ -367,9 +367,15 @@ def main(argv=None) -> int:
         from . import opt_child
 
         opt_child.prestart(1)
-    args = build_parser(only=argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
     try:
-        return args.func(args)
+        try:
+            args = build_parser(only=argv[0] if argv[:1] and argv[0] in COMMANDS else None).parse_args(argv)
+        except SystemExit:  # --help, --version, a usage error: printed; a closed pipe shows up in this flush
+            sys.stdout.flush()
+            raise
+        code = args.func(args)
+        sys.stdout.flush()  # here, not at exit: a reader that left is the BrokenPipeError below, not a traceback
+        return code
     except LiteToolsError as e:
         print(f"lite-tools: error: {e}", file=sys.stderr)
         return e.exit_code

@@ -86,7 +86,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
     outputs.check_destination(out, force or replace_out, (model, images_dir or SAMPLES, *inputs))
     name = name or Path(model).resolve().name
     # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left beside OUT
-    with locked_folder(out.parent, ".lite-tools-deploy-") as tmp, _said_as(Path(tmp) / "out", out):
+    with locked_folder(outputs.parent_of(out), ".lite-tools-deploy-") as tmp, _said_as(Path(tmp) / "out", out):
         staging = Path(tmp) / "out"
         staging.mkdir()
         artifacts, reason = {}, ""

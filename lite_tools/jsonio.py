@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def _write_in_place(path: Path, text: str) -> None:
         f.write(text)
 
 
+def _names_a_descriptor(path: Path) -> bool:
+    """`/dev/stdout`, `/dev/stderr`, `/dev/fd/N`, `/proc/self/fd/N`: names of an open file, not places for a new
+    one (a file in /dev/shm is a plain file, written atomically like any other)."""
+    text = str(path.absolute())
+    return (text in ("/dev/stdin", "/dev/stdout", "/dev/stderr")
+            or re.fullmatch(r"/dev/fd/\d+|/proc/(self|\d+)/fd/\d+", text) is not None)
+
+
 def write_text_atomic(path, text: str) -> None:
     """Write `text` to `path` through a temporary file beside it and a rename: `path` is the old file or the new
     one, never half of either. A symlink is written through (its target replaced, the link kept); a path that is
@@ -82,7 +91,7 @@ def write_text_atomic(path, text: str) -> None:
     try:
         # A device or a pipe (followed through any symlink), or a file descriptor's name (`/dev/stdout` redirected
         # to a file, which a rename would replace, losing what `>>` appended to): written in place.
-        if (given.exists() and not given.is_file()) or str(given.absolute()).startswith(("/dev/", "/proc/")):
+        if (given.exists() and not given.is_file()) or _names_a_descriptor(given):
             _write_in_place(given, text)
             return
         path = Path(os.path.realpath(given))

@@ -198,12 +198,13 @@ def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file
             final.append((work / f"{name}.manifest.json", out_dir / f"{name}.manifest.json"))
             staging.move_all(final, work / "previous")  # all or none: never a mixed set of old and new
             return manifest
-        except BaseException:
-            if created:
-                shutil.rmtree(out_dir, ignore_errors=True)
-            raise
         finally:
             staging.remove(work)
+            if created:
+                try:  # only if still empty: another run may have written into it meanwhile, or the user
+                    out_dir.rmdir()
+                except OSError:
+                    pass
     finally:
         _close(children)
 

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 from .errors import BadInput
-from .staging import move_all
+from .staging import move_all, signals_held
 
 MARKER = ".lite-tools-output.json"
 FORMAT = "lite-tools-output/1"
@@ -29,6 +29,11 @@ FORMAT = "lite-tools-output/1"
 
 def _real(path) -> Path:
     return Path(os.path.realpath(path))
+
+
+def parent_of(out) -> Path:
+    """The folder OUT sits in, where its staging folder goes: `--out .` has the parent `..`, not `.` itself."""
+    return Path(os.path.abspath(out)).parent
 
 
 def refuse_inputs(out, inputs) -> None:
@@ -70,6 +75,31 @@ def written_by(out) -> str | None:
     return writer if isinstance(writer, str) else None
 
 
+def _stamp(path: Path) -> list:
+    """[size, mtime in ns] of a file or link as it is (not followed): what tells that someone rewrote it."""
+    st = os.lstat(path)
+    return [st.st_size, st.st_mtime_ns]
+
+
+def changed_since_written(out) -> list:
+    """The files our marker in `out` lists that are no longer as we wrote them (size or mtime differ), for a
+    replacement nobody asked for with --force (`zoo export` into its own earlier export). Markers older than
+    stamps record none, so nothing counts as changed there."""
+    try:
+        stamps = json.loads((Path(out) / MARKER).read_text(encoding="utf-8")).get("stamps") or {}
+        recorded = {k: list(v) for k, v in stamps.items() if isinstance(k, str) and isinstance(v, list)}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return []
+    changed = []
+    for rel, stamp in sorted(recorded.items()):
+        try:
+            if _safe_rel(rel) and _stamp(Path(out) / rel) != stamp:
+                changed.append(rel)
+        except OSError:
+            pass  # gone: nothing of the user's to keep
+    return changed
+
+
 def _safe_rel(rel: str) -> bool:
     p = PurePosixPath(rel)
     return bool(rel) and not p.is_absolute() and ".." not in p.parts and str(p) == rel and rel != MARKER
@@ -86,7 +116,11 @@ def check_destination(out, replace: bool, inputs=(), create_parent: bool = True)
     if out.exists():
         if not out.is_dir():
             raise BadInput(f"{out}: exists and is not a directory")
-        if any(out.iterdir()) and read_marker(out) is None:
+        try:
+            has_files = any(out.iterdir())
+        except OSError as e:
+            raise BadInput(f"{out}: cannot be listed ({e.strerror or e})") from None
+        if has_files and read_marker(out) is None:
             raise BadInput(f"{out}: is not a lite-tools output (no {MARKER}), so it is never replaced, even with "
                            "--force: remove it yourself or choose another output folder")
         if not replace:
@@ -94,8 +128,8 @@ def check_destination(out, replace: bool, inputs=(), create_parent: bool = True)
     if not create_parent:
         return out
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tempfile.TemporaryFile(dir=out.parent).close()
+        parent_of(out).mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=parent_of(out)).close()
     except OSError as e:
         raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
     return out
@@ -126,15 +160,16 @@ def _swap(staging: Path, out: Path) -> bool:
     """Make `staging` OUT by moving the old OUT aside (into staging's parent) first; False, and nothing changed,
     when OUT cannot be moved (a mount point, say)."""
     aside = staging.parent / f"previous-{out.name}"
-    try:
-        os.rename(out, aside)
-    except OSError:
-        return False
-    try:
-        os.rename(staging, out)
-    except OSError as e:
-        os.rename(aside, out)
-        raise BadInput(f"{out}: cannot be replaced ({e.strerror or e}); it keeps its previous outputs") from None
+    with signals_held():  # a SIGTERM between the two renames would leave no OUT at all
+        try:
+            os.rename(out, aside)
+        except OSError:
+            return False
+        try:
+            os.rename(staging, out)
+        except OSError as e:
+            os.rename(aside, out)
+            raise BadInput(f"{out}: cannot be replaced ({e.strerror or e}); it keeps its previous outputs") from None
     shutil.rmtree(aside, ignore_errors=True)
     return True
 
@@ -144,8 +179,9 @@ def install(staging: Path, out: Path, command: str) -> None:
     `staging`'s parent must be our private folder (lite_tools.staging): the old OUT is moved aside there."""
     staging, out = Path(staging), Path(out)
     new = _listing(staging)
+    stamps = {rel: _stamp(staging / rel) for rel in new}  # renames keep them: they describe the files in OUT
     (staging / MARKER).write_text(json.dumps({"format": FORMAT, "written_by": f"lite-tools {command}",
-                                              "files": new}, indent=1) + "\n", encoding="utf-8")
+                                              "files": new, "stamps": stamps}, indent=1) + "\n", encoding="utf-8")
     if not os.path.lexists(out):
         os.rename(staging, out)
         return

@@ -61,14 +61,15 @@ def sweep(parent) -> None:
             try:
                 if not entry.is_dir(follow_symlinks=False) or entry.stat(follow_symlinks=False).st_uid != uid:
                     continue
-                fd = os.open(os.path.join(entry.path, LOCK), os.O_RDONLY | os.O_NOFOLLOW)
+                # for writing: NFS emulates flock with fcntl locks, where an exclusive lock needs a writable fd
+                fd = os.open(os.path.join(entry.path, LOCK), os.O_RDWR | os.O_NOFOLLOW)
             except OSError:
                 continue  # no LOCK: not made by this module (or a user's folder), so never deleted
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
                 os.close(fd)
-                continue  # its owner is alive
+                continue  # its owner is alive (or locks do not work here: then nothing is ever swept)
             try:
                 shutil.rmtree(entry.path, ignore_errors=True)
             finally:
@@ -128,6 +129,21 @@ def move_all(pairs, backups: Path) -> None:
         backups.mkdir()
     except OSError as e:
         raise BadInput(f"{backups.parent}: cannot write there ({e.strerror or e})") from None
+    with signals_held():  # a SIGTERM or Ctrl-C between two moves would leave the mixed set this exists to prevent
+        _move_all(pairs, backups)
+
+
+@contextlib.contextmanager
+def signals_held():
+    """SIGTERM and SIGINT wait until the block ends (a few renames), then act as usual."""
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+
+
+def _move_all(pairs, backups: Path) -> None:
     done = []  # (dst, its backup or None)
     for i, (src, dst) in enumerate(pairs):
         try:

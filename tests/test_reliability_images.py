@@ -279,3 +279,26 @@ def test_P19_an_image_that_resizes_to_nothing_is_skipped(person, tmp_path, comma
         return
     (folder / "square.png").unlink()
     refused(run_cli(*args), "no readable images", "sliver.png: 4000x1 resizes to 224x0")
+
+
+def test_P19_sixteen_bit_grey_stays_within_the_bound(tmp_path):
+    """A 16-bit grey PNG took ~26 bytes a pixel to decode (a whole-image int64 copy), beyond the ~7 the pixel
+    limit's message promises: decoding it now peaks near its own size plus the 8-bit RGB result."""
+    path = tmp_path / "grey16.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 65535, (2000, 2000), dtype=np.uint16)).save(path)
+    code = textwrap.dedent(f"""
+        import tracemalloc
+        from pathlib import Path
+        import numpy as np
+        from PIL import Image
+        from lite_tools.reference.images import load_image
+        tracemalloc.start()
+        rgb = load_image(Path({str(path)!r}))
+        peak = tracemalloc.get_traced_memory()[1]
+        want = (np.asarray(Image.open({str(path)!r})).astype(np.int64) >> 8).astype(np.uint8)
+        assert rgb.shape == (2000, 2000, 3) and (rgb == want[:, :, None]).all()
+        print(peak / (2000 * 2000))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) < 12, f"{float(proc.stdout):.1f} bytes a pixel"

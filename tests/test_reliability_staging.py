@@ -225,3 +225,50 @@ def test_D4_java_check_temp_is_swept_after_sigkill(zoo_dir, tmp_path):
     again = run_cli(*args, env={"TMPDIR": str(tmpdir)})
     assert again.returncode == 0 and "READY" in again.stdout, again.stdout + again.stderr
     assert hidden(tmpdir) == [] and hidden(tmp_path) == []
+
+
+def test_O46_sigterm_keeps_what_another_run_wrote_into_out(zoo_dir, tmp_path):
+    """A run that created OUT and then failed or got SIGTERM removed OUT whole, with what a second run had
+    finished there meanwhile (review of the O46 fix): only an empty OUT may go."""
+    model, out = zoo_dir(PERSON), tmp_path / "shared"
+    first = start_until(["opt", model, "--target", "arm", "--out", out, "--no-cache"], "opt", RUNNING)
+    try:
+        second = run_cli("opt", model, "--target", "x86", "--out", out, "--name", "other")
+        assert second.returncode == 0, second.stderr
+        first.send_signal(signal.SIGTERM)
+        finish(first)
+    finally:
+        kill_group(first)
+    assert first.returncode == 143
+    assert (out / "other.x86.nb").is_file() and (out / "other.manifest.json").is_file()
+    assert hidden(out) == []
+
+
+def test_O27_sigterm_during_the_moves_waits_for_them(tmp_path):
+    """move_all holds SIGTERM until every output is in place (or every old one is back): a SIGTERM between two
+    renames left new and old files side by side. Real signal, real renames, in a child process."""
+    code = f"""
+import os, signal, sys
+from pathlib import Path
+from lite_tools import staging
+staging.handle_sigterm()
+root = Path({str(tmp_path)!r})
+pairs = []
+for name in ("a", "b", "c"):
+    (root / ("new-" + name)).write_text("new")
+    (root / name).write_text("old")
+    pairs.append((root / ("new-" + name), root / name))
+real_replace = os.replace
+def replace_then_signal(src, dst):
+    real_replace(src, dst)
+    if Path(dst).name == "a":
+        os.kill(os.getpid(), signal.SIGTERM)  # lands between the first and the second move
+os.replace = replace_then_signal
+try:
+    staging.move_all(pairs, root / "backups")
+finally:
+    print(" ".join((root / n).read_text() for n in ("a", "b", "c")), flush=True)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stdout.split() == ["new", "new", "new"], proc.stdout + proc.stderr

@@ -39,7 +39,7 @@ def generate(kind: str, model, config: DeployConfig, out, app_name: str = "LiteT
     check_app_name(app_name)
     out = Path(out)
     outputs.check_destination(out, force, (model, *inputs))
-    with locked_folder(out.parent, f".lite-tools-{kind}-") as tmp:  # locked: a killed run's is swept
+    with locked_folder(outputs.parent_of(out), f".lite-tools-{kind}-") as tmp:  # locked: a killed run's is swept
         progress(f"{kind}: optimising for arm")
         manifest = opt.optimize(model, Path(tmp) / "opt",
                                 opt.OptOptions(targets=("arm",), quant=quant, fp16=fp16, name="model"))

@@ -72,17 +72,8 @@ def load_image(path, limit: int | None = None) -> np.ndarray:
 
 def _to_rgb8(img) -> np.ndarray:
     mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        a = np.asarray(img).astype(np.int64)
-        if mode == "I" and a.max() < 256:
-            a8 = a
-        else:
-            a8 = a >> 8
-        a8 = np.clip(a8, 0, 255).astype(np.uint8)
-        return np.repeat(a8[:, :, None], 3, axis=2)
-    if mode == "F":
-        a8 = np.clip(np.asarray(img), 0, 255).astype(np.uint8)
-        return np.repeat(a8[:, :, None], 3, axis=2)
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return _grey_to_rgb8(img)
     if mode == "P":
         img = img.convert("RGBA") if "transparency" in img.info else img.convert("RGB")
     if mode in ("RGBA", "LA", "PA") or img.mode in ("RGBA", "LA"):
@@ -90,6 +81,25 @@ def _to_rgb8(img) -> np.ndarray:
         a = np.asarray(img)[:, :, :-1]  # drop alpha, keep the colour values as stored
         return np.ascontiguousarray(np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a)
     return _rgb_by_strips(img)
+
+
+def _grey_to_rgb8(img) -> np.ndarray:
+    """16-bit, 32-bit and float grey as 8-bit RGB: the top 8 of 16 bits (an "I" image whose values all fit 8 bits
+    as they are), floats clipped to 0..255; a strip of rows at a time, so the wide integer copy is never whole-image
+    (it was 26 bytes a pixel)."""
+    a = np.asarray(img)
+    shift = 8
+    if img.mode == "F":
+        shift = 0
+    elif img.mode == "I" and a.max() < 256:
+        shift = 0
+    h, w = a.shape
+    out = np.empty((h, w, 3), dtype=np.uint8)
+    step = max(1, (1 << 20) // max(w, 1))  # about a million pixels a strip: a few MB of temporaries
+    for y in range(0, h, step):
+        strip = a[y:y + step] >> shift if shift else a[y:y + step]  # in the image's own integer type
+        out[y:y + step] = np.clip(strip, 0, 255).astype(np.uint8)[:, :, None]
+    return out
 
 
 def _rgb_by_strips(img) -> np.ndarray:

@@ -284,6 +284,8 @@ def export(name: str, out_dir, force: bool = False) -> Path:
     - OUT holding files lite-tools did not write (no marker) is refused, even with --force, before anything is
       built or written: a user's own `inference.pdmodel` is never overwritten. Folders exported before the marker
       existed count as such (an export's .pdmodel differs from build to build, so they cannot be recognised).
+    - A file of an earlier export that changed since (the user's own model copied over it) is replaced only
+      with --force.
     - OUT written by another lite-tools command (`deploy`, `android`, ...) is replaced only with --force, as those
       commands replace an existing OUT only with --force.
     - OUT that is a symbolic link, or not a directory, is refused."""
@@ -292,7 +294,7 @@ def export(name: str, out_dir, force: bool = False) -> Path:
     _check_out(out, force)  # before the build: a refusal is quick
     src = exported(name)
     try:
-        work = staging.make(out.parent, ".lite-tools-zoo-")
+        work = staging.make(outputs.parent_of(out), ".lite-tools-zoo-")
     except OSError as e:
         raise BadInput(f"{out}: cannot write there ({e.strerror or e})") from None
     try:
@@ -322,4 +324,8 @@ def _check_out(out: Path, force: bool) -> None:
         if writer != f"lite-tools {COMMAND}" and not force:
             raise BadInput(f"{out}: holds the output of {writer or 'another lite-tools command'}; pass --force to "
                            "replace it with the export, or choose another folder")
+        changed = [] if force else outputs.changed_since_written(out)
+        if changed:  # the user's now (say their own inference.pdmodel copied over ours)
+            raise BadInput(f"{out / changed[0]}: changed since lite-tools wrote it; pass --force to replace it "
+                           "with the export anyway, or choose another folder")
     outputs.check_destination(out, replace=True)
