@@ -174,20 +174,29 @@ def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file
         opt_child.release_prestarted()
     children = {t: opt_child.take() for t in options.targets if t not in likely_cached}
     try:
-        facts = cache.get_json("facts", _facts_key(known, options)) if known else None
-        program = None
-        if facts is None:
-            facts, program = _read_facts(mf, options)
-        missing = unsupported_ops(facts["ops"], options.targets)
-        if missing:
-            raise _unsupported_error(mf.model_file, missing)
-
         out_dir = Path(out_dir)
-        work, created = _work_dir_in(out_dir)
+        facts = cache.get_json("facts", _facts_key(known, options)) if known else None
+        program, early = None, None
+        if facts is None and known is None:  # nothing can be cached-known yet: every target will run
+            early = _start_early(out_dir, mf, name, options, children)
+        try:
+            if facts is None:
+                facts, program = _read_facts(mf, options)
+            missing = unsupported_ops(facts["ops"], options.targets)
+            if missing:
+                raise _unsupported_error(mf.model_file, missing)
+            if early and early[2] != [{k: v for k, v in r.items() if k != "pass"} for r in facts["compat_fixes"]]:
+                early = _restart(early, children)  # never seen; the protobuf pass is the reference
+        except BaseException:
+            if early:
+                _remove_work(*early[:2], children)
+            raise
+
+        work, created = early[:2] if early else _work_dir_in(out_dir)
         try:
             try:
                 manifest = _optimize_into(work, mf, known, facts, program, name, options, versions, children,
-                                          progress)
+                                          progress, jobs_sent=bool(early) and early[2] is not None)
             except OSError as e:
                 if e.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise _no_space(out_dir, e) from None
@@ -199,14 +208,62 @@ def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file
             staging.move_all(final, work / "previous")  # all or none: never a mixed set of old and new
             return manifest
         finally:
-            staging.remove(work)
-            if created:
-                try:  # only if still empty: another run may have written into it meanwhile, or the user
-                    out_dir.rmdir()
-                except OSError:
-                    pass
+            _remove_work(work, created, children)
     finally:
         _close(children)
+
+
+def _remove_work(work: Path, created: bool, children: dict) -> None:
+    _close(children)  # before `work` goes: a child still running could write into it
+    staging.remove(work)
+    if created:
+        try:  # only if still empty: another run may have written into it meanwhile, or the user
+            work.parent.rmdir()
+        except OSError:
+            pass
+
+
+def _start_early(out_dir: Path, mf: files.ModelFiles, name: str, options: OptOptions, children: dict):
+    """Stage the program with the compatibility passes done on its bytes (model.wire_compat: no protobuf import)
+    and start every child on it now, before the full parse and checks, which then run while Lite works: the
+    child would otherwise wait ~35-60 ms for its job. (work, created, the pass's records), or None when the
+    bytes are beyond the wire pass (the ordinary path then stages from the parsed program)."""
+    from .model import wire_compat
+
+    try:
+        data = mf.model_file.read_bytes()
+        patched, records = wire_compat.restore_xshape(data) if options.compat else (data, [])
+    except (OSError, ValueError, IndexError, StopIteration, KeyError):  # WireError is a ValueError
+        return None
+    work, created = _work_dir_in(out_dir)
+    try:
+        stage = work / "stage"
+        stage.mkdir()
+        (stage / "model.pdmodel").write_bytes(patched)
+        _link_params(mf, stage / "model.pdiparams")
+        (work / "out").mkdir()
+        for t, child in children.items():
+            lite_runner.start_opt(child, stage / "model.pdmodel", stage / "model.pdiparams", t,
+                                  work / "out" / f"{name}.{t}", options.quant, options.fp16)
+    except BaseException as e:
+        _remove_work(work, created, children)
+        if isinstance(e, OSError):
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _no_space(out_dir, e) from None
+            raise BadInput(f"{out_dir}: cannot write there ({e.strerror or e})") from None
+        raise
+    return work, created, records
+
+
+def _restart(early, children: dict):
+    """The wire pass disagreed with the protobuf pass: stop the children it fed, start again the ordinary way."""
+    work, created, _ = early
+    _close(children)
+    for t in children:
+        children[t] = opt_child.take()
+    shutil.rmtree(work / "stage", ignore_errors=True)
+    shutil.rmtree(work / "out", ignore_errors=True)
+    return work, created, None
 
 
 def _close(children: dict) -> None:
@@ -225,15 +282,19 @@ def _stage(work: Path, mf: files.ModelFiles, program, options: OptOptions) -> tu
     staged_model = stage / "model.pdmodel"
     staged_model.write_bytes(program.serialize())
     staged_params = stage / "model.pdiparams"
+    _link_params(mf, staged_params)
+    return staged_model, staged_params
+
+
+def _link_params(mf: files.ModelFiles, staged_params: Path) -> None:
     try:
         os.symlink(mf.param_file.resolve(), staged_params)  # ASCII path for Lite; the user's bytes, read only
     except OSError:
         shutil.copyfile(mf.param_file, staged_params)
-    return staged_model, staged_params
 
 
 def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: dict, program, name: str,
-                   options: OptOptions, versions: dict, children: dict, progress) -> dict:
+                   options: OptOptions, versions: dict, children: dict, progress, jobs_sent: bool = False) -> dict:
     """Targets whose .nb the cache holds are copied from it (never linked: an output must not alias another output
     or the cache); the others run in `children`, all at once. When the inputs' digests were not remembered they
     are computed while the children run, and a target the cache turns out to hold after all (the same bytes under
@@ -256,7 +317,7 @@ def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: 
         return bool(entry)
 
     to_build = [t for t in options.targets if not (known and from_cache(t, known))]
-    if to_build:
+    if to_build and not jobs_sent:  # _start_early gave every child its job already
         staged = _stage(work, mf, program, options)
         (work / "out").mkdir()
         for t in to_build:
