@@ -92,3 +92,19 @@ def test_bytes_beyond_the_wire_pass_are_refused_not_guessed():
     """A wire type protobuf retired (groups) is a WireError, which makes opt fall back to the protobuf pass."""
     with pytest.raises(wire_compat.WireError):
         wire_compat.restore_xshape(b"\x0b" + b"reshape2")
+
+
+def test_opt_falls_back_when_the_wire_pass_disagrees(zoo_dir, tmp_path, monkeypatch):
+    """A wire pass that patched nothing (a fault put in on purpose) disagrees with the protobuf pass's records:
+    opt stops the children it fed and runs the ordinary way, and its .nb is the one a normal run makes."""
+    from lite_tools import opt
+
+    model = zoo_dir("PULC_person_exists")
+    options = opt.OptOptions(targets=("x86",), name="m", use_cache=False)  # no cache: the early path
+    normal = opt.optimize(model, tmp_path / "normal", options)
+    monkeypatch.setattr(wire_compat, "restore_xshape", lambda data: (data, []))
+    fell_back = opt.optimize(model, tmp_path / "fell_back", options)
+    assert normal["compat_fixes"] and fell_back["compat_fixes"] == normal["compat_fixes"]
+    # x86: Lite's optimizer segfaults on the unpatched program, so a run fed the faulty bytes could not pass
+    assert fell_back["targets"]["x86"]["sha256"] == normal["targets"]["x86"]["sha256"]
+    assert not [p for p in (tmp_path / "fell_back").iterdir() if p.name.startswith(".lite-tools")]
