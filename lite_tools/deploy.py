@@ -62,7 +62,7 @@ def _said_as(staging: Path, out: Path):
         raise type(e)(str(e).replace(str(staging), str(out))) from None
     except OSError as e:
         if e.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise BadInput(f"{out}: no space left on device: free some space or choose another --out") from None
+            raise opt.no_space(out) from None
         raise
 
 

@@ -96,11 +96,18 @@ def _work_dir_in(out_dir: Path) -> tuple:
     return work, not existed
 
 
-def _no_space(place: Path, error: OSError | None = None) -> BadInput:
+def no_space(place: Path, error: OSError | None = None) -> BadInput:
     """The one-line error for a full disk, naming the place (Lite itself says "Check failed: fwrite ... Failed
     to read", which sends users looking at their model)."""
     what = f" (writing {Path(error.filename).name})" if error is not None and error.filename else ""
     return BadInput(f"{place}: no space left on device{what}: free some space or choose another --out")
+
+
+def _write_failure(place: Path, error: OSError, doing: str = "") -> BadInput:
+    """An OSError writing into `place` as one line: a full disk said as such, anything else as "cannot write"."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return no_space(place, error)
+    return BadInput(f"{place}: cannot write there ({error.strerror or error}{doing})")
 
 
 def _disk_full(place: Path, needed: int) -> bool:
@@ -118,7 +125,7 @@ def _finish(child, target: str, work: Path, name: str, mf: files.ModelFiles) -> 
         lite_runner.finish_opt(child, target, work / "out" / f"{name}.{target}", label=str(mf.model_file.parent))
     except ToolFailure:
         if _disk_full(work, mf.param_file.stat().st_size):
-            raise _no_space(work.parent) from None
+            raise no_space(work.parent) from None
         raise
 
 
@@ -199,7 +206,7 @@ def optimize(model_dir=None, out_dir=".", options: OptOptions = None, model_file
                                           progress, jobs_sent=bool(early) and early[2] is not None)
             except OSError as e:
                 if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise _no_space(out_dir, e) from None
+                    raise no_space(out_dir, e) from None
                 raise
             finally:
                 _close(children)  # before `work` goes: a child still running could write into it
@@ -248,9 +255,7 @@ def _start_early(out_dir: Path, mf: files.ModelFiles, name: str, options: OptOpt
     except BaseException as e:
         _remove_work(work, created, children)
         if isinstance(e, OSError):
-            if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise _no_space(out_dir, e) from None
-            raise BadInput(f"{out_dir}: cannot write there ({e.strerror or e})") from None
+            raise _write_failure(out_dir, e) from None
         raise
     return work, created, records
 
@@ -307,10 +312,7 @@ def _optimize_into(work: Path, mf: files.ModelFiles, known: dict | None, facts: 
         try:
             entry = cache.get_copy("opt", _nb_key(hashes, t, options, versions), ".nb", dest)
         except OSError as e:  # writing into OUT failed (a full disk): OUT's problem, not the model's
-            if e.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise _no_space(work.parent, e) from None
-            raise BadInput(f"{work.parent}: cannot write there ({e.strerror or e}; copying {dest.name} from the "
-                           "cache)") from None
+            raise _write_failure(work.parent, e, f"; copying {dest.name} from the cache") from None
         if entry:  # its sha256 is that of the bytes just copied into `dest`
             digests[t] = entry["sha256"]
             progress(f"opt {t}: cached")
