@@ -19,6 +19,8 @@ bench: setup
 	@$(PY) scripts/bench_parity.py
 	@$(PY) scripts/measure_resize.py
 	@$(PY) scripts/bench_java_preprocess.py
+	@$(PY) scripts/bench_picodet_post.py
+	@$(PY) scripts/bench_search.py
 	@$(PY) scripts/bench_deploy.py
 	@$(PY) scripts/bench_memory.py
 

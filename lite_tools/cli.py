@@ -198,7 +198,77 @@ def cmd_deploy(args) -> int:
     return 0 if result.ok else 1
 
 
-COMMANDS = ("opt", "inspect", "doctor", "config", "parity", "android", "flutter", "deploy", "zoo")
+def _delimiter(text: str) -> str:
+    """PaddleClas writes `delimiter: "\\t"` in YAML; on a command line the two characters \\t mean a TAB too."""
+    return {"\\t": "\t", "\\s": " "}.get(text, text)
+
+
+def cmd_gallery(args) -> int:
+    """`lite-tools gallery build|add|remove` (lite_tools.shitu.gallery)."""
+    from .shitu import gallery
+
+    say = (lambda m: None) if args.quiet else _say
+    if args.gallery_command == "remove":
+        manifest = gallery.remove(args.gallery, labels=tuple(args.label or ()), ids=tuple(args.id or ()),
+                                  rec_model=args.rec, progress=say)
+        where = args.gallery
+    else:
+        config = gallery.rec_config(args.config)
+        if args.gallery_command == "add":
+            manifest = gallery.add(args.gallery, args.images, args.rec, config, image_root=args.image_root,
+                                   delimiter=_delimiter(args.delimiter), progress=say, inputs=(args.config,))
+            where = args.gallery
+        elif args.from_paddleclas_index:
+            if args.images:
+                raise LiteToolsError("--from-paddleclas-index DIR takes the gallery from DIR: give no IMAGES")
+            from .shitu import paddleclas_index
+
+            manifest = paddleclas_index.import_gallery(args.from_paddleclas_index, args.rec, config, args.out,
+                                                       image_root=args.image_root,
+                                                       delimiter=_delimiter(args.delimiter), force=args.force,
+                                                       progress=say, inputs=(args.config,))
+            where = args.out
+        else:
+            if not args.images:
+                raise LiteToolsError("gallery build needs IMAGES (a folder of label subfolders or a PaddleClas list "
+                                     "file) or --from-paddleclas-index DIR")
+            manifest = gallery.build(args.images, args.rec, config, args.out, image_root=args.image_root,
+                                     delimiter=_delimiter(args.delimiter), force=args.force, progress=say,
+                                     inputs=(args.config,))
+            where = args.out
+    skipped = len(manifest.get("skipped", []))
+    origin = "; origin unverified" if manifest.get("origin") == gallery.ORIGIN_IMPORTED else ""
+    print(f"gallery: {manifest['count']} entries ({len(manifest['labels'])} labels, {manifest['dimension']}-d) in "
+          f"{where}" + (f"; {skipped} image(s) skipped" if skipped else "") + origin)
+    return 0
+
+
+def cmd_shitu_deploy(args) -> int:
+    """`lite-tools shitu deploy` (lite_tools.shitu.deploy)."""
+    from .progress import Progress
+    from .shitu import deploy
+
+    system, det_dir, rec_dir, found = deploy.resolve_system(args.config, args.det, args.rec)
+    if not args.quiet:
+        for role, path in (("detector", det_dir), ("recogniser", rec_dir)):
+            _say(f"shitu: {role} {path} ({found[role]})")
+        for note in system.notes:
+            _say(f"shitu: {note}")
+    kinds = tuple(k for k in ("android", "flutter") if getattr(args, k)) or ("android",)
+    result = deploy.deploy(system, det_dir, rec_dir, args.gallery, args.out, images_dir=args.images, kinds=kinds,
+                           force=args.force, app_name=args.app_name, package=args.package, found=found,
+                           progress=Progress(quiet=args.quiet), inputs=tuple(x for x in (args.config,) if x))
+    status = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
+    print(f"shitu: {status}; report: {result.out}/report.html")
+    if result.reason:
+        print(f"  reason: {result.reason}")
+    if result.projects.get("note"):
+        print(f"  {result.projects['note']}")
+    return 0 if result.ok else 1
+
+
+COMMANDS = ("opt", "inspect", "doctor", "config", "parity", "android", "flutter", "deploy", "zoo", "gallery",
+            "shitu")
 
 
 def build_parser(only: str | None = None):
@@ -337,6 +407,64 @@ def build_parser(only: str | None = None):
         ze.add_argument("--force", action="store_true", help="also replace a folder another lite-tools command "
                                                               "wrote (never one holding files it did not write)")
         ze.set_defaults(func=cmd_zoo_export)
+
+    if wanted("gallery"):
+        g = sub.add_parser("gallery", help="a gallery of labelled embeddings for PP-ShiTu search (build, add, remove)")
+        gsub = g.add_subparsers(dest="gallery_command", required=True)
+
+        def rec_options(q, required=True):
+            q.add_argument("--rec", required=required, help="the rec (feature extractor) export directory")
+            if required:
+                q.add_argument("--config", required=True, help="the rec model's inference.yml (PostProcess "
+                                                               "NormalizeFeatures), our JSON, or a PP-ShiTu config")
+
+        def image_options(q):
+            q.add_argument("--image-root", help="with a list file: the folder its paths are relative to (default: "
+                                                "the list file's folder)")
+            q.add_argument("--delimiter", default="\t", help="the list file's field delimiter (default TAB)")
+            q.add_argument("-q", "--quiet", action="store_true")
+
+        gb = gsub.add_parser("build", help="embed labelled images (or import a PaddleClas index) into GALLERY")
+        gb.add_argument("images", nargs="?", help="a folder of label subfolders, or a PaddleClas list file "
+                                                  "(path<delimiter>label)")
+        gb.add_argument("--from-paddleclas-index", metavar="DIR", help="import PaddleClas's vector.index + "
+                                                                       "id_map.pkl instead")
+        rec_options(gb)
+        gb.add_argument("--out", required=True, help="the GALLERY folder to create")
+        gb.add_argument("--force", action="store_true", help="replace OUT if lite-tools wrote it")
+        image_options(gb)
+        gb.set_defaults(func=cmd_gallery)
+        ga = gsub.add_parser("add", help="add labelled images to GALLERY (PaddleClas's index_operation append)")
+        ga.add_argument("gallery")
+        ga.add_argument("images", help="a folder of label subfolders, or a PaddleClas list file")
+        rec_options(ga)
+        image_options(ga)
+        ga.set_defaults(func=cmd_gallery)
+        gr = gsub.add_parser("remove", help="remove entries from GALLERY by label or id (index_operation remove)")
+        gr.add_argument("gallery")
+        gr.add_argument("--label", action="append", help="remove every entry with this label (repeatable)")
+        gr.add_argument("--id", action="append", type=int, help="remove the entry with this id (repeatable)")
+        rec_options(gr, required=False)
+        gr.add_argument("-q", "--quiet", action="store_true")
+        gr.set_defaults(func=cmd_gallery)
+
+    if wanted("shitu"):
+        sh = sub.add_parser("shitu", help="PP-ShiTu: mainbody detector + recogniser + gallery in one app")
+        shsub = sh.add_subparsers(dest="shitu_command", required=True)
+        sd = shsub.add_parser("deploy", help="opt both models, per-stage parity, the gallery in the app, a report")
+        sd.add_argument("--config", help="PaddleClas's PP-ShiTu system config (inference_general.yaml or a sibling)")
+        sd.add_argument("--det", help="the mainbody detector export (default: the config's det_inference_model_dir)")
+        sd.add_argument("--rec", help="the recogniser export (default: the config's rec_inference_model_dir)")
+        sd.add_argument("--gallery", required=True, help="a lite-tools gallery (lite-tools gallery build)")
+        sd.add_argument("--out", required=True, help="output directory")
+        sd.add_argument("--images", help="query images for the per-stage checks (default: the bundled samples)")
+        sd.add_argument("--android", action="store_true", help="write the Android project (the default)")
+        sd.add_argument("--flutter", action="store_true", help="write the Flutter demo")
+        sd.add_argument("--app-name", default="LiteTools ShiTu")
+        sd.add_argument("--package", default="com.litetools.shitu")
+        sd.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
+        sd.add_argument("-q", "--quiet", action="store_true")
+        sd.set_defaults(func=cmd_shitu_deploy)
     return p
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from . import staging
 from .config import DeployConfig, Task
+from .config.for_model import output_form
 from .engines import PaddleInferenceEngine
 from .errors import ToolFailure
 from .model import files
@@ -37,6 +38,9 @@ FIND = "find"  # compile_core's default: look for the android.jar with find_andr
 PRE_ATOL = 1e-5
 SCORE_ATOL = 1e-9
 BOX_ATOL = 1e-4
+# embedding: both normalise the same float32 features in float64 (only the order of the sum of squares differs):
+# measured differences are ~1e-17; 1e-12 still catches any real slip (a float32 norm is ~1e-8 off).
+EMBEDDING_ATOL = 1e-12
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +52,7 @@ class JavaCheck:
     seconds: float
     # per image: the result rows as the JVM printed them (parsed floats); multilabel: read_attributes' dict
     java_results: tuple
-    empty_nms_ok: bool | None  # SSD: a [1, 1] -1 tensor gave no boxes
+    empty_nms_ok: bool | None  # detectors: a [1, 1] -1 tensor (PicoDet raw/decoded: zero scores) gave no boxes
     compiled_against: str  # AGAINST_ANDROID or AGAINST_JAVA8
 
     def to_json(self) -> dict:
@@ -118,9 +122,25 @@ def write_image(path: Path, rgb: np.ndarray) -> None:
 
 
 def write_output(path: Path, source_size, array: np.ndarray) -> None:
-    head = struct.pack(">iii", source_size[0], source_size[1], array.ndim) + struct.pack(f">{array.ndim}q",
-                                                                                        *array.shape)
-    path.write_bytes(head + np.ascontiguousarray(array, ">f4").tobytes())
+    write_outputs(path, source_size, [array])
+
+
+def write_outputs(path: Path, source_size, arrays) -> None:
+    """The source size, then each output tensor (rank, dims, big-endian floats), as CoreHarness reads them."""
+    parts = [struct.pack(">ii", source_size[0], source_size[1])]
+    for array in arrays:
+        array = np.asarray(array)
+        parts += [struct.pack(">i", array.ndim), struct.pack(f">{array.ndim}q", *array.shape),
+                  np.ascontiguousarray(array, ">f4").tobytes()]
+    path.write_bytes(b"".join(parts))
+
+
+def empty_picodet_outputs(outputs: list, form: str) -> list:
+    """The model's own outputs with every class score zeroed: no box passes any threshold."""
+    if form == "raw":
+        half = len(outputs) // 2
+        return [np.zeros_like(o) for o in outputs[:half]] + list(outputs[half:])
+    return [outputs[0], np.zeros_like(outputs[1])]
 
 
 def read_pre(path: Path) -> tuple:
@@ -192,16 +212,27 @@ def _compare(config: DeployConfig, pre: Preprocessed, inputs: list, results: lis
         problems.append(f"input tensor differs by {diff:.3g} (> {PRE_ATOL})")
     if config.task == Task.MULTILABEL:
         return problems + _compare_attributes(rows, results[0])
+    if config.task == Task.EMBEDDING:
+        return problems + _compare_embedding(rows, results[0])
     if len(rows) != len(results):
         return problems + [f"{len(rows)} results from Java, {len(results)} from the reference"]
     for row, ref in zip(rows, results):
         if int(row[0]) != ref.class_id or abs(row[1] - ref.score) > SCORE_ATOL:
             problems.append(f"class {int(row[0])} {row[1]:.6f} in Java, {ref.class_id} {ref.score:.6f} in Python")
-        elif config.task == Task.SSD:
+        elif config.task in (Task.SSD, Task.PICODET):
             d = float(np.abs(np.array(row[2:]) - [ref.x0, ref.y0, ref.x1, ref.y1]).max())
             if d > BOX_ATOL:
                 problems.append(f"box of class {ref.class_id} off by {d:.3g} px (> {BOX_ATOL})")
     return problems
+
+
+def _compare_embedding(rows: list, ref) -> list:
+    """The Java core's normalised vector against the reference's, value by value."""
+    want = np.asarray(ref.vector, dtype=np.float64)
+    if len(rows) != 1 or len(rows[0]) != want.size:
+        return [f"embedding of {sum(map(len, rows))} values in {len(rows)} line(s) from Java, {want.size} from Python"]
+    diff = float(np.abs(np.asarray(rows[0]) - want).max())
+    return [f"embedding differs by {diff:.3g} (> {EMBEDDING_ATOL})"] if not diff <= EMBEDDING_ATOL else []
 
 
 def _compare_attributes(java: dict, ref) -> list:
@@ -226,10 +257,14 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
             inputs = model_inputs(pre, engine.input_names)
             outputs = engine.run(inputs)
             write_image(jobs / f"image-{i:04d}.bin", rgb)
-            write_output(jobs / f"output-{i:04d}.bin", pre.source_size, outputs[0])
+            write_outputs(jobs / f"output-{i:04d}.bin", pre.source_size,
+                          outputs if config.task == Task.PICODET else outputs[:1])
             expected.append((pre, inputs, postprocess(outputs, config, pre)))
-        if config.task == Task.SSD:
+        form = config.det_form or output_form([list(o.shape) for o in outputs]) if images else ""
+        if config.task == Task.SSD or (config.task == Task.PICODET and form == "nms"):
             write_output(jobs / "output-9999.bin", (640, 480), np.array([[-1.0]], np.float32))
+        elif config.task == Task.PICODET:  # raw heads / decoded boxes whose scores are all zero
+            write_outputs(jobs / "output-9999.bin", (640, 480), empty_picodet_outputs(outputs, form))
         against = run_core(core_dir, jobs, Path(tmp) / "classes")
         mismatches, worst, java_results = [], 0.0, []
         for i, ((name, _), (pre, inputs, results)) in enumerate(zip(images, expected)):
@@ -241,9 +276,10 @@ def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> Java
                 worst = max(worst, float(np.abs(tensor[:pre.tensor.size] - pre.tensor.ravel()).max()))
             mismatches += [f"{name}: {p}" for p in _compare(config, pre, inputs, results, geometry, tensor, rows)]
         empty_ok = None
-        if config.task == Task.SSD:
+        if config.task in (Task.SSD, Task.PICODET) and (jobs / "post-9999.txt").exists():
             empty_ok = read_post(jobs / "post-9999.txt") == []
             if not empty_ok:
-                mismatches.append("an empty NMS result ([1, 1] holding -1) gave boxes in Java")
+                mismatches.append("an empty NMS result ([1, 1] holding -1, or PicoDet outputs with no score) gave "
+                                  "boxes in Java")
     return JavaCheck(not mismatches, len(images), worst, tuple(mismatches), round(time.perf_counter() - started, 3),
                      tuple(java_results), empty_ok, against)

@@ -32,8 +32,8 @@ def refused(proc, *needles, code=2) -> str:
     return errors[0]
 
 
-def poison_first_conv(model_dir: Path) -> None:
-    """Write NaN over the first conv2d filter of the export in `model_dir` (a diverged training run)."""
+def _rewrite_first_conv(model_dir: Path, change) -> None:
+    """Replace the first conv2d filter of the export in `model_dir` by change(its float32 values)."""
     import numpy as np
 
     from lite_tools.model import files, program as programs
@@ -45,8 +45,23 @@ def poison_first_conv(model_dir: Path) -> None:
                   for s in op.inputs if s.parameter == "Filter" for a in s.arguments)
     offset, numel, _ = layout[weight]
     data = bytearray(mf.param_file.read_bytes())
-    data[offset:offset + numel * 4] = np.full(numel, np.nan, "<f4").tobytes()
+    values = np.frombuffer(bytes(data[offset:offset + numel * 4]), "<f4")
+    data[offset:offset + numel * 4] = np.asarray(change(values), "<f4").tobytes()
     mf.param_file.write_bytes(bytes(data))
+
+
+def poison_first_conv(model_dir: Path) -> None:
+    """Write NaN over the first conv2d filter of the export in `model_dir` (a diverged training run)."""
+    import numpy as np
+
+    _rewrite_first_conv(model_dir, lambda values: np.full(values.size, np.nan, "<f4"))
+
+
+def scale_first_conv(model_dir: Path, factor: float) -> None:
+    """Scale the first conv2d filter of the export in `model_dir` by `factor` (a re-export gone wrong)."""
+    import numpy as np
+
+    _rewrite_first_conv(model_dir, lambda values: values * np.float32(factor))
 
 
 def tree_digest(path: Path) -> dict:

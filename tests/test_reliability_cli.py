@@ -379,6 +379,10 @@ def bad_inputs(person, tmp):
     cfg_abc.write_text(GOOD_CLS.replace("resize_short: 256", 'resize_short: "abc"'))
     cfg_topk = tmp / "topk0.yaml"
     cfg_topk.write_text(GOOD_CLS.replace("topk: 5", "topk: 0"))
+    shitu_binary = tmp / "shitu_binary.yaml"  # PP-ShiTu binary retrieval: refused by name
+    shitu_binary.write_text("Global: {}\nRecPreProcess: {}\nIndexProcess: {dist_type: hamming}\n")
+    cfg_cls = tmp / "cls.yaml"  # a classifier's config where a gallery needs an embedding one
+    cfg_cls.write_text(GOOD_CLS)
     (tmp / "adir").mkdir()
     return {
         "opt": (["opt", tmp / "no-model", "--target", "arm", "--out", tmp / "o"], tmp / "o"),
@@ -390,6 +394,13 @@ def bad_inputs(person, tmp):
         "android": (["android", person, "--config", cfg_topk, "--out", tmp / "a"], tmp / "a"),
         "flutter": (["flutter", person, *PERSON, "--threshold", "nan", "--out", tmp / "f"], tmp / "f"),
         "deploy": (["deploy", person, *PERSON, "--threshold", "5", "--out", tmp / "d"], tmp / "d"),
+        "shitu deploy": (["shitu", "deploy", "--config", shitu_binary, "--gallery", tmp / "no-gallery", "--out",
+                          tmp / "s"], tmp / "s"),
+        "gallery build": (["gallery", "build", tmp / "adir", "--rec", person, "--config", cfg_cls, "--out",
+                           tmp / "g"], tmp / "g"),
+        "gallery add": (["gallery", "add", tmp / "no-gallery", tmp / "adir", "--rec", person, "--config", cfg_cls],
+                        tmp / "no-gallery"),
+        "gallery remove": (["gallery", "remove", tmp / "adir", "--label", "cola"], None),
         "zoo list": (["zoo", "list", "extra"], None),
         "zoo export": (["zoo", "export", "NoSuchNet", "--out", tmp / "z"], tmp / "z"),
     }

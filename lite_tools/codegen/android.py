@@ -18,7 +18,7 @@ JAVA_KEYWORDS = {"abstract", "boolean", "break", "byte", "case", "catch", "char"
                  "if", "implements", "import", "instanceof", "int", "interface", "long", "native", "new", "package",
                  "private", "protected", "public", "return", "short", "static", "super", "switch", "synchronized",
                  "this", "throw", "throws", "transient", "try", "void", "volatile", "while", "true", "false", "null"}
-SUPPORTED_TASKS = (Task.CLASSIFY, Task.BINARY, Task.MULTILABEL, Task.SSD)
+SUPPORTED_TASKS = (Task.CLASSIFY, Task.BINARY, Task.MULTILABEL, Task.SSD, Task.PICODET, Task.EMBEDDING)
 MODEL_ASSET = "model.nb"
 LITE_ARCHIVE_BASE = "https://github.com/PaddlePaddle/Paddle-Lite/releases/download"
 
@@ -49,7 +49,20 @@ def context_for(config: DeployConfig, manifest: dict, app_name: str, package: st
             "package_path": package.replace(".", "/"), "model_asset": MODEL_ASSET,
             "lite_version": manifest["targets"]["arm"]["opt_version"], "lite_archive_base": LITE_ARCHIVE_BASE,
             "input_names": [t["name"] for t in manifest["inputs"]], "input_width": width, "input_height": height,
-            "crop_width": crop[0], "crop_height": crop[1]}
+            "crop_width": crop[0], "crop_height": crop[1], "picodet": picodet_constants(config)}
+
+
+def picodet_constants(config: DeployConfig) -> dict:
+    """The host NMS values DeployConstants gives PicoDetPostprocessor (reference.picodet.host_nms); for other
+    tasks and forms, upstream's defaults with no strides (unused)."""
+    from ..reference import picodet
+
+    if config.task == Task.PICODET and config.det_form in ("raw", "decoded"):
+        nms = picodet.host_nms(config)
+    else:
+        nms = picodet.HostNms(strides=(), nms_threshold=0.5)
+    return {"strides": list(nms.strides), "score_threshold": nms.score_threshold, "nms_threshold": nms.nms_threshold,
+            "nms_top_k": nms.nms_top_k, "keep_top_k": nms.keep_top_k, "candidates": nms.candidates}
 
 
 def write_project(out: Path, context: dict, nb_file: Path, config: DeployConfig, manifest: dict) -> None:

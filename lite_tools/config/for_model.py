@@ -13,8 +13,11 @@ The form of a PaddleDetection detector's outputs:
 PicoDet's export writes the same infer_cfg.yml (`arch: GFL`) for NMS in the graph and for `export.nms=False`, so
 the outputs decide: NMS in the graph gives rows [N, 6] and a box count [N]; `export.nms=False` gives decoded boxes
 [1, N, 4] in network-input pixels and scores [1, C, N]; `arch: PicoDet` (export.benchmark, post_process=False)
-gives raw heads, one score and one box-distribution tensor per FPN level. Only NMS in the graph is run today;
-the other two are refused by name.
+gives raw heads, one score and one box-distribution tensor per FPN level. The last two are decoded on the host
+(reference.picodet): their level count must equal fpn_stride's, their anchors per level ceil(H / s) * ceil(W / s)
+of the fixed network input, reg_max (box width / 4 - 1) and the class count the same on every level, the class
+count that of label_list, and infer_cfg.yml must give NMS.nms_threshold. An SSD config with such outputs, or a
+variable input size, is refused by name.
 """
 
 from __future__ import annotations
@@ -123,7 +126,67 @@ def _settle_outputs(config: DeployConfig, outputs: list, model: str) -> DeployCo
     if config.det_form and config.det_form != found:
         raise BadInput(f"{config.source} describes {FORM_NAMES[config.det_form]} but {model} has "
                        f"{FORM_NAMES[found]}: outputs {described}")
+    if found != "nms" and config.task != Task.PICODET:
+        raise BadInput(f"{model}: {FORM_NAMES[found]} with {config.source} ({config.task.value}): only PicoDet's "
+                       "raw or decoded outputs are decoded on the host; export this detector with NMS in the graph")
     if found != "nms":
-        raise BadInput(f"{model}: {FORM_NAMES[found]} cannot be decoded by lite-tools yet; export it with NMS in "
-                       "the graph (PaddleDetection's default export)")
+        _check_picodet(config, outputs, found, model)
     return config.replace(det_form=found)
+
+
+def _cells(size: tuple, strides) -> list:
+    """Anchors per FPN level for a (width, height) input: ceil(H / s) * ceil(W / s), as PicoDetPostProcess."""
+    return [-(-size[1] // s) * -(-size[0] // s) for s in strides]
+
+
+def _check_picodet(config: DeployConfig, outputs: list, form: str, model: str) -> None:
+    """Raw heads ([scores x L, boxes x L] by index) or decoded boxes + scores, against fpn_stride, the input size
+    and label_list: what reference.picodet needs to decode them, checked before any engine runs."""
+    from ..reference.picodet import host_nms
+
+    host_nms(config)  # fpn_stride and NMS.nms_threshold are there
+    described = _describe(outputs)
+    if config.box_format != "pixels":
+        raise BadInput(f"{config.source}: box_format {config.box_format} with PicoDet {FORM_NAMES[form]}: the "
+                       "host decodes those to source pixels (box_format pixels)")
+    size = config.input_size
+    if size is None:
+        raise BadInput(f"{config.source}: PicoDet {FORM_NAMES[form]} need a fixed network input (Resize with "
+                       "keep_ratio false) to place the anchors of each level")
+    strides = list(config.fpn_stride)
+    cells = _cells(size, strides)
+    shapes = [list(shape) for _, shape in outputs]
+    labels = len(config.labels)
+
+    def known(v, want) -> bool:
+        return v <= 0 or v == want
+
+    if form == "decoded":
+        boxes, scores = shapes
+        if not (known(boxes[1], sum(cells)) and known(scores[2], sum(cells)) and known(boxes[0], 1)):
+            raise BadInput(f"{model}: decoded outputs {described} do not hold the {sum(cells)} anchors of "
+                           f"fpn_stride {strides} on a {size[0]}x{size[1]} input ({config.source})")
+        if labels and not known(scores[1], labels):
+            raise BadInput(f"{config.source} names {labels} classes but {model} scores {scores[1]} "
+                           f"(outputs {described})")
+        return
+    levels = len(shapes) // 2
+    if levels != len(strides):
+        raise BadInput(f"{config.source}: fpn_stride {strides} has {len(strides)} levels but {model} has "
+                       f"{levels} (outputs {described}, [scores x L, boxes x L])")
+    score_widths = {s[-1] for s in shapes[:levels] if s[-1] > 0}
+    box_widths = {s[-1] for s in shapes[levels:] if s[-1] > 0}
+    if len(box_widths) > 1:
+        raise BadInput(f"{model}: box distributions of different widths {sorted(box_widths)} across levels (one "
+                       f"reg_max for all): outputs {described}")
+    if len(score_widths) > 1:
+        raise BadInput(f"{model}: score outputs of different class counts {sorted(score_widths)} across levels: "
+                       f"outputs {described}")
+    if labels and score_widths and score_widths != {labels}:
+        raise BadInput(f"{config.source} names {labels} classes but {model} scores {score_widths.pop()} "
+                       f"(outputs {described})")
+    for l, (s, n) in enumerate(zip(strides, cells)):
+        for shape in (shapes[l], shapes[levels + l]):
+            if not (known(shape[0], 1) and known(shape[1], n)):
+                raise BadInput(f"{model}: outputs {described}: level {l} (stride {s}) of a {size[0]}x{size[1]} "
+                               f"input has {n} anchors, output shape {shape} does not")

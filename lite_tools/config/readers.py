@@ -70,8 +70,12 @@ def _shitu(path, data: dict) -> None:
     if index.get("dist_type") == "hamming" or "Binarize" in rec_post:
         raise BadInput(f"{path}: a PP-ShiTu binary retrieval config (dist_type: hamming / Binarize) is not "
                        "supported")
-    raise BadInput(f"{path}: a PP-ShiTu system config (DetPreProcess / RecPreProcess / IndexProcess) is not "
-                   "supported yet: deploy its detector and recogniser models one at a time")
+    if "IndexProcess" in data:
+        raise BadInput(f"{path}: a PP-ShiTu system config (DetPreProcess / RecPreProcess / IndexProcess) holds two "
+                       "models and a gallery: deploy it with `lite-tools shitu deploy --config FILE`")
+    part = "detection" if "DetPreProcess" in data else "recognition"
+    raise BadInput(f"{path}: a PP-ShiTu {part}-only config (DetPreProcess / RecPreProcess without IndexProcess) "
+                   "is not a single-model deploy config; a PP-ShiTu system config goes to `lite-tools shitu deploy`")
 
 
 def read_data(path: Path, data: dict) -> DeployConfig:

@@ -1,6 +1,8 @@
 import com.litetools.core.ClassificationPostprocessor;
 import com.litetools.core.DeployConstants;
+import com.litetools.core.EmbeddingPostprocessor;
 import com.litetools.core.MultiLabelPostprocessor;
+import com.litetools.core.PicoDetPostprocessor;
 import com.litetools.core.Preprocessor;
 import com.litetools.core.SsdPostprocessor;
 
@@ -20,10 +22,12 @@ import java.util.List;
  * Drives the generated pure-Java core (through the rendered DeployConstants) on files written by the Python tests.
  * For every job file in DIR: image-N.bin (int w, int h, w*h ARGB ints) -> pre-N.bin (6 ints of geometry, then
  * the floats, then 2 floats for each of the model's extra inputs, DeployConstants.INPUT_NAMES[1..]);
- * output-N.bin (int source w, int source h, int rank, long dims.., floats) -> post-N.txt (one result per line:
+ * output-N.bin (int source w, int source h, then each of the model's outputs in order as int rank, long dims..,
+ * floats; all but PicoDet's raw/decoded forms read the first) -> post-N.txt (one result per line:
  * classes "id<TAB>score", boxes "id<TAB>score<TAB>x0<TAB>y0<TAB>x1<TAB>y1"; multilabel five lines "decisions",
  * "text", "output", "class_ids", "scores", each the name then one TAB-separated field per item, a backslash, TAB
- * and newline in an item escaped as \\, \t and \n). Big-endian; scores are written with Double.toString, which
+ * and newline in an item escaped as \\, \t and \n; embedding one line, the L2-normalised vector
+ * TAB-separated). Big-endian; scores are written with Double.toString, which
  * reads back as the same double.
  */
 public final class CoreHarness {
@@ -32,6 +36,8 @@ public final class CoreHarness {
         Preprocessor pre = DeployConstants.newPreprocessor();
         ClassificationPostprocessor cls = DeployConstants.newClassificationPostprocessor();
         SsdPostprocessor ssd = DeployConstants.newSsdPostprocessor();
+        boolean hostNms = DeployConstants.DET_FORM.equals("raw") || DeployConstants.DET_FORM.equals("decoded");
+        PicoDetPostprocessor pico = hostNms ? DeployConstants.newPicoDetPostprocessor() : null;
         MultiLabelPostprocessor multi = DeployConstants.TASK.equals("multilabel")
                 ? DeployConstants.newMultiLabelPostprocessor() : null;
         File[] files = dir.listFiles();
@@ -41,7 +47,7 @@ public final class CoreHarness {
             if (name.startsWith("image-")) {
                 preprocess(pre, f, new File(dir, name.replace("image-", "pre-")));
             } else if (name.startsWith("output-")) {
-                postprocess(cls, ssd, multi, f,
+                postprocess(cls, ssd, pico, multi, f,
                         new File(dir, name.replace("output-", "post-").replace(".bin", ".txt")));
             }
         }
@@ -106,29 +112,50 @@ public final class CoreHarness {
         field(o, "scores", scores);
     }
 
-    private static void postprocess(ClassificationPostprocessor cls, SsdPostprocessor ssd,
+    private static void postprocess(ClassificationPostprocessor cls, SsdPostprocessor ssd, PicoDetPostprocessor pico,
                                     MultiLabelPostprocessor multi, File in, File out) throws IOException {
         try (DataInputStream d = new DataInputStream(new BufferedInputStream(new FileInputStream(in)));
              PrintWriter o = new PrintWriter(out, "UTF-8")) {
             int sw = d.readInt();
             int sh = d.readInt();
-            long[] shape = new long[d.readInt()];
-            long n = 1;
-            for (int i = 0; i < shape.length; i++) {
-                shape[i] = d.readLong();
-                n *= shape[i];
+            List<long[]> shapes = new ArrayList<long[]>();
+            List<float[]> tensors = new ArrayList<float[]>();
+            while (d.available() > 0) {
+                long[] dims = new long[d.readInt()];
+                long numel = 1;
+                for (int i = 0; i < dims.length; i++) {
+                    dims[i] = d.readLong();
+                    numel *= dims[i];
+                }
+                float[] values = new float[(int) numel];
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = d.readFloat();
+                }
+                shapes.add(dims);
+                tensors.add(values);
             }
-            float[] data = new float[(int) n];
-            for (int i = 0; i < data.length; i++) {
-                data[i] = d.readFloat();
-            }
-            if (DeployConstants.TASK.equals("ssd")) {
+            long[] shape = shapes.get(0);
+            float[] data = tensors.get(0);
+            if (pico != null) {
+                List<SsdPostprocessor.Box> boxes = pico.process(tensors.toArray(new float[0][]),
+                        shapes.toArray(new long[0][]), sw, sh);
+                for (SsdPostprocessor.Box b : boxes) {
+                    o.println(b.classId + "\t" + b.score + "\t" + b.x0 + "\t" + b.y0 + "\t" + b.x1 + "\t" + b.y1);
+                }
+            } else if (DeployConstants.TASK.equals("ssd") || DeployConstants.TASK.equals("picodet")) {
                 List<SsdPostprocessor.Box> boxes = ssd.process(data, shape, sw, sh);
                 for (SsdPostprocessor.Box b : boxes) {
                     o.println(b.classId + "\t" + b.score + "\t" + b.x0 + "\t" + b.y0 + "\t" + b.x1 + "\t" + b.y1);
                 }
             } else if (multi != null) {
                 writeAttributes(o, multi.process(data));
+            } else if (DeployConstants.TASK.equals("embedding")) {
+                double[] v = EmbeddingPostprocessor.normalise(data);
+                StringBuilder line = new StringBuilder();
+                for (int i = 0; i < v.length; i++) {
+                    line.append(i == 0 ? "" : "\t").append(Double.toString(v[i]));
+                }
+                o.println(line);
             } else if (DeployConstants.TASK.equals("binary")) {
                 ClassificationPostprocessor.ClassScore c = cls.binary(data);
                 o.println(c.classId + "\t" + c.score);

@@ -80,9 +80,15 @@ class _Prober:
         return (not metrics.within(r, o, self.tol.atol, self.tol.rtol)), metrics.max_abs(r, o)
 
 
-def localise_first_divergence(ref: files.ModelFiles, lite: files.ModelFiles, inputs: list, tol) -> dict:
+def localise_first_divergence(ref: files.ModelFiles, lite: files.ModelFiles, inputs: list, tol,
+                              target: str | None = None) -> dict:
+    """target: the failing output (its fetched variable), for a model with several outputs: bisection starts from
+    the op that produces it rather than from the last op, which may feed another output that agrees."""
     program = programs.load_program(ref.model_file)
     cands = candidates(program)
+    if target is not None:
+        upto = [i for i, c in enumerate(cands) if c[2] == target]
+        cands = cands[:upto[0] + 1] if upto else cands
     # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left in $TMPDIR
     with staging.folder(tempfile.gettempdir(), "lite-tools-bisect-") as tmp:
         probe = _Prober(ref, lite, inputs, tol, Path(tmp))

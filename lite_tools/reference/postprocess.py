@@ -10,6 +10,8 @@
   in source pixels (PaddleDetection exports). Then clipped to [0, w] and [0, h]. Rows
   with label < 0 (an empty NMS result arrives as one row [-1]) or score < score_threshold are dropped, and so
   are boxes with no area left after clipping (they lay wholly outside the image: nothing to draw).
+- picodet: NMS in the graph gives the same rows as ssd (source pixels); raw heads and decoded pre-NMS boxes are
+  decoded and NMS'd on the host first, as PaddleDetection's PicoDetPostProcess (reference/picodet.py), then the same.
 - binary with C != 2 (ThreshOutput's multi-class branch): top-1 = np.argsort(probs)[::-1][0] on the model's
   float32 probabilities (numpy's default sort: for C <= 16 it is a stable insertion sort, so a tie goes to the
   LAST maximal index; above 16 its introsort decides, not a simple rule); the class is top-1 if its
@@ -236,6 +238,22 @@ def ssd_boxes(rows: np.ndarray, pre: Preprocessed, config: DeployConfig) -> list
     return boxes
 
 
+def picodet_boxes(outputs: list, pre: Preprocessed, config: DeployConfig) -> list:
+    """PicoDet: NMS rows from the graph as ssd_boxes (source pixels); raw heads or decoded boxes through the host
+    NMS of reference.picodet first. The form is the settled config's, else read from the output shapes."""
+    from ..config.for_model import output_form
+    from . import picodet
+
+    form = config.det_form or output_form([list(np.shape(o)) for o in outputs])
+    if form == "nms":
+        return ssd_boxes(outputs[0], pre, config)
+    if form not in ("raw", "decoded"):
+        raise BadInput(f"{config.source}: outputs {[list(np.shape(o)) for o in outputs]} are not a PicoDet form")
+    _, _, h, w = pre.tensor.shape
+    rows = picodet.rows(outputs, form, (h, w), pre.source_size, picodet.host_nms(config), len(config.labels) or None)
+    return ssd_boxes(rows, pre, config)
+
+
 def postprocess(outputs: list, config: DeployConfig, pre: Preprocessed) -> list:
     if config.task == Task.CLASSIFY:
         return classify(outputs[0][0], config)
@@ -245,6 +263,8 @@ def postprocess(outputs: list, config: DeployConfig, pre: Preprocessed) -> list:
         return multilabel(outputs[0][0], config)
     if config.task == Task.SSD:
         return ssd_boxes(outputs[0], pre, config)
+    if config.task == Task.PICODET:
+        return picodet_boxes(outputs, pre, config)
     if config.task == Task.EMBEDDING:
         v = np.asarray(outputs[0][0], dtype=np.float64).reshape(-1)
         norm = float(np.linalg.norm(v))

@@ -35,14 +35,24 @@ class ZooEntry:
     kind: str = "classifier"  # classifier (PaddleClas layout, `head` added) | detector (PaddleDetection layout)
     gain: tuple = ()  # ((name substring, factor), ...) for init_parameters
     preset: str | None = "imagenet-cls"  # the deploy config its real counterpart is published with
-    infer_cfg: str | None = None  # or: write this PaddleDetection infer_cfg.yml beside the export, and use it
+    # or: write this deploy config beside the export (`config_file`: PaddleDetection's infer_cfg.yml for a
+    # detector, PaddleClas's inference.yml for the PaddleClas layout), and use it
+    infer_cfg: str | None = None
     extra_inputs: tuple = ()  # PaddleDetection's ("im_shape", "scale_factor"), each [N, 2] float32
-    # classifier: the activation PaddleClas's ExportModel appends: softmax, or sigmoid for Global.use_multilabel
+    # classifier: the activation PaddleClas's ExportModel appends: softmax, sigmoid for Global.use_multilabel, or
+    # "" for none (a RecModel exported with infer_add_softmax: False: raw features)
     head: str = "softmax"
+    # detector: PaddleDetection's export form, set on the network (`export_form`) before saving: "nms" (the
+    # default export), "decoded" (export.nms=False) or "raw" (export.benchmark / post_process=False); "" = n/a
+    form: str = ""
 
     @property
     def file_stem(self) -> str:
         return "inference" if self.kind == "classifier" else "model"
+
+    @property
+    def config_file(self) -> str:
+        return "inference.yml" if self.kind == "classifier" else "infer_cfg.yml"
 
     @property
     def input_name(self) -> str:
@@ -112,7 +122,73 @@ def _registry() -> dict:
     entries["SSD_MobileNetV1_300"] = ZooEntry("SSD-MobileNetV1-300, VOC 21 classes, 1917 priors, multiclass_nms3",
                                               ssd, (3, 300, 300), seed=401, kind="detector",
                                               gain=(("conf_heads", 0.5),), preset="ssd-mobilenet-300")
+    entries.update(_picodet_entries())
+    entries.update(_shitu_entries())
     return entries
+
+
+def _picodet_entries() -> dict:
+    """PicoDet the ways PaddleDetection exports it (zoo/picodet.py): each model's forms share one seed, so their
+    parameters are bit-identical; only the graph after the heads differs."""
+    from .picodet import CDLA_LABELS, COCO_LABELS, MAINBODY_LABELS, infer_cfg
+
+    def model(arch, scale, labels, hw, seed, bias, pad_stride=0, forms=("nms", "raw")):
+        def build():
+            from .picodet import build as build_picodet
+            return build_picodet(arch, scale, len(labels), hw, bias)
+        out = {}
+        for form in forms:
+            cfg_arch = "PicoDet" if form == "raw" else "GFL"
+            out[form] = dict(build=build, input_shape=(3, *hw), seed=seed, kind="detector", preset=None, form=form,
+                             infer_cfg=infer_cfg(cfg_arch, *hw, labels, pad_stride),
+                             extra_inputs=("scale_factor",) if form == "nms" else ())
+        return out
+
+    forms_text = {"nms": "NMS in the graph (image + scale_factor, [N, 6] rows + count)",
+                  "decoded": "export.nms=False (decoded boxes [1, A, 4] + scores [1, C, A])",
+                  "raw": "raw heads (export.benchmark: scores and box distributions per level)"}
+    entries = {}
+    v2 = model("v2", 0.75, COCO_LABELS, (320, 320), 601, V2_BIAS, forms=("nms", "raw", "decoded"))
+    mainbody = model("legacy", 2.5, MAINBODY_LABELS, (640, 640), 602, LEGACY_BIAS)
+    layout = model("legacy", 1.0, CDLA_LABELS, (800, 608), 603, LAYOUT_BIAS, pad_stride=32, forms=("raw",))
+    for name, about, forms in (
+            ("picodet_s_320_coco_lcnet", "PicoDet-S v2 (LCNet x0.75, LCPAN, PicoHeadV2), 320x320, COCO 80", v2),
+            ("picodet_lcnet_x2_5_640_mainbody", "legacy PicoDet (LCNet x2.5, CSP-PAN, PicoHead), 640x640, PP-ShiTu "
+             "mainbody (1 class)", mainbody),
+            ("picodet_lcnet_x1_0_layout", "legacy PicoDet (LCNet x1.0, CSP-PAN, PicoHead), 800x608, PP-Structure "
+             "layout (10 CDLA classes)", layout)):
+        for form, kwargs in forms.items():
+            suffix = {"nms": "", "raw": "_raw", "decoded": "_no_nms"}[form]
+            if name == "picodet_lcnet_x1_0_layout":
+                suffix = ""  # published with export.benchmark: raw heads are its one form
+            entries[name + suffix] = ZooEntry(f"{about}; {forms_text[form]}", **kwargs)
+    return entries
+
+
+# Head biases for the deterministic PicoDets (zoo/picodet.py PicoDet.after_init), found by a scan over the bundled
+# samples and synthetic_images(6, seed=21): with random weights the stride-8..32 levels answer to texture and their
+# counts swing by orders of magnitude between photos, the stride-64 level is steady; so the coarse level fires, a
+# few boxes clear draw_threshold 0.5 on every sample and photo, each >= 1e-3 from the threshold and from an
+# overlapping lower neighbour (tests/test_zoo_picodet.py measures it on the exports).
+V2_BIAS = {"cls_gain": 5.0, "cls_bias": [-80.0, -80.0, -80.0, -2.5], "class_bias": [0.0] * 4 + [-80.0] * 76,
+           "align_bias": 3.0, "reg_lean": 1.0}
+LEGACY_BIAS = {"cls_gain": 4.0, "cls_bias": [-80.0, -80.0, -80.0, -0.5], "reg_lean": 1.0, "calibration_photos": 12}
+# Layout: 1 of the 10 classes (text) fires; its one form (raw heads) has no in-graph NMS to agree with.
+LAYOUT_BIAS = {"cls_gain": 4.0, "cls_bias": [-80.0, -80.0, -80.0, -1.4], "class_bias": [0.0] + [-80.0] * 9,
+               "reg_lean": 1.0, "calibration_photos": 12}
+
+
+def _shitu_entries() -> dict:
+    """PP-ShiTuV2's recogniser (zoo/pplcnet_v2_shitu.py), with the inference.yml PaddleClas writes beside it."""
+    from .pplcnet_v2_shitu import INFERENCE_YML
+
+    def build():
+        from .pplcnet_v2_shitu import RecModel
+        return RecModel()
+
+    return {"PPLCNetV2_base_ShiTu": ZooEntry(
+        "PP-ShiTuV2 feature extractor (PPLCNetV2_base_ShiTu + BNNeck), raw 512-d features, NormalizeFeatures",
+        build, (3, 224, 224), seed=604, preset=None, infer_cfg=INFERENCE_YML, head="")}
 
 
 SSD_INFER_CFG = """mode: paddle
@@ -151,7 +227,7 @@ def config_for(name: str):
     from ..config import read_config_file, resolve
 
     entry = _entry(name)
-    return resolve(preset=entry.preset) if entry.preset else read_config_file(exported(name) / "infer_cfg.yml")
+    return resolve(preset=entry.preset) if entry.preset else read_config_file(exported(name) / entry.config_file)
 
 
 def source_digest() -> str:
@@ -227,11 +303,17 @@ def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
     paddle.seed(entry.seed)
     net = entry.build()
     init_parameters(net, entry.seed, dict(entry.gain))
+    if hasattr(net, "after_init"):  # an architecture's own deterministic adjustments (PicoDet's head biases)
+        net.after_init()
     forward = net.head_outputs if entry.kind == "detector" else net
     calibrate_batchnorm(forward, net, entry.input_shape, entry.seed)
+    if hasattr(net, "before_export"):  # e.g. PaddleClas's re_parameterize, which its export runs
+        net.before_export()
     net.eval()
     model = net
-    if entry.kind == "classifier":  # PaddleClas's export appends a softmax (a sigmoid if multilabel)
+    if entry.form:
+        net.export_form = entry.form
+    if entry.kind == "classifier" and entry.head:  # PaddleClas's export appends a softmax (a sigmoid if multilabel)
         activation = {"softmax": lambda: paddle.nn.Softmax(axis=-1), "sigmoid": paddle.nn.Sigmoid}[entry.head]
         model = paddle.nn.Sequential(net, activation())
         model.eval()
@@ -239,7 +321,7 @@ def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
     specs += [paddle.static.InputSpec([None, 2], "float32", name) for name in entry.extra_inputs]
     paddle.jit.save(model, str(out_dir / entry.file_stem), input_spec=specs)
     if entry.infer_cfg:
-        (out_dir / "infer_cfg.yml").write_text(entry.infer_cfg)
+        (out_dir / entry.config_file).write_text(entry.infer_cfg)
     info = out_dir / f"{entry.file_stem}.pdiparams.info"
     if info.exists():
         info.unlink()

@@ -23,7 +23,7 @@ def init_parameters(net, seed: int, gain: dict | None = None) -> None:
             value = rng.normal(0.0, np.sqrt(1.0 / shape[0]), shape)
         elif name.endswith("_mean") or name.endswith("_variance"):
             continue
-        elif ".bn." in f".{name}" or "batch_norm" in name or "_bn" in name or ".bn" in name:
+        elif ".bn." in f".{name}" or "batch_norm" in name or "_bn" in name or ".bn" in name or ".norm." in name:
             value = rng.uniform(0.7, 1.3, shape) if name.endswith("weight") else rng.normal(0.0, 0.1, shape)
         elif name.endswith("lab.scale"):
             value = rng.uniform(0.8, 1.2, shape)
@@ -45,7 +45,10 @@ def calibrate_batchnorm(forward, net, input_shape, seed: int, batch: int = 4) ->
     saved = [m._momentum for m in norms]
     for m in norms:
         m._momentum = 0.0
-    x = np.random.RandomState(seed + 1).normal(0.0, 1.0, [batch] + list(input_shape)).astype(np.float32)
+    if hasattr(net, "calibration_batch"):  # an architecture that wants photo-like statistics (zoo/photos.py)
+        x = net.calibration_batch(input_shape, seed + 1, batch)
+    else:
+        x = np.random.RandomState(seed + 1).normal(0.0, 1.0, [batch] + list(input_shape)).astype(np.float32)
     net.train()
     with paddle.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Paddle warns that train mode tracks global statistics: that is the point

@@ -57,6 +57,16 @@ public final class SsdPostprocessor {
         if (data.length < rows * 6) {
             throw new IllegalArgumentException("output holds " + data.length + " values, shape says " + rows * 6);
         }
+        double[] values = new double[rows * 6];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = data[i];
+        }
+        return processRows(values, rows, sourceWidth, sourceHeight);
+    }
+
+    /** The same for rows already in double (PicoDetPostprocessor's host NMS): `rows` rows of 6 values. */
+    public List<Box> processRows(double[] data, int rows, int sourceWidth, int sourceHeight) {
+        List<Box> boxes = new ArrayList<Box>();
         double w = sourceWidth;
         double h = sourceHeight;
         double sx = normalized ? w : 1.0;

@@ -1,0 +1,491 @@
+package com.litetools.core;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.Charset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32;
+
+/**
+ * Exact top-k search by inner product over a lite-tools gallery index (lite_tools/shitu/index.py has the format
+ * and the arithmetic), read in place from a ByteBuffer: a memory-mapped file or APK asset (stored uncompressed), so
+ * the vectors never enter the Java heap. Scores are the same numbers the Python reference computes: float32 files
+ * with 8 float accumulators in a fixed order, int8 files as an exact integer dot product with the query scaled to
+ * integers; ties go to the lower id. One search at a time per instance (calls are serialised).
+ */
+public final class EmbeddingSearcher {
+    public static final int HEADER_BYTES = 192;
+    public static final int VERSION = 1;
+    public static final int FLOAT32 = 1;
+    public static final int INT8 = 2;
+    public static final int METRIC_INNER_PRODUCT = 1;
+    static final int LANES = 8;
+    static final int HEAD_FIELDS_BYTES = 156;
+    private static final byte[] MAGIC = {'L', 'T', 'G', 'A', 'L', 'L', 'R', 'Y'};
+    private static final int CHUNK_BYTES = 1 << 15;  // rows copied out of the mapping per step: stays in L1/L2
+
+    /** The file is not a usable gallery index; the message names it and says what is wrong. */
+    public static final class IndexFormatException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        public IndexFormatException(String message) {
+            super(message);
+        }
+    }
+
+    /** One result: the gallery entry's id (PaddleClas's id map key), its score (about the cosine), where it is. */
+    public static final class Hit {
+        public final long id;
+        public final double score;
+        public final int position;
+        public final String label;
+        public final String path;
+
+        Hit(long id, double score, int position, String label, String path) {
+            this.id = id;
+            this.score = score;
+            this.position = position;
+            this.label = label;
+            this.path = path;
+        }
+    }
+
+    public final String name;
+    public final int dim;
+    public final int stride;
+    public final int count;
+    public final int element;
+    /** sha256 (hex) of the rec export's .pdiparams and of its ARM .nb: the model these vectors belong to. */
+    public final String paramsSha256;
+    public final String nbSha256;
+
+    private final ByteBuffer file;
+    private final FloatBuffer floats;
+    private final IntBuffer packed;
+    private final float[] scales;
+    private final int idsOffset;
+    private final int labelsOffset;
+    private final int labelsBytes;
+    private final int bodyCrc;
+    private String[] labels;
+    private String[] paths;
+    private float[] floatChunk;
+    private int[] intChunk;
+
+    private EmbeddingSearcher(ByteBuffer file, String name) throws IndexFormatException {
+        this.name = name;
+        this.file = file;
+        if (file.capacity() < HEADER_BYTES) {
+            throw bad("not a lite-tools gallery index (" + file.capacity() + " bytes, no header)");
+        }
+        for (int i = 0; i < MAGIC.length; i++) {
+            if (file.get(i) != MAGIC[i]) {
+                throw bad("not a lite-tools gallery index (no LTGALLRY header)");
+            }
+        }
+        int version = file.getInt(8);
+        if (version != VERSION) {
+            throw bad("index format version " + version + ", this app reads version " + VERSION);
+        }
+        byte[] head = new byte[HEAD_FIELDS_BYTES];
+        copy(file, 0, head, HEAD_FIELDS_BYTES);
+        CRC32 crc = new CRC32();
+        crc.update(head, 0, head.length);
+        if ((int) crc.getValue() != file.getInt(HEAD_FIELDS_BYTES)) {
+            throw bad("header checksum mismatch (the file is damaged)");
+        }
+        int headerBytes = file.getInt(12);
+        dim = file.getInt(16);
+        stride = file.getInt(20);
+        count = file.getInt(24);
+        int metric = file.getInt(28);
+        element = file.getInt(32);
+        if (headerBytes != HEADER_BYTES || metric != METRIC_INNER_PRODUCT || (element != FLOAT32 && element != INT8)) {
+            throw bad("unsupported header (header bytes " + headerBytes + ", metric " + metric + ", element "
+                    + element + ")");
+        }
+        paramsSha256 = hex(file, 40);
+        nbSha256 = hex(file, 72);
+        long scalesOffset = file.getLong(104);
+        long vectorsOffset = file.getLong(112);
+        long ids = file.getLong(120);
+        long labelsAt = file.getLong(128);
+        long labelsLength = file.getLong(136);
+        long total = file.getLong(144);
+        bodyCrc = file.getInt(152);
+        if (total != file.capacity()) {
+            throw bad("holds " + file.capacity() + " bytes, its header says " + total
+                    + " (truncated or extended copy)");
+        }
+        if (dim < 1 || count < 0 || stride != (dim + LANES - 1) / LANES * LANES) {
+            throw bad("dimension " + dim + " with row stride " + stride + " and count " + count);
+        }
+        int width = element == FLOAT32 ? 4 : 1;
+        if (!inside(vectorsOffset, (long) count * stride * width, total) || !inside(ids, (long) count * 8, total)
+                || !inside(labelsAt, labelsLength, total)
+                || (element == INT8 && !inside(scalesOffset, (long) dim * 4, total))) {
+            throw bad("section offsets outside the file");
+        }
+        idsOffset = (int) ids;
+        labelsOffset = (int) labelsAt;
+        labelsBytes = (int) labelsLength;
+        ByteBuffer rows = slice(file, (int) vectorsOffset, count * stride * width);
+        if (element == FLOAT32) {
+            floats = rows.asFloatBuffer();
+            packed = null;
+            scales = null;
+        } else {
+            packed = rows.asIntBuffer();  // 4 codes an int: byte k of int j is dimension 4j + k (little-endian)
+            floats = null;
+            scales = new float[dim];
+            for (int d = 0; d < dim; d++) {
+                scales[d] = file.getFloat((int) scalesOffset + 4 * d);
+                if (!(scales[d] >= 0f) || Float.isInfinite(scales[d])) {
+                    throw bad("int8 scales are not finite and non-negative");
+                }
+            }
+        }
+    }
+
+    /** A searcher over `buffer` holding a whole index file (its position and limit are ignored). */
+    public static EmbeddingSearcher open(ByteBuffer buffer, String name) throws IndexFormatException {
+        ByteBuffer whole = buffer.duplicate();
+        whole.clear();
+        return new EmbeddingSearcher(whole.slice().order(ByteOrder.LITTLE_ENDIAN), name);
+    }
+
+    /** Map `length` bytes from `offset` of a channel: for an APK asset, AssetFileDescriptor's getStartOffset() and
+     * getLength() on its createInputStream().getChannel(). The mapping outlives the channel. */
+    public static EmbeddingSearcher map(FileChannel channel, long offset, long length, String name) throws IOException {
+        if (length > Integer.MAX_VALUE) {
+            throw new IndexFormatException(name + ": " + length + " bytes, more than one mapping can hold (2 GB)");
+        }
+        return open(channel.map(FileChannel.MapMode.READ_ONLY, offset, length), name);
+    }
+
+    public static EmbeddingSearcher map(File file) throws IOException {
+        RandomAccessFile raf = new RandomAccessFile(file, "r");
+        try {
+            FileChannel channel = raf.getChannel();
+            return map(channel, 0, channel.size(), file.getPath());
+        } finally {
+            raf.close();
+        }
+    }
+
+    /** Check the body's CRC-32 (reads the whole file once: ~0.1 s per 100 MB on a phone). */
+    public void verify() throws IndexFormatException {
+        CRC32 crc = new CRC32();
+        byte[] chunk = new byte[1 << 16];
+        ByteBuffer view = file.duplicate();
+        view.clear();
+        view.position(HEADER_BYTES);
+        while (view.hasRemaining()) {
+            int n = Math.min(chunk.length, view.remaining());
+            view.get(chunk, 0, n);
+            crc.update(chunk, 0, n);
+        }
+        if ((int) crc.getValue() != bodyCrc) {
+            throw bad("checksum mismatch (the file is damaged)");
+        }
+    }
+
+    /** Refuse vectors made with another rec model than the one this app runs, naming both. */
+    public void requireModel(String appParamsSha256, String appNbSha256) throws IndexFormatException {
+        if (!paramsSha256.equals(appParamsSha256) || !nbSha256.equals(appNbSha256)) {
+            throw bad("was built with the rec model whose params sha256 is " + paramsSha256 + " (.nb " + nbSha256
+                    + "), but this app runs params " + appParamsSha256 + " (.nb " + appNbSha256
+                    + "): rebuild the gallery with this model");
+        }
+    }
+
+    public long id(int position) {
+        return file.getLong(idsOffset + 8 * position);
+    }
+
+    public synchronized String label(int position) {
+        loadLabels();
+        return labels[position];
+    }
+
+    public synchronized String path(int position) {
+        loadLabels();
+        return paths[position];
+    }
+
+    /** The stored vector at `position` (int8 files: codes times scales, what the int8 search approximates). */
+    public float[] vector(int position) {
+        float[] v = new float[dim];
+        if (element == FLOAT32) {
+            FloatBuffer view = floats.duplicate();
+            view.position(position * stride);
+            view.get(v, 0, dim);
+        } else {
+            int base = vectorsBase() + position * stride;
+            for (int d = 0; d < dim; d++) {
+                v[d] = (float) ((double) file.get(base + d) * (double) scales[d]);
+            }
+        }
+        return v;
+    }
+
+    private int vectorsBase() {
+        return (int) file.getLong(112);
+    }
+
+    /** The k best entries for an L2-normalised `query` (dim floats), best first, ties by the lower id. */
+    public synchronized List<Hit> search(float[] query, int k) {
+        if (query.length != dim) {
+            throw new IllegalArgumentException("query has " + query.length + " values, " + name + " holds " + dim
+                    + "-d vectors");
+        }
+        for (float v : query) {
+            if (Float.isNaN(v) || Float.isInfinite(v)) {
+                throw new IllegalArgumentException("query holds NaN or infinity");
+            }
+        }
+        TopK top = new TopK(Math.max(0, Math.min(k, count)));
+        if (top.k == 0) {
+            return new ArrayList<Hit>();
+        }
+        double scale = 1.0;
+        if (element == FLOAT32) {
+            searchFloat(query, top);
+        } else {
+            scale = searchInt8(query, top);
+        }
+        List<Hit> hits = new ArrayList<Hit>(top.size);
+        loadLabels();
+        for (int i = 0; i < top.size; i++) {
+            int p = top.positions[i];
+            double score = element == FLOAT32 ? top.scores[i] : top.scores[i] / scale;
+            hits.add(new Hit(top.ids[i], score, p, labels[p], paths[p]));
+        }
+        return hits;
+    }
+
+    private void searchFloat(float[] query, TopK top) {
+        float[] q = new float[stride];
+        System.arraycopy(query, 0, q, 0, dim);
+        int rowsPerChunk = Math.max(1, CHUNK_BYTES / (4 * stride));
+        if (floatChunk == null || floatChunk.length < rowsPerChunk * stride) {
+            floatChunk = new float[rowsPerChunk * stride];
+        }
+        float[] chunk = floatChunk;
+        FloatBuffer view = floats.duplicate();
+        for (int start = 0; start < count; start += rowsPerChunk) {
+            int n = Math.min(rowsPerChunk, count - start);
+            view.position(start * stride);
+            view.get(chunk, 0, n * stride);
+            for (int r = 0; r < n; r++) {
+                float s = dot(chunk, r * stride, q, stride);
+                top.offer(s, start + r, this);
+            }
+        }
+    }
+
+    /** The 8-lane float sum of index.py's float32_scores, in the same order. */
+    static float dot(float[] v, int off, float[] q, int n) {
+        float a0 = 0f, a1 = 0f, a2 = 0f, a3 = 0f, a4 = 0f, a5 = 0f, a6 = 0f, a7 = 0f;
+        for (int j = 0; j < n; j += LANES) {
+            int b = off + j;
+            a0 += v[b] * q[j];
+            a1 += v[b + 1] * q[j + 1];
+            a2 += v[b + 2] * q[j + 2];
+            a3 += v[b + 3] * q[j + 3];
+            a4 += v[b + 4] * q[j + 4];
+            a5 += v[b + 5] * q[j + 5];
+            a6 += v[b + 6] * q[j + 6];
+            a7 += v[b + 7] * q[j + 7];
+        }
+        return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7));
+    }
+
+    /** The query as integers (index.py int8_query); returns K, the factor from integer scores to scores. */
+    static double int8Query(float[] query, float[] scales, int stride, int[] out) {
+        int dim = scales.length;
+        double[] w = new double[dim];
+        double peak = 0.0;
+        for (int d = 0; d < dim; d++) {
+            w[d] = (double) query[d] * (double) scales[d];
+            peak = Math.max(peak, Math.abs(w[d]));
+        }
+        java.util.Arrays.fill(out, 0);
+        if (peak == 0.0) {
+            return 1.0;
+        }
+        int limit = qmax(stride);
+        double k = limit / peak;
+        for (int d = 0; d < dim; d++) {
+            double v = Math.rint(w[d] * k);
+            out[d] = (int) Math.max(-limit, Math.min(limit, v));
+        }
+        return k;
+    }
+
+    static int qmax(int stride) {
+        return (int) Math.min(32767L, (long) Integer.MAX_VALUE / (128L * stride));  // any byte, -128 too
+    }
+
+    private double searchInt8(float[] query, TopK top) {
+        int[] big = new int[stride];
+        double k = int8Query(query, scales, stride, big);
+        int words = stride / 4;
+        int[] q0 = new int[words], q1 = new int[words], q2 = new int[words], q3 = new int[words];
+        for (int j = 0; j < words; j++) {
+            q0[j] = big[4 * j];
+            q1[j] = big[4 * j + 1];
+            q2[j] = big[4 * j + 2];
+            q3[j] = big[4 * j + 3];
+        }
+        int rowsPerChunk = Math.max(1, CHUNK_BYTES / stride);
+        if (intChunk == null || intChunk.length < rowsPerChunk * words) {
+            intChunk = new int[rowsPerChunk * words];
+        }
+        int[] chunk = intChunk;
+        IntBuffer view = packed.duplicate();
+        for (int start = 0; start < count; start += rowsPerChunk) {
+            int n = Math.min(rowsPerChunk, count - start);
+            view.position(start * words);
+            view.get(chunk, 0, n * words);
+            for (int r = 0; r < n; r++) {
+                top.offer(dotPacked(chunk, r * words, q0, q1, q2, q3, words), start + r, this);
+            }
+        }
+        return k;
+    }
+
+    /** Exact integer dot product of 4-codes-an-int rows with the integer query (all int operations, which the
+     * JIT turns into vector instructions). Bounded by 128 * QMAX * stride < 2^31 (qmax): no overflow, whatever
+     * byte the file holds. */
+    static int dotPacked(int[] v, int off, int[] q0, int[] q1, int[] q2, int[] q3, int words) {
+        int s = 0;
+        for (int j = 0; j < words; j++) {
+            int w = v[off + j];
+            s += ((w << 24) >> 24) * q0[j] + ((w << 16) >> 24) * q1[j] + ((w << 8) >> 24) * q2[j] + (w >> 24) * q3[j];
+        }
+        return s;
+    }
+
+    /** The k best so far, sorted: higher score first, then lower id. */
+    static final class TopK {
+        final int k;
+        final double[] scores;
+        final long[] ids;
+        final int[] positions;
+        int size;
+
+        TopK(int k) {
+            this.k = k;
+            scores = new double[k];
+            ids = new long[k];
+            positions = new int[k];
+        }
+
+        void offer(double score, int position, EmbeddingSearcher owner) {
+            if (size == k && score < scores[k - 1]) {
+                return;
+            }
+            long id = owner.id(position);
+            if (size == k && score == scores[k - 1] && id > ids[k - 1]) {
+                return;
+            }
+            int i = size < k ? size++ : k - 1;
+            while (i > 0 && (scores[i - 1] < score || (scores[i - 1] == score && ids[i - 1] > id))) {
+                scores[i] = scores[i - 1];
+                ids[i] = ids[i - 1];
+                positions[i] = positions[i - 1];
+                i--;
+            }
+            scores[i] = score;
+            ids[i] = id;
+            positions[i] = position;
+        }
+    }
+
+    private void loadLabels() {
+        if (labels != null) {
+            return;
+        }
+        byte[] raw = new byte[labelsBytes];
+        copy(file, labelsOffset, raw, labelsBytes);
+        String text = new String(raw, Charset.forName("UTF-8"));
+        String[] l = new String[count];
+        String[] p = new String[count];
+        int at = 0;
+        for (int i = 0; i < count; i++) {
+            int tab = text.indexOf('\t', at);
+            int end = text.indexOf('\n', at);
+            if (tab < 0 || end < 0 || tab > end) {
+                throw new IllegalStateException(name + ": labels section does not hold " + count + " lines");
+            }
+            l[i] = unescape(text.substring(at, tab));
+            p[i] = unescape(text.substring(tab + 1, end));
+            at = end + 1;
+        }
+        labels = l;
+        paths = p;
+    }
+
+    static String unescape(String s) {
+        if (s.indexOf('\\') < 0) {
+            return s;
+        }
+        StringBuilder out = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 1 < s.length()) {
+                char n = s.charAt(i + 1);
+                if (n == '\\' || n == 't' || n == 'n') {
+                    out.append(n == 't' ? '\t' : n == 'n' ? '\n' : '\\');
+                    i++;
+                    continue;
+                }
+            }
+            out.append(c);
+        }
+        return out.toString();
+    }
+
+    static String escape(String s) {
+        return s.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n");
+    }
+
+    private static boolean inside(long offset, long length, long total) {
+        return offset >= HEADER_BYTES && offset % 8 == 0 && length >= 0 && offset + length <= total;
+    }
+
+    private static ByteBuffer slice(ByteBuffer file, int offset, int length) {
+        ByteBuffer view = file.duplicate();
+        view.clear();
+        view.position(offset);
+        view.limit(offset + length);
+        return view.slice().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    private static void copy(ByteBuffer file, int offset, byte[] out, int length) {
+        ByteBuffer view = file.duplicate();
+        view.clear();
+        view.position(offset);
+        view.get(out, 0, length);
+    }
+
+    private static String hex(ByteBuffer file, int offset) {
+        StringBuilder s = new StringBuilder(64);
+        for (int i = 0; i < 32; i++) {
+            s.append(String.format(java.util.Locale.US, "%02x", file.get(offset + i) & 0xFF));
+        }
+        return s.toString();
+    }
+
+    private IndexFormatException bad(String problem) {
+        return new IndexFormatException(name + ": " + problem);
+    }
+}
