@@ -30,7 +30,8 @@ PRESET_MODELS = {"pulc-person-exists": "PULC_person_exists", "pulc-safety-helmet
                  "imagenet-cls": "PPLCNet_x0_25", "pphgnetv2-cls": "PPHGNetV2_B0",
                  "pulc-person-attribute": "PULC_person_attribute", "pulc-vehicle-attribute": "PULC_vehicle_attribute",
                  "ssd-mobilenet-300": "SSD_MobileNetV1_300", "custom-bgr-nearest": "PPLCNet_x0_25",
-                 "paddledetection-infer-cfg": "SSD_MobileNetV1_300_ppdet"}
+                 "paddledetection-infer-cfg": "SSD_MobileNetV1_300_ppdet",
+                 "picodet-s-320-coco": "picodet_s_320_coco_lcnet", "picodet-mainbody-640": "picodet_lcnet_x2_5_640_mainbody"}
 
 
 def config_for(name: str):
