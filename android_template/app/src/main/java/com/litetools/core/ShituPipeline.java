@@ -139,43 +139,32 @@ public final class ShituPipeline {
     private static void heapsort(double[] v, int[] idx, int lo, int n) {
         int base = lo - 1;
         for (int top = n >> 1; top > 0; top--) {
-            int tmp = idx[base + top];
-            int i = top;
-            int j = top << 1;
-            while (j <= n) {
-                if (j < n && less(v[idx[base + j]], v[idx[base + j + 1]])) {
-                    j++;
-                }
-                if (less(v[tmp], v[idx[base + j]])) {
-                    idx[base + i] = idx[base + j];
-                    i = j;
-                    j += j;
-                } else {
-                    break;
-                }
-            }
-            idx[base + i] = tmp;
+            siftDown(v, idx, base, idx[base + top], top, n);
         }
         while (n > 1) {
             int tmp = idx[base + n];
             idx[base + n] = idx[base + 1];
             n--;
-            int i = 1;
-            int j = 2;
-            while (j <= n) {
-                if (j < n && less(v[idx[base + j]], v[idx[base + j + 1]])) {
-                    j++;
-                }
-                if (less(v[tmp], v[idx[base + j]])) {
-                    idx[base + i] = idx[base + j];
-                    i = j;
-                    j += j;
-                } else {
-                    break;
-                }
-            }
-            idx[base + i] = tmp;
+            siftDown(v, idx, base, tmp, 1, n);
         }
+    }
+
+    /** Put `tmp` at heap position i of the 1-based heap idx[base + 1 .. base + size], sifting it down. */
+    private static void siftDown(double[] v, int[] idx, int base, int tmp, int i, int size) {
+        int j = i << 1;
+        while (j <= size) {
+            if (j < size && less(v[idx[base + j]], v[idx[base + j + 1]])) {
+                j++;
+            }
+            if (less(v[tmp], v[idx[base + j]])) {
+                idx[base + i] = idx[base + j];
+                i = j;
+                j += j;
+            } else {
+                break;
+            }
+        }
+        idx[base + i] = tmp;
     }
 
     private static void swap(int[] a, int i, int j) {
