@@ -66,6 +66,15 @@ def _said_as(staging: Path, out: Path):
         raise
 
 
+def check_app_request(kinds, app_name: str, package: str) -> None:
+    """The project kinds, app name and Java package a deploy was asked for: refused before any work starts."""
+    android.check_package(package)
+    project.check_app_name(app_name)
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown or not kinds:
+        raise BadInput(f"unknown project kind(s) {unknown}; choose from {', '.join(KINDS)}")
+
+
 def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: bool = False, kinds=("android",),
            force: bool = False, app_name: str = "LiteTools Demo", package: str = "com.litetools.demo",
            name: str | None = None, progress: Progress | None = None, replace_out: bool = False,
@@ -77,11 +86,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
     from .parity import report as parity_report
 
     progress = progress or Progress(quiet=True)
-    android.check_package(package)
-    project.check_app_name(app_name)
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown or not kinds:
-        raise BadInput(f"unknown project kind(s) {unknown}; choose from {', '.join(KINDS)}")
+    check_app_request(kinds, app_name, package)
     out = Path(out)
     outputs.check_destination(out, force or replace_out, (model, images_dir or SAMPLES, *inputs))
     name = name or Path(model).resolve().name

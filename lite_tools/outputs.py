@@ -14,6 +14,8 @@ Why: `--force` and batch jobs used to `rmtree` OUT, which deleted the user's mod
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -172,6 +174,42 @@ def _swap(staging: Path, out: Path) -> bool:
             raise BadInput(f"{out}: cannot be replaced ({e.strerror or e}); it keeps its previous outputs") from None
     shutil.rmtree(aside, ignore_errors=True)
     return True
+
+
+@contextlib.contextmanager
+def changing(folder, say=None):
+    """Hold an exclusive lock on an existing output folder for a read-modify-write (`gallery add`, `gallery
+    remove`): two runs at once would each read the old contents, and the later install would drop the entries the
+    earlier one added. A second run waits (saying so through `say`). install() may swap the folder for a new one,
+    so the lock is taken again until it is on the folder the path names now."""
+    folder = Path(folder)
+    said = False
+    while True:
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as e:
+            raise BadInput(f"{folder}: cannot be opened ({e.strerror or e})") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if say and not said:
+                    say(f"{folder}: another lite-tools run is changing it; waiting for it to finish")
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.path.samestat(os.fstat(fd), os.stat(folder)):
+                break
+        except FileNotFoundError:
+            os.close(fd)
+            raise BadInput(f"{folder}: was removed while this run waited for it") from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the other run replaced the folder: lock the new one
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 def install(staging: Path, out: Path, command: str) -> None:

@@ -6,9 +6,11 @@ our embeddings, our import and our search."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -247,6 +249,51 @@ def test_add_then_remove_as_paddleclas_append_and_remove(built, rec, photos, tmp
     refused(run_cli("gallery", "remove", g_dir, *sum((["--label", lb] for lb in ("cola", "water", "tea")), [])),
             "would leave the gallery empty")
     assert tree_digest(g_dir) == before
+
+
+def _tea_photos(root, label: str, seed: int):
+    folder = root / label
+    folder.mkdir(parents=True)
+    for i, img in enumerate(synthetic_images(2, seed=seed)):
+        Image.fromarray(img).save(folder / f"{label}{i}.png")
+    return root
+
+
+def test_concurrent_adds_both_land(built, rec, tmp_path):
+    """Two `gallery add` runs at once: the second waits for the first (saying so) and adds after it, so the
+    gallery keeps both runs' entries (a lost update would keep only one run's)."""
+    model, cfg, _ = rec
+    g_dir = tmp_path / "G"
+    shutil.copytree(built[0], g_dir)
+    first_src, second_src = _tea_photos(tmp_path / "a", "tea", 99), _tea_photos(tmp_path / "b", "milk", 98)
+    command = [sys.executable, "-m", "lite_tools", "gallery", "add", str(g_dir)]
+    rest = ["--rec", str(model), "--config", str(cfg)]
+    first = subprocess.Popen(command + [str(first_src)] + rest, stderr=subprocess.PIPE, text=True,
+                             env=dict(os.environ, LITE_TOOLS_TEST_STOP_AT="gallery-add"))
+    second = None
+    try:
+        for line in first.stderr:  # the first holds the gallery, its new files staged, not yet installed
+            if "test stop at gallery-add" in line:
+                break
+        else:
+            pytest.fail(f"the first add ended ({first.wait()}) before its install")
+        second = subprocess.Popen(command + [str(second_src)] + rest, stderr=subprocess.PIPE, text=True)
+        for line in second.stderr:
+            if "another lite-tools run is changing it; waiting" in line:
+                break
+        else:
+            pytest.fail(f"the second add did not wait: exit {second.wait()}")
+        first.send_signal(signal.SIGUSR1)
+        assert first.wait(timeout=300) == 0
+        assert second.wait(timeout=300) == 0, second.stderr.read()
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    g = gallery.load(g_dir)
+    assert g.count == 21 + 4 and g.labels[21:] == ("tea", "tea", "milk", "milk")
+    assert list(g.ids[21:]) == [21, 22, 23, 24]
+    assert [h["operation"] for h in g.manifest["history"]] == ["new", "append", "append"]
 
 
 def test_a_gallery_of_another_rec_model_is_refused(built, rec, photos, tmp_path):

@@ -63,6 +63,29 @@ def check_family(path, data: dict) -> None:
         raise BadInput(f"{path}: an instance segmentation export (mask: true) is not supported; {SUPPORTED}")
 
 
+def flag(path, op: str, params: dict, name: str, default: bool) -> bool:
+    value = params.get(name, default)
+    if not isinstance(value, bool):
+        raise BadInput(f"{path}: {op}.{name} must be true or false, got {value!r}")
+    return value
+
+
+def padding_is_noop(path, pad_op: str, resize_op: str, resize: Resize, stride: int) -> str:
+    """Padding to a multiple of `stride` after a fixed resize pads nothing when both sides are multiples already:
+    the note that says so. Anything that would really pad is refused (lite-tools does not pad)."""
+    if resize.keep_ratio or resize.width % stride or resize.height % stride:
+        raise BadInput(f"{path}: {pad_op} {stride} would pad the resized image ({resize_op} "
+                       f"{resize.height}x{resize.width}, keep_ratio {resize.keep_ratio}): padding is not supported")
+    return f"{pad_op} {stride} is a no-op after the fixed {resize.width}x{resize.height} resize"
+
+
+def normalisation_in_graph(origins: Origins, why: str) -> tuple:
+    """(scale, mean, std) of an input left at 0..255 (the graph normalises), each origin saying `why`."""
+    for name in ("scale", "mean", "std"):
+        origins.add(name, why)
+    return 1.0, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+
+
 def read(path, data: dict) -> DeployConfig:
     path = Path(path)
     check_family(path, data)
@@ -88,9 +111,7 @@ def read(path, data: dict) -> DeployConfig:
             interp = p.get("interp", 1)
             if not isinstance(interp, int) or isinstance(interp, bool) or interp not in CV2_INTERP:
                 raise BadInput(f"{path}: Resize.interp {interp!r} is not supported (0 nearest, 1 linear, 2 cubic)")
-            keep = p.get("keep_ratio", True)
-            if not isinstance(keep, bool):
-                raise BadInput(f"{path}: Resize.keep_ratio must be true or false, got {keep!r}")
+            keep = flag(path, kind, p, "keep_ratio", True)
             resize = Resize(ResizeMode.FIXED, width=w, height=h, keep_ratio=keep, interp=CV2_INTERP[interp])
             origins.add("resize", f"{at} target_size {p['target_size']} (height, width), keep_ratio "
                                   f"{keep}{'' if 'keep_ratio' in p else ' (PaddleDetection default)'}")
@@ -100,9 +121,7 @@ def read(path, data: dict) -> DeployConfig:
             norm_type = p.get("norm_type", "mean_std")
             if norm_type not in ("mean_std", "none"):
                 raise BadInput(f"{path}: NormalizeImage.norm_type {norm_type!r} is not supported (mean_std, none)")
-            is_scale = p.get("is_scale", True)
-            if not isinstance(is_scale, bool):
-                raise BadInput(f"{path}: NormalizeImage.is_scale must be true or false, got {is_scale!r}")
+            is_scale = flag(path, kind, p, "is_scale", True)
             mean = triple(path, kind, "mean", p.get("mean", [0.485, 0.456, 0.406]))
             std = triple(path, kind, "std", p.get("std", [0.229, 0.224, 0.225]))
             if norm_type == "none":
@@ -121,15 +140,10 @@ def read(path, data: dict) -> DeployConfig:
     if resize is None:
         raise BadInput(f"{path}: Preprocess has no Resize step")
     if pad_stride > 0:
-        if resize.keep_ratio or resize.width % pad_stride or resize.height % pad_stride:
-            raise BadInput(f"{path}: PadStride {pad_stride} would pad the resized image (Resize "
-                           f"{resize.height}x{resize.width}, keep_ratio {resize.keep_ratio}): padding is not "
-                           "supported")
-        notes.append(f"PadStride {pad_stride} is a no-op after the fixed {resize.width}x{resize.height} resize")
+        notes.append(padding_is_noop(path, "PadStride", "Resize", resize, pad_stride))
     if norm is None:
-        norm = (1.0, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
-        for name in ("scale", "mean", "std"):
-            origins.add(name, "no NormalizeImage: exported with fuse_normalize, normalisation is in the graph")
+        norm = normalisation_in_graph(origins, "no NormalizeImage: exported with fuse_normalize, normalisation is "
+                                               "in the graph")
     labels = data.get("label_list") or []
     if not isinstance(labels, list):
         raise BadInput(f"{path}: label_list must be a list")

@@ -41,7 +41,7 @@ from .system_config import SystemConfig, defaults_for, read_system_config
 EMBEDDING_COSINE = 0.999
 BOX_PX = 1
 SEARCH_TIE = 1e-5  # faiss and our index sum in different orders: scores this close count as tied
-KINDS = ("android", "flutter")
+
 
 @dataclasses.dataclass
 class ShituDeployResult:
@@ -138,19 +138,14 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
            rec_lite_export=None) -> ShituDeployResult:
     """det_lite_export / rec_lite_export: build the Lite side from another export (a re-export, or in tests a
     perturbed one the gates must catch)."""
-    from ..codegen import android, project
-    from ..deploy import SAMPLES, _said_as, load_images
+    from ..deploy import SAMPLES, _said_as, check_app_request, load_images
     from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
     from ..parity import check as parity_check
     from . import gallery as galleries
     from . import javacheck
 
     progress = progress or Progress(quiet=True)
-    android.check_package(package)
-    project.check_app_name(app_name)
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown or not kinds:
-        raise BadInput(f"unknown project kind(s) {unknown}; choose from {', '.join(KINDS)}")
+    check_app_request(kinds, app_name, package)
     if system.detector is None or det_dir is None:
         raise BadInput(f"{system.source}: has no detector; lite-tools shitu deploy needs the mainbody detector")
     det_dir, rec_dir, gallery_dir, out = Path(det_dir), Path(rec_dir), Path(gallery_dir), Path(out)

@@ -477,6 +477,12 @@ def add(gallery_dir, images, rec_model, config: DeployConfig, image_root=None, d
     """`lite-tools gallery add GALLERY IMAGES` (PaddleClas's index_operation append): new ids after the largest."""
     progress = progress or (lambda m: None)
     gallery_dir = Path(gallery_dir)
+    load(gallery_dir)  # a clear error for a path that is no gallery, before waiting on it
+    with outputs.changing(gallery_dir, progress):
+        return _add(gallery_dir, images, rec_model, config, image_root, delimiter, progress, inputs)
+
+
+def _add(gallery_dir: Path, images, rec_model, config, image_root, delimiter, progress, inputs) -> dict:
     old = load(gallery_dir)
     _check_ours(gallery_dir)
     check_config(config)
@@ -499,6 +505,7 @@ def add(gallery_dir, images, rec_model, config: DeployConfig, image_root=None, d
         manifest["skipped"] = list(old.manifest.get("skipped", [])) + _skipped_json(skipped)
         result = write_folder(Path(tmp) / "gallery", np.concatenate([old.float32.vectors, vectors]), ids,
                               old.labels + tuple(labels), old.paths + tuple(paths), binding, config.source, manifest)
+        staging.stop_at("gallery-add")  # test-only: a second add arrives while this one holds the gallery
         outputs.install(Path(tmp) / "gallery", gallery_dir, "gallery add")
     return result
 
@@ -514,6 +521,12 @@ def remove(gallery_dir, labels=(), ids=(), rec_model=None, progress=None) -> dic
     """`lite-tools gallery remove GALLERY --label L --id N` (PaddleClas's index_operation remove)."""
     progress = progress or (lambda m: None)
     gallery_dir = Path(gallery_dir)
+    load(gallery_dir)
+    with outputs.changing(gallery_dir, progress):
+        return _remove(gallery_dir, labels, ids, rec_model)
+
+
+def _remove(gallery_dir: Path, labels, ids, rec_model) -> dict:
     old = load(gallery_dir)
     _check_ours(gallery_dir)
     if not labels and not ids:

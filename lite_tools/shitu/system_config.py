@@ -41,7 +41,7 @@ import dataclasses
 from pathlib import Path
 
 from ..config import labels as label_files
-from ..config import paddleclas
+from ..config import paddleclas, paddledet
 from ..config.model import ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task
 from ..config.readers import parse_yaml, read_text
 from ..config.values import Origins, fields, integer, number, triple
@@ -281,9 +281,7 @@ def read_det_preprocess(path, section: dict, threshold: float, labels: tuple) ->
                 h, w = (integer(path, op, "target_size", v, minimum=1) for v in size)
             else:
                 h = w = integer(path, op, "target_size", size, minimum=1)
-            keep = p.get("keep_ratio", True)
-            if not isinstance(keep, bool):
-                raise BadInput(f"{path}: {op}.keep_ratio must be true or false, got {keep!r}")
+            keep = paddledet.flag(path, op, p, "keep_ratio", True)
             interp = p.get("interp", 1)
             if isinstance(interp, bool) or not isinstance(interp, int):
                 raise BadInput(f"{path}: {op}.interp must be an OpenCV interpolation flag, got {interp!r}")
@@ -302,9 +300,7 @@ def read_det_preprocess(path, section: dict, threshold: float, labels: tuple) ->
             p = fields(path, op, params, {"mean", "std", "is_scale"})
             mean = triple(path, op, "mean", _required(path, op, p, "mean"))
             std = triple(path, op, "std", _required(path, op, p, "std"))
-            is_scale = p.get("is_scale", True)
-            if not isinstance(is_scale, bool):
-                raise BadInput(f"{path}: {op}.is_scale must be true or false, got {is_scale!r}")
+            is_scale = paddledet.flag(path, op, p, "is_scale", True)
             norm = (1.0 / 255.0 if is_scale else 1.0, mean, std)
             origins.add("scale", f"{at}.is_scale {is_scale}{'' if 'is_scale' in p else ' (PaddleClas default)'}")
             origins.add("mean", f"{at}.mean")
@@ -322,15 +318,10 @@ def read_det_preprocess(path, section: dict, threshold: float, labels: tuple) ->
     if not permuted:
         raise BadInput(f"{path}: DetPreProcess has no DetPermute (the model takes NCHW)")
     if stride > 0:
-        if resize.keep_ratio or resize.width % stride or resize.height % stride:
-            raise BadInput(f"{path}: DetPadStride {stride} would pad the resized image (DetResize "
-                           f"{resize.height}x{resize.width}, keep_ratio {resize.keep_ratio}): padding is not "
-                           "supported")
-        notes.append(f"DetPadStride {stride} is a no-op after the fixed {resize.width}x{resize.height} resize")
+        notes.append(paddledet.padding_is_noop(path, "DetPadStride", "DetResize", resize, stride))
     if norm is None:
-        norm = (1.0, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0))
-        for name in ("scale", "mean", "std"):
-            origins.add(name, "no DetNormalizeImage: the input stays 0..255 (normalisation in the graph)")
+        norm = paddledet.normalisation_in_graph(origins, "no DetNormalizeImage: the input stays 0..255 "
+                                                         "(normalisation in the graph)")
     origins.add("channel_order", "PaddleClas's predict_system decodes with cv2 and converts to RGB")
     origins.add("labels", "Global.label_list")
     origins.add("score_threshold", "Global.threshold")
