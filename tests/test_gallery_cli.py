@@ -11,6 +11,7 @@ import pickle
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 
@@ -483,6 +484,61 @@ def test_paddleclas_import_refusals(paddleclas_indexes, rec, tmp_path, photos):
         refused(proc, *needles[name])
         assert not (tmp_path / f"out-{name}").exists() and tree_digest(src) == before
     assert not marker.exists()
+
+
+CRASHES_FAISS = """
+import sys, faiss, numpy as np
+index = faiss.read_index(sys.argv[1])
+index.search(np.eye(index.d, dtype=np.float32)[:4], 5)
+"""
+
+
+def _damaged_hnsw(folder):
+    """An HNSW32 gallery whose neighbour lists are overwritten with 0x7f bytes (ids far out of range)."""
+    folder.mkdir()
+    x = np.random.RandomState(0).standard_normal((200, 16)).astype(np.float32)
+    hnsw = faiss.IndexIDMap2(faiss.IndexHNSWFlat(16, 32, faiss.METRIC_INNER_PRODUCT))
+    hnsw.add_with_ids(x / np.linalg.norm(x, axis=1, keepdims=True), np.arange(200).astype(np.int64))
+    faiss.write_index(hnsw, str(folder / "vector.index"))
+    raw = bytearray((folder / "vector.index").read_bytes())
+    middle = len(raw) // 2
+    raw[middle:middle + 4000] = b"\x7f" * 4000
+    (folder / "vector.index").write_bytes(bytes(raw))
+    (folder / "id_map.pkl").write_bytes(pickle.dumps({i: f"x/{i}.jpg\tthing" for i in range(200)}))
+    return folder
+
+
+def _greedy_flat(folder):
+    """A Flat gallery of 8 vectors whose codes' size field asks for 2^29 floats (2 GiB)."""
+    folder.mkdir()
+    flat = faiss.IndexIDMap2(faiss.IndexFlatIP(8))
+    flat.add_with_ids(np.eye(8, dtype=np.float32), np.arange(8).astype(np.int64))
+    faiss.write_index(flat, str(folder / "vector.index"))
+    raw = bytearray((folder / "vector.index").read_bytes())
+    at = raw.find(b"IxFI") + 4 + 4 + 8 + 8 + 8 + 1 + 4  # fourcc, d, ntotal, 2 dummies, is_trained, metric
+    assert struct.unpack_from("<Q", raw, at)[0] == 64  # the codes' size field: 8 x 8 floats
+    struct.pack_into("<Q", raw, at, 2 ** 29)
+    (folder / "vector.index").write_bytes(bytes(raw))
+    (folder / "id_map.pkl").write_bytes(pickle.dumps({i: f"x/{i}.jpg\tthing" for i in range(8)}))
+    return folder
+
+
+def test_import_survives_files_that_crash_or_bloat_faiss(rec, tmp_path):
+    """faiss runs in a child with an address-space limit: an HNSW graph that segfaults faiss's own search (shown
+    first in a plain Python process) and a size field asking for 2 GiB are one line each, OUT never written."""
+    model, cfg, _ = rec
+    damaged = _damaged_hnsw(tmp_path / "damaged")
+    plain = subprocess.run([sys.executable, "-c", CRASHES_FAISS, str(damaged / "vector.index")],
+                           capture_output=True, text=True)
+    assert plain.returncode == -signal.SIGSEGV, (plain.returncode, plain.stderr[-400:])
+    needles = {"damaged": ("vector.index", "faiss crashed reading or searching it (SIGSEGV)"),
+               "greedy": ("vector.index", "asks for more memory than a file of its size can need")}
+    for name, src in (("damaged", damaged), ("greedy", _greedy_flat(tmp_path / "greedy"))):
+        before = tree_digest(src)
+        proc = run_cli("gallery", "build", "--from-paddleclas-index", src, "--rec", model, "--config", cfg,
+                       "--out", tmp_path / f"out-{name}")
+        refused(proc, *needles[name])
+        assert not (tmp_path / f"out-{name}").exists() and tree_digest(src) == before
 
 
 def test_import_refuses_an_out_holding_its_config(paddleclas_indexes, built, rec, tmp_path):

@@ -10,7 +10,9 @@ them, into a lite-tools GALLERY.
 - vector.index: faiss IndexIDMap2 (or IndexIDMap) over IndexFlat, IndexHNSWFlat or IndexIVFFlat, or a bare IndexFlat
   (the android_demo form, ids = positions), inner product only. The ids are the id map's keys, not positions: the
   vectors are reconstructed by id through the IDMap (IVF needs its direct map, made here in memory). Other index
-  types are refused by name (their vectors cannot be reconstructed exactly).
+  types are refused by name (their vectors cannot be reconstructed exactly). faiss runs in a spawned child with
+  an address-space limit: a damaged HNSW graph segfaults faiss's search, and a size field asks it for any amount of
+  memory; either becomes one line naming the file, never a crash of the CLI.
 - labels: PaddleClas's predict_system shows id_map[id].split()[1] (the second whitespace-separated word), so that is
   the label; the path is the entry's text before the first delimiter.
 """
@@ -18,6 +20,7 @@ them, into a lite-tools GALLERY.
 from __future__ import annotations
 
 import pickletools
+import resource
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +37,10 @@ IMPORTABLE = {"IndexFlat", "IndexFlatIP", "IndexFlatL2", "IndexHNSWFlat", "Index
 APPROXIMATE = {"IndexHNSWFlat", "IndexIVFFlat"}
 REEMBED_SAMPLE = 8
 REEMBED_COSINE_MIN = 0.99
+# faiss's child may map this much beyond what it holds after importing faiss: a few copies of the file, and slack
+CHILD_MEMORY_SLACK = 1 << 30
+CHILD_TIMEOUT_S = 600
+TOO_GREEDY = "it asks for more memory than a file of its size can need: a damaged or hostile file"
 WHY = "a pickle may run code; lite-tools reads id_map.pkl only as a dict of int to str"
 
 
@@ -219,8 +226,7 @@ def read_faiss_index(path) -> tuple:
         first = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
         raise BadInput(f"{path}: faiss cannot read it ({first[:200]})") from None
     except MemoryError:  # a size field asking for more than there is (std::bad_alloc): damaged or hostile
-        raise BadInput(f"{path}: faiss cannot read it (it asks for more memory than this machine has: a damaged "
-                       "or hostile file)") from None
+        raise BadInput(f"{path}: faiss cannot read it ({TOO_GREEDY})") from None
     outer = faiss.downcast_index(index)
     kind = type(outer).__name__
     if kind in ("IndexIDMap2", "IndexIDMap"):
@@ -255,6 +261,76 @@ def read_faiss_index(path) -> tuple:
     return np.ascontiguousarray(vectors, np.float32), ids, info, index
 
 
+def _limit_memory(file_bytes: int) -> None:
+    """Cap this process's address space at what it maps now plus 8 copies of the file plus CHILD_MEMORY_SLACK, so a
+    size field asking for more ends in std::bad_alloc (MemoryError), not in the OOM killer's hands."""
+    with open("/proc/self/statm") as f:
+        mapped = int(f.read().split()[0]) * resource.getpagesize()
+    limit = mapped + 8 * file_bytes + CHILD_MEMORY_SLACK
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+
+def _faiss_child(conn, path: str) -> None:
+    """The spawned child's body: read the index, search it with agreement_queries(); send ("ok", vectors, ids,
+    info, queries, faiss's top-k ids) or ("bad", message)."""
+    import faiss  # before the limit: its libraries are mapped already
+
+    faiss.omp_set_num_threads(1)  # 100 queries: threads would only add stacks to the address space
+
+    try:
+        _limit_memory(Path(path).stat().st_size)
+        vectors, ids, info, faiss_index = read_faiss_index(path)
+        queries = agreement_queries(vectors)
+        _, theirs = faiss_index.search(queries, min(AGREEMENT_K, len(vectors)))
+        conn.send(("ok", vectors, ids, info, queries, theirs))
+    except BadInput as e:
+        conn.send(("bad", str(e)))
+    except MemoryError:
+        conn.send(("bad", f"{path}: faiss cannot search it ({TOO_GREEDY})"))
+    except RuntimeError as e:
+        conn.send(("bad", f"{path}: faiss cannot search it ({_last_line(e)[:160]}): a damaged file"))
+    finally:
+        conn.close()
+
+
+def _last_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+
+
+def read_faiss_isolated(path) -> tuple:
+    """read_faiss_index() and faiss's search for agreement() in a spawned child (module docstring):
+    (vectors, ids, info, queries, faiss's top-k ids per query)."""
+    import multiprocessing
+
+    from ..lite_runner import describe_exit
+
+    path = Path(path)
+    files.require_file(path)
+    ctx = multiprocessing.get_context("spawn")  # paddle's threads in this process do not survive a fork
+    conn, child_end = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_faiss_child, args=(child_end, str(path)), daemon=True)
+    proc.start()
+    child_end.close()
+    reply = None
+    try:
+        if conn.poll(CHILD_TIMEOUT_S):
+            reply = conn.recv()
+    except (EOFError, OSError):
+        pass
+    finally:
+        conn.close()
+        proc.join(30)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+    if reply is None:
+        how = describe_exit(proc.exitcode) if proc.exitcode is not None else f"no answer in {CHILD_TIMEOUT_S} s"
+        raise BadInput(f"{path}: faiss crashed reading or searching it ({how}): a damaged or hostile file")
+    if reply[0] == "bad":
+        raise BadInput(reply[1])
+    return reply[1:]
+
+
 def read_paddleclas_index(index_dir, delimiter: str = "\t") -> dict:
     """Everything of a PaddleClas index folder, checked for agreement between its two files."""
     index_dir = Path(index_dir)
@@ -266,7 +342,7 @@ def read_paddleclas_index(index_dir, delimiter: str = "\t") -> dict:
             raise BadInput(f"{index_dir / name}: no such file (a PaddleClas index_dir holds vector.index and "
                            "id_map.pkl)")
     id_map = read_id_map(index_dir / "id_map.pkl")
-    vectors, ids, info, faiss_index = read_faiss_index(index_dir / "vector.index")
+    vectors, ids, info, queries, theirs = read_faiss_isolated(index_dir / "vector.index")
     if len(id_map) != ids.size or set(id_map) != set(int(i) for i in ids):
         missing = sorted(set(int(i) for i in ids) - set(id_map))[:3]
         raise BadInput(f"{index_dir}: vector.index holds {ids.size} ids, id_map.pkl names {len(id_map)}"
@@ -277,26 +353,33 @@ def read_paddleclas_index(index_dir, delimiter: str = "\t") -> dict:
     norms = np.linalg.norm(vectors.astype(np.float64), axis=1)
     info["norm_range"] = [float(norms.min()), float(norms.max())]
     return {"vectors": vectors, "ids": ids, "labels": [e[0] for e in entries], "paths": [e[1] for e in entries],
-            "docs": [id_map[int(i)] for i in ids], "info": info, "faiss": faiss_index}
+            "docs": [id_map[int(i)] for i in ids], "info": info, "queries": queries, "faiss_top": theirs}
 
 
-def agreement(faiss_index, vectors: np.ndarray, ids: np.ndarray, search, queries: int = 100, k: int = 5) -> dict:
-    """How often the imported faiss index and our exact search give the same top-1 id (and top-k sets), on copies
-    of stored vectors with a little noise: for HNSW/IVF this measures their approximation, reported, not gated."""
+AGREEMENT_QUERIES = 100
+AGREEMENT_K = 5
+
+
+def agreement_queries(vectors: np.ndarray) -> np.ndarray:
+    """Copies of stored vectors with a little noise (|noise| ~ 0.1), unit length: what agreement() searches."""
     rng = np.random.RandomState(0)
-    picks = np.linspace(0, len(vectors) - 1, min(queries, len(vectors))).astype(int)
+    picks = np.linspace(0, len(vectors) - 1, min(AGREEMENT_QUERIES, len(vectors))).astype(int)
     q = vectors[picks].astype(np.float64) + rng.normal(0, 0.1 / np.sqrt(vectors.shape[1]),
-                                                        (picks.size, vectors.shape[1]))  # |noise| ~ 0.1
-    q = (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
-    kk = min(k, len(vectors))
-    _, theirs = faiss_index.search(q, kk)
+                                                        (picks.size, vectors.shape[1]))
+    return (q / np.linalg.norm(q, axis=1, keepdims=True)).astype(np.float32)
+
+
+def agreement(queries: np.ndarray, theirs: np.ndarray, search) -> dict:
+    """How often the imported faiss index (its top-k ids `theirs` for `queries`) and our exact search give the same
+    top-1 id (and top-k sets): for HNSW/IVF this measures their approximation, reported, not gated."""
+    kk = theirs.shape[1]
     same_top1 = same_topk = 0
-    for row, query in zip(theirs, q):
+    for row, query in zip(theirs, queries):
         ours = [h.id for h in search(query, kk)]
         same_top1 += int(row[0] == ours[0])
         same_topk += int(set(int(x) for x in row) == set(ours))
-    return {"queries": int(picks.size), "k": kk, "top1_agreement": same_top1 / picks.size,
-            "topk_agreement": same_topk / picks.size}
+    return {"queries": int(len(queries)), "k": kk, "top1_agreement": same_top1 / len(queries),
+            "topk_agreement": same_topk / len(queries)}
 
 
 def import_gallery(index_dir, rec_model, config, out, image_root=None, delimiter: str = "\t", force: bool = False,
@@ -357,7 +440,7 @@ def import_gallery(index_dir, rec_model, config, out, image_root=None, delimiter
         progress(f"gallery: imported {info['count']} vectors from {info['type']}, origin unverified ({verdict})")
         view = index.decode(index.encode("float32", found["vectors"], found["ids"], found["labels"], found["paths"],
                                          binding.params_sha256, binding.nb_sha256), "import")
-        agree = agreement(found["faiss"], found["vectors"], found["ids"], view.search)
+        agree = agreement(found["queries"], found["faiss_top"], view.search)
         if info["approximate"]:
             progress(f"gallery: {info['type']} is an approximate index: its top-1 agrees with exact search on "
                      f"{agree['top1_agreement']:.0%} of {agree['queries']} queries (reported, not gated)")
