@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -105,6 +106,25 @@ def paddleclas_wheel():
     proc = fetch_paddleclas()
     assert proc.returncode == 0, proc.stderr
     return Path(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def sample_photos():
+    """[(name, HxWx3 uint8 RGB)]: the 31 real photos shipped in matplotlib's, scikit-image's and scikit-learn's
+    wheels (scripts/fetch_sample_photos.sh), decoded as PaddleClas does (cv2.imread, IMREAD_COLOR, BGR -> RGB)."""
+    import cv2
+
+    proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_sample_photos.sh")], capture_output=True, text=True,
+                          env=dict(os.environ, LITE_TOOLS_PYTHON=sys.executable))
+    assert proc.returncode == 0, proc.stderr
+    root = Path(proc.stdout.strip().splitlines()[-1])
+    photos = []
+    for line in (root / "SOURCES.txt").read_text().splitlines():
+        name = line.split("\t")[0]
+        bgr = cv2.imread(str(root / name), cv2.IMREAD_COLOR)
+        assert bgr is not None, name
+        photos.append((name, np.ascontiguousarray(bgr[:, :, ::-1])))
+    return photos
 
 
 @pytest.fixture(scope="session")
