@@ -290,16 +290,16 @@ def test_force_replaces_an_existing_project(zoo_dir, tmp_path):
 
 
 def test_java_check_covers_paddledetection_extra_inputs(projects, tmp_path):
-    """scale_factor is (H / h, W / w): swapping it in the Java core must be caught (it would misplace boxes)."""
+    """scale_factor is PaddleDetection's (fy, fx): swapping it in the Java core must be caught (it would misplace
+    boxes)."""
     project, config, model = projects["paddledetection-infer-cfg"]
     assert javacheck.check(project / CORE, config, model, _images()[:3]).ok
     broken = tmp_path / "core"
     shutil.copytree(project / CORE, broken)
     pre = broken / "Preprocessor.java"
-    original = "return new float[] {(float) height / sourceHeight, (float) width / sourceWidth};"
+    original = "return new float[] {(float) factors[0], (float) factors[1]};"
     assert original in pre.read_text()
-    pre.write_text(pre.read_text().replace(
-        original, "return new float[] {(float) width / sourceWidth, (float) height / sourceHeight};"))
+    pre.write_text(pre.read_text().replace(original, "return new float[] {(float) factors[1], (float) factors[0]};"))
     result = javacheck.check(broken, config, model, _images()[:3])
     assert not result.ok and any("extra inputs" in m for m in result.mismatches)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..config import DeployConfig, Task, for_model, write_json
 from ..errors import BadInput
+from ..reference.preprocess import follows_paddledet
 from . import ANDROID_TEMPLATE, render_tree
 
 PACKAGE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -49,7 +50,8 @@ def context_for(config: DeployConfig, manifest: dict, app_name: str, package: st
             "package_path": package.replace(".", "/"), "model_asset": MODEL_ASSET,
             "lite_version": manifest["targets"]["arm"]["opt_version"], "lite_archive_base": LITE_ARCHIVE_BASE,
             "input_names": [t["name"] for t in manifest["inputs"]], "input_width": width, "input_height": height,
-            "crop_width": crop[0], "crop_height": crop[1], "picodet": picodet_constants(config)}
+            "crop_width": crop[0], "crop_height": crop[1], "picodet": picodet_constants(config),
+            "paddledet_arithmetic": follows_paddledet(config)}
 
 
 def picodet_constants(config: DeployConfig) -> dict:

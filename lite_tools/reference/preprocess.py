@@ -1,17 +1,29 @@
 """Pixels -> the model's input tensor, as the deploy config says. Every step is documented because the
-generated Java must do the same:
+generated Java must do the same. Two upstreams, two arithmetics: detectors (SSD, PicoDet) follow PaddleDetection's
+deploy (and PaddleClas's copy of it, det_preprocess.py, which PP-ShiTu runs), everything else PaddleClas's
+deploy/python/preprocess.py.
 
 1. size: SHORT: p = short / min(w, h); (round(w * p), round(h * p)) with Python's round (half to even, as
-   PaddleClas). FIXED: (width, height); with keep_ratio, p = min(min(W,H) / min(w,h), max(W,H) / max(w,h)) and
-   (round(w * p), round(h * p)) as PaddleDetection's Resize (cv2 rounds half to even too).
+   PaddleClas). FIXED without keep_ratio: (width, height). Detectors map with PaddleDetection's factors
+   (fx, fy): keep_ratio: s = min(W, H) / min(w, h), unless round(s * max(w, h)) > max(W, H), then
+   s = max(W, H) / max(w, h), and fx = fy = s; otherwise fx = width / w, fy = height / h (float64); the size is
+   (round(w * fx), round(h * fy)) as cv2.resize(im, None, fx=fx, fy=fy) computes it (cvRound: half to even).
 2. resize with `reference.resize` (float64, no rounding).
 3. centre crop (cw, ch): offsets ((W - cw) // 2, (H - ch) // 2) as PaddleClas's CropImage. Steps 2 and 3 are
    fused: only the crop window is resampled (bit-identical to resizing everything and cropping), so a sliver
    image whose resize is huge costs no more than its crop.
 4. channel order: the decoded image is RGB; BGR reverses the channels.
-5. v' = (v * scale - mean[c]) / std[c] in float64, then float32; layout NCHW, batch 1.
+5. normalise, each upstream in its own precision and order (normalise() below); layout NCHW, batch 1:
+   - PaddleClas's NormalizeImage, float32 throughout: x = float32(v); (x * float32(scale) - float32(mean[c]))
+     / float32(std[c]), each operation rounded to float32 (`scale` is float32 of the config's literal:
+     0.00392157 is not 1/255).
+   - PaddleDetection's NormalizeImage: x = float32(v); with is_scale (scale 1/255) x = x / 255 in float32;
+     then x = float32(float64(x) - mean[c]) and x = float32(float64(x) / std[c]) (`im -= mean` and `im /= std`
+     against float64 arrays). A scale other than 1/255 or 1 (no PaddleDetection file can say one): float32 of
+     float64(x) * scale first.
 6. PaddleDetection's extra inputs, when the model has them: im_shape = [[H, W]] of the network input and
-   scale_factor = [[H / source h, W / source w]], float32 (divided in float32, as the Java host does).
+   scale_factor = float32 of the float64 [[fy, fx]] (for a config with no detector factors, H / source h and
+   W / source w in float64).
 """
 
 from __future__ import annotations
@@ -20,7 +32,7 @@ import dataclasses
 
 import numpy as np
 
-from ..config import ChannelOrder, DeployConfig, ResizeMode
+from ..config import ChannelOrder, DeployConfig, ResizeMode, Task
 from ..config.for_model import EXTRA_INPUTS
 from ..errors import BadInput
 from .resize import resize
@@ -32,6 +44,8 @@ class Preprocessed:
     source_size: tuple  # (w, h) of the decoded image
     resized_size: tuple  # (w, h) after step 1
     crop_offset: tuple  # (x, y) of the crop in the resized image
+    # PaddleDetection's map factors (fy, fx), float64, that its scale_factor input is made of (None: not a detector)
+    det_factors: tuple | None = None
 
 
 
@@ -45,12 +59,30 @@ def model_inputs(pre: Preprocessed, input_names) -> list:
         if name == "im_shape":
             arrays.append(np.array([[h, w]], dtype=np.float32))
         elif name == "scale_factor":
-            arrays.append(np.array([[np.float32(h) / np.float32(src_h), np.float32(w) / np.float32(src_w)]],
-                                   dtype=np.float32))
+            factors = pre.det_factors if pre.det_factors is not None else (h / src_h, w / src_w)
+            arrays.append(np.array([factors], dtype=np.float64).astype(np.float32))
         else:
             raise BadInput(f"the model has an input {name!r} that is neither the image nor one of "
                            f"{', '.join(EXTRA_INPUTS)}: lite-tools does not know how to fill it")
     return arrays
+
+
+def follows_paddledet(config: DeployConfig) -> bool:
+    """Detectors take PaddleDetection's arithmetic (module docstring), everything else PaddleClas's."""
+    return config.task in (Task.SSD, Task.PICODET)
+
+
+def det_factors(config: DeployConfig, w: int, h: int) -> tuple | None:
+    """PaddleDetection's (fy, fx) for a w x h image (step 1), or None for a config that does not follow it."""
+    r = config.resize
+    if not follows_paddledet(config) or r.mode != ResizeMode.FIXED:
+        return None
+    if r.keep_ratio:
+        s = min(r.width, r.height) / min(w, h)
+        if round(s * max(w, h)) > max(r.width, r.height):
+            s = max(r.width, r.height) / max(w, h)
+        return s, s
+    return r.height / h, r.width / w
 
 
 def resized_size(config: DeployConfig, w: int, h: int) -> tuple:
@@ -58,10 +90,30 @@ def resized_size(config: DeployConfig, w: int, h: int) -> tuple:
     if r.mode == ResizeMode.SHORT:
         p = float(r.short) / min(w, h)
         return int(round(w * p)), int(round(h * p))
+    factors = det_factors(config, w, h)
+    if factors is not None:
+        fy, fx = factors
+        return int(round(w * fx)), int(round(h * fy))
     if r.keep_ratio:
         p = min(min(r.width, r.height) / min(w, h), max(r.width, r.height) / max(w, h))
         return int(round(w * p)), int(round(h * p))
     return r.width, r.height
+
+
+def normalise(img: np.ndarray, config: DeployConfig) -> np.ndarray:
+    """Resized HxWx3 values (in the model's channel order) -> float32, in the upstream's arithmetic (step 5)."""
+    x = np.asarray(img).astype(np.float32)
+    if not follows_paddledet(config):
+        scale = np.float32(config.scale)
+        mean = np.asarray(config.mean, dtype=np.float64).astype(np.float32)
+        std = np.asarray(config.std, dtype=np.float64).astype(np.float32)
+        return (x * scale - mean) / std
+    if config.scale == 1.0 / 255.0:
+        x = x / np.float32(255.0)
+    elif config.scale != 1.0:
+        x = (x.astype(np.float64) * config.scale).astype(np.float32)
+    x = (x.astype(np.float64) - np.asarray(config.mean, dtype=np.float64)).astype(np.float32)
+    return (x.astype(np.float64) / np.asarray(config.std, dtype=np.float64)).astype(np.float32)
 
 
 def unusable(w: int, h: int, config: DeployConfig) -> str | None:
@@ -92,8 +144,5 @@ def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
     img = resize(rgb, rw, rh, config.resize.interp, config.resize.antialias, window=(ox, oy, cw, ch))
     if config.channel_order == ChannelOrder.BGR:
         img = img[:, :, ::-1]
-    mean = np.asarray(config.mean, dtype=np.float64)
-    std = np.asarray(config.std, dtype=np.float64)
-    norm = (img * config.scale - mean) / std
-    tensor = np.ascontiguousarray(norm.astype(np.float32).transpose(2, 0, 1)[None])
-    return Preprocessed(tensor, (w, h), (rw, rh), (ox, oy))
+    tensor = np.ascontiguousarray(normalise(img, config).transpose(2, 0, 1)[None])
+    return Preprocessed(tensor, (w, h), (rw, rh), (ox, oy), det_factors(config, w, h))

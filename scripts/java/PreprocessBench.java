@@ -125,9 +125,9 @@ public final class PreprocessBench {
         double[] mean = {0.485, 0.456, 0.406};
         double[] std = {0.229, 0.224, 0.225};
         Preprocessor ssd = new Preprocessor(false, 0, 300, 300, false, Resampler.BILINEAR, false, 0, 0, 1.0 / 127.502231,
-                new double[] {127.5 / 127.502231, 127.5 / 127.502231, 127.5 / 127.502231}, new double[] {1, 1, 1}, false);
+                new double[] {127.5 / 127.502231, 127.5 / 127.502231, 127.5 / 127.502231}, new double[] {1, 1, 1}, false, true);
         Preprocessor cls = new Preprocessor(true, 256, 0, 0, false, Resampler.BILINEAR, false, 224, 224, 1.0 / 255.0,
-                mean, std, false);
+                mean, std, false, false);
         Object[][] cases = {
             {"1920x1080 -> 300x300 (stretch)", ssd, 300},
             {"1920x1080 -> 224x224 (short 256, crop)", cls, 224},

@@ -3,7 +3,10 @@ package com.litetools.core;
 /**
  * ARGB pixels of any size to the model's float NCHW input, exactly as lite_tools/reference/preprocess.py:
  * size (short side with round-half-even, or fixed, or fit with keep-ratio), resize (Resampler), centre crop
- * ((W - w) / 2, (H - h) / 2), channel order, then (v * scale - mean[c]) / std[c] in double, stored as float.
+ * ((W - w) / 2, (H - h) / 2), channel order, then normalisation in the arithmetic of the upstream the config
+ * follows (the reference's normalise()): PaddleClas's float32 (v * scale - mean[c]) / std[c], or PaddleDetection's
+ * v / 255 in float32, then - mean[c] and / std[c] in double, each rounded to float (paddleDet: detectors). Detectors
+ * also size and scale their scale_factor input with PaddleDetection's map factors (fx, fy).
  * Only the rows and columns the crop keeps are computed, and only their taps are built (Resampler.axisTaps with a
  * window, as the reference's axis_taps(first, count)): a 4000x1 image under resize_short 256 + crop 224 resizes to
  * 1,024,000 x 256 but costs 224 columns of taps. Each kept pixel is computed exactly as in the reference.
@@ -23,9 +26,11 @@ public final class Preprocessor {
         public final int resizedHeight;
         public final int cropX;
         public final int cropY;
+        /** PaddleDetection's map factors (fy, fx), null when the config does not follow PaddleDetection. */
+        private final double[] factors;
 
         Result(float[] data, int width, int height, int sourceWidth, int sourceHeight, int resizedWidth,
-               int resizedHeight, int cropX, int cropY) {
+               int resizedHeight, int cropX, int cropY, double[] factors) {
             this.data = data;
             this.width = width;
             this.height = height;
@@ -35,6 +40,7 @@ public final class Preprocessor {
             this.resizedHeight = resizedHeight;
             this.cropX = cropX;
             this.cropY = cropY;
+            this.factors = factors;
         }
 
         public long[] shape() {
@@ -43,15 +49,18 @@ public final class Preprocessor {
 
         /**
          * PaddleDetection's geometry inputs, as lite_tools/reference/preprocess.py's model_inputs: im_shape is
-         * the network input's (H, W); scale_factor is (H / source h, W / source w), divided in float. Null for a
-         * name this core does not know.
+         * the network input's (H, W); scale_factor is float of the double map factors (fy, fx), or of
+         * (H / source h, W / source w) for a config without them. Null for a name this core does not know.
          */
         public float[] extraInput(String name) {
             if (name.equals("im_shape")) {
                 return new float[] {height, width};
             }
             if (name.equals("scale_factor")) {
-                return new float[] {(float) height / sourceHeight, (float) width / sourceWidth};
+                if (factors != null) {
+                    return new float[] {(float) factors[0], (float) factors[1]};
+                }
+                return new float[] {(float) ((double) height / sourceHeight), (float) ((double) width / sourceWidth)};
             }
             return null;
         }
@@ -70,11 +79,15 @@ public final class Preprocessor {
     private final double[] mean;
     private final double[] std;
     private final boolean bgr;
+    private final boolean paddleDet;
+    private final float scaleF;
+    private final float[] meanF;
+    private final float[] stdF;
 
     /** cropWidth/cropHeight of 0 mean no crop; fixedWidth/fixedHeight are used when shortSide is false. */
     public Preprocessor(boolean shortSide, int shortSize, int fixedWidth, int fixedHeight, boolean keepRatio,
                         int interp, boolean antialias, int cropWidth, int cropHeight, double scale, double[] mean,
-                        double[] std, boolean bgr) {
+                        double[] std, boolean bgr, boolean paddleDet) {
         if (mean.length != 3 || std.length != 3) {
             throw new IllegalArgumentException("mean and std need 3 values");
         }
@@ -91,6 +104,40 @@ public final class Preprocessor {
         this.mean = mean.clone();
         this.std = std.clone();
         this.bgr = bgr;
+        this.paddleDet = paddleDet;
+        scaleF = (float) scale;
+        meanF = new float[] {(float) mean[0], (float) mean[1], (float) mean[2]};
+        stdF = new float[] {(float) std[0], (float) std[1], (float) std[2]};
+    }
+
+    /** PaddleDetection's (fy, fx) for a w x h image (the reference's det_factors), or null. */
+    public double[] detFactors(int w, int h) {
+        if (!paddleDet || shortSide) {
+            return null;
+        }
+        if (keepRatio) {
+            double s = (double) Math.min(fixedWidth, fixedHeight) / Math.min(w, h);
+            if (Math.rint(s * Math.max(w, h)) > Math.max(fixedWidth, fixedHeight)) {
+                s = (double) Math.max(fixedWidth, fixedHeight) / Math.max(w, h);
+            }
+            return new double[] {s, s};
+        }
+        return new double[] {(double) fixedHeight / h, (double) fixedWidth / w};
+    }
+
+    /** One resampled value of model channel c, normalised as the reference's normalise(). */
+    private float normalise(double v, int c) {
+        float x = (float) v;
+        if (!paddleDet) {
+            return (x * scaleF - meanF[c]) / stdF[c];
+        }
+        if (scale == 1.0 / 255.0) {
+            x = x / 255f;
+        } else if (scale != 1.0) {
+            x = (float) ((double) x * scale);
+        }
+        x = (float) ((double) x - mean[c]);
+        return (float) ((double) x / std[c]);
     }
 
     /** Resized (width, height) before the crop, with Python's round (half to even) where the reference uses it. */
@@ -98,6 +145,10 @@ public final class Preprocessor {
         if (shortSide) {
             double p = (double) shortSize / Math.min(w, h);
             return new int[] {(int) Math.rint(w * p), (int) Math.rint(h * p)};
+        }
+        double[] factors = detFactors(w, h);
+        if (factors != null) {
+            return new int[] {(int) Math.rint(w * factors[1]), (int) Math.rint(h * factors[0])};
         }
         if (keepRatio) {
             double p = Math.min((double) Math.min(fixedWidth, fixedHeight) / Math.min(w, h),
@@ -187,10 +238,6 @@ public final class Preprocessor {
         int cLast = 2 - cFirst;
         int first = cFirst * plane;
         int last = cLast * plane;
-        double meanFirst = mean[cFirst];
-        double meanLast = mean[cLast];
-        double stdFirst = std[cFirst];
-        double stdLast = std[cLast];
         for (int y = 0; y < oh; y++) {
             int tapsFrom = ty.start[y];
             int tapsTo = ty.start[y + 1];
@@ -216,12 +263,12 @@ public final class Preprocessor {
                     b += ring[base + 2] * wj;
                 }
                 int o = y * ow + x;
-                out[first + o] = (float) ((r * scale - meanFirst) / stdFirst);
-                out[plane + o] = (float) ((g * scale - mean[1]) / std[1]);
-                out[last + o] = (float) ((b * scale - meanLast) / stdLast);
+                out[first + o] = normalise(r, cFirst);
+                out[plane + o] = normalise(g, 1);
+                out[last + o] = normalise(b, cLast);
             }
         }
-        return new Result(out, ow, oh, w, h, p.resizedWidth, p.resizedHeight, cx, cy);
+        return new Result(out, ow, oh, w, h, p.resizedWidth, p.resizedHeight, cx, cy, detFactors(w, h));
     }
 
     /** The horizontal pass of one source row, for the kept columns (tx's window, ow of them), into ring[at ..]. */
