@@ -1,0 +1,254 @@
+"""lite_tools.reference.cv2_resize against the real cv2.resize of opencv-python-headless 4.6.0.66 (PaddleClas 2.6.0's),
+on the sample photos and on cut-outs of them at the sizes where OpenCV changes kernels: 0 grey levels.
+
+The one kernel that is not bit-exact is Intel IPP's INTER_CUBIC (the x86-64 wheel's default): its test bounds the
+disagreement instead (1 level, near-ties only). OpenCV's own cubic (IPP off) is compared bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+
+from lite_tools.reference import cv2_resize
+from lite_tools.reference.cv2_resize import (INTER_AREA, INTER_CUBIC, INTER_LANCZOS4, INTER_LINEAR,
+                                             INTER_NEAREST, resize)
+
+cv2 = pytest.importorskip("cv2")
+
+INTERPS = {"nearest": INTER_NEAREST, "linear": INTER_LINEAR, "cubic": INTER_CUBIC, "area": INTER_AREA,
+           "lanczos4": INTER_LANCZOS4}
+
+
+def test_target_version():
+    assert cv2.__version__ == "4.6.0", f"these figures are for opencv 4.6.0.66, not {cv2.__version__}"
+
+
+@contextlib.contextmanager
+def ipp(enabled: bool):
+    before = cv2.ipp.useIPP()
+    cv2.ipp.setUseIPP(enabled)
+    try:
+        yield
+    finally:
+        cv2.ipp.setUseIPP(before)
+
+
+def cv2_resize_call(img, size, interp):
+    """cv2 as PaddleClas ((w, h)) or PaddleDetection (None, fx, fy) calls it; size is (w, h) or ("fx", fx, fy)."""
+    if size[0] == "fx":
+        return cv2.resize(img, None, None, fx=size[1], fy=size[2], interpolation=interp)
+    return cv2.resize(img, size, interpolation=interp)
+
+
+def ours(img, size, interp, use_ipp, window=None):
+    if size[0] == "fx":
+        return resize(img, 0, 0, interp, fx=size[1], fy=size[2], window=window, ipp=use_ipp)
+    return resize(img, size[0], size[1], interp, window=window, ipp=use_ipp)
+
+
+def keep_ratio_scale(w, h, target_min, target_max):
+    """PaddleDetection's keep_ratio factor: target_min / im_min unless the long side would exceed target_max."""
+    s = target_min / min(w, h)
+    if round(s * max(w, h)) > target_max:
+        s = target_max / max(w, h)
+    return s
+
+
+def photo_sizes(w, h):
+    """Every size the deploy configs produce for a w x h photo, and the path-changing scales."""
+    p = 256 / min(w, h)
+    sizes = [(round(w * p), round(h * p)), (224, 224), (300, 300), (320, 320), (640, 640)]
+    for t_min, t_max in ((800, 1333), (320, 320), (608, 608)):
+        s = keep_ratio_scale(w, h, t_min, t_max)
+        sizes.append(("fx", s, s))
+    sizes += [("fx", 0.5, 0.5), ("fx", 1 / 3, 1 / 3), (w // 2, h // 2), ("fx", 1.5, 1.5)]
+    if max(w, h) <= 256:
+        sizes.append(("fx", 3.0, 3.0))
+    return sizes
+
+
+def assert_same(img, size, interp, use_ipp, what):
+    with ipp(use_ipp):
+        ref = cv2_resize_call(img, size, interp)
+    got = ours(img, size, interp, use_ipp)
+    assert got.shape == ref.shape, what
+    if not np.array_equal(got, ref):
+        diff = np.abs(got.astype(int) - ref)
+        pytest.fail(f"{what}: {int((diff > 0).sum())} of {diff.size} values differ, max {int(diff.max())}, "
+                    f"first at {np.argwhere(diff > 0)[0].tolist()}")
+    return ref
+
+
+@pytest.mark.parametrize("name", ["nearest", "linear", "cubic-no-ipp", "area", "lanczos4"])
+def test_sample_photos_bit_exact(sample_photos, name):
+    """Bilinear (PaddleClas's default) sees every photo at the resize-short-256 and fixed sizes; every
+    interpolation sees every photo at two sizes, rotating through photo_sizes so that each size is covered."""
+    interp = INTERPS[name.split("-")[0]]
+    use_ipp = name != "cubic-no-ipp"  # the wheel's default; IPP changes nothing but INTER_CUBIC
+    covered = set()
+    for i, (photo, img) in enumerate(sample_photos):
+        h, w = img.shape[:2]
+        sizes = photo_sizes(w, h)
+        picked = {sizes[(2 * i) % len(sizes)], sizes[(2 * i + 1) % len(sizes)]}
+        if interp == INTER_LINEAR:
+            picked |= set(sizes[:4])
+        for size in sorted(picked, key=str):
+            assert_same(img, size, interp, use_ipp, f"{photo} {w}x{h} -> {size} {name}")
+            covered.add(sizes.index(size))
+    assert covered >= set(range(12)), f"sizes never tested: {set(range(12)) - covered}"
+
+
+@pytest.mark.parametrize("name", list(INTERPS))
+def test_resize_short_then_crop_window(sample_photos, name):
+    """PaddleClas's resize-short 256 + centre crop 224, fused: the window equals the crop of cv2's full result."""
+    interp = INTERPS[name]
+    for photo, img in sample_photos[::5]:
+        h, w = img.shape[:2]
+        p = 256 / min(w, h)
+        rw, rh = round(w * p), round(h * p)
+        with ipp(False):
+            full = cv2.resize(img, (rw, rh), interpolation=interp)
+        x, y = (rw - 224) // 2, (rh - 224) // 2
+        got = resize(img, rw, rh, interp, window=(x, y, 224, 224), ipp=False)
+        assert np.array_equal(got, full[y:y + 224, x:x + 224]), f"{photo} {name}"
+
+
+def geometry(img, size):
+    h, w = img.shape[:2]
+    if size[0] == "fx":
+        return cv2_resize.output_geometry(w, h, 0, 0, size[1], size[2])
+    return cv2_resize.output_geometry(w, h, size[0], size[1])
+
+
+def ipp_runs(img, size):
+    h, w = img.shape[:2]
+    return cv2_resize.uses_ipp(INTER_CUBIC, w, h, *geometry(img, size), 1 if img.ndim == 2 else img.shape[2])
+
+
+def cutouts(sample_photos):
+    """Real pixels at awkward shapes: slivers, single pixels, odd and tiny sizes, grey (HxW) and RGB."""
+    img = dict(sample_photos)["matplotlib/grace_hopper.jpg"]
+    grey = np.ascontiguousarray(img[:, :, 1])
+    return [img[100:101, 50:250], img[100:300, 50:51], img[10:11, 10:11], img[5:7, 5:7], img[5:8, 5:8],
+            img[5:9, 5:9], img[7:20, 3:20], img[:97, :101], img[:120, :160], grey[:61, :83], grey[40:41, :90]]
+
+
+EDGE_SIZES = [(7, 3), (3, 7), (1, 1), (5, 4), (1, 9), (13, 1), ("fx", 0.5, 0.5), ("fx", 1 / 3, 1 / 3),
+              ("fx", 2.0, 2.0), ("fx", 3.0, 3.0), ("fx", 0.37, 0.41), ("fx", 1.5, 0.4), ("fx", 0.4, 1.5)]
+
+
+@pytest.mark.parametrize("name", ["nearest", "linear", "cubic-no-ipp", "cubic", "area", "lanczos4"])
+def test_edge_shapes_bit_exact(sample_photos, name):
+    """Shapes where OpenCV changes kernel: 1xN, Nx1, 1x1, the IPP thresholds, exact halves (linear becomes
+    area), thirds, fx sizes whose last block leaves the image, area enlarging on one axis only. "cubic" (IPP on)
+    covers the cases the wheel keeps in OpenCV's C++ (too small for IPP, or 2 channels)."""
+    interp = INTERPS[name.split("-")[0]]
+    use_ipp = name != "cubic-no-ipp"
+    for img in cutouts(sample_photos):
+        h, w = img.shape[:2]
+        sizes = list(EDGE_SIZES) + [(w // 2 or 1, h // 2 or 1), (2 * w, 2 * h), (w + 1, h)]
+        for size in sizes:
+            if size[0] == "fx" and (round(w * size[1]) == 0 or round(h * size[2]) == 0):
+                continue
+            if name == "cubic" and ipp_runs(img, size):
+                continue  # IPP's cubic: test_ipp_cubic_bounded
+            assert_same(img, size, interp, use_ipp, f"{w}x{h} -> {size} {name}")
+
+
+def test_path_switches_are_taken():
+    """The special kernels are really selected (so the edge tests above exercise them)."""
+    def path(interp, w, h, fx, fy, **kw):
+        dw, dh, inv_x, inv_y = cv2_resize.output_geometry(w, h, 0, 0, fx, fy)
+        return cv2_resize.choose_path(interp, w, h, dw, dh, inv_x, inv_y, 3, **kw)
+    assert path(INTER_LINEAR, 100, 100, 0.5, 0.5) == ("area_fast", INTER_AREA)
+    assert path(INTER_LINEAR, 99, 99, 1 / 3, 1 / 3) == ("separable", INTER_LINEAR)
+    assert path(INTER_AREA, 99, 99, 1 / 3, 1 / 3) == ("area_fast", INTER_AREA)
+    assert path(INTER_AREA, 99, 99, 0.37, 0.41) == ("area", INTER_AREA)
+    assert path(INTER_AREA, 99, 99, 1.5, 0.4) == ("separable", INTER_AREA)
+    assert path(INTER_CUBIC, 4, 4, 1.5, 1.5)[0] == "ipp_cubic"  # IPP resize
+    assert path(INTER_CUBIC, 3, 3, 1.5, 2.0)[0] == "ipp_cubic"  # IPP warpAffine: 3 * 1.5 is not 4 or 5
+    assert path(INTER_CUBIC, 3, 4, 2.0, 1.5)[0] == "separable"
+    assert path(INTER_CUBIC, 1, 40, 1.37, 1.43)[0] == "separable"
+    assert path(INTER_CUBIC, 99, 99, 0.37, 0.41, ipp=False)[0] == "separable"
+
+
+@pytest.mark.parametrize("name", ["nearest", "linear", "cubic-no-ipp", "cubic", "area", "lanczos4"])
+def test_windows_equal_crops_of_the_full_result(sample_photos, name):
+    interp = INTERPS[name.split("-")[0]]
+    use_ipp = name != "cubic-no-ipp"
+    img = dict(sample_photos)["scikit_image/chelsea.png"]
+    for size in [(321, 200), (173, 97), ("fx", 1.7, 1.3), ("fx", 0.5, 0.5), ("fx", 0.37, 0.41), (451, 300)]:
+        full = ours(img, size, interp, use_ipp)
+        fh, fw = full.shape[:2]
+        for x, y, cw, ch in [(0, 0, fw, fh), (0, 0, 1, 1), (fw - 1, fh - 1, 1, 1), (fw // 3, fh // 4, 50, 40),
+                             (fw - 37, 0, 37, fh), (0, fh - 5, fw, 5), (5, 3, 9, 17)]:
+            got = ours(img, size, interp, use_ipp, window=(x, y, cw, ch))
+            assert np.array_equal(got, full[y:y + ch, x:x + cw]), f"{size} window {(x, y, cw, ch)} {name}"
+
+
+def test_sliver_window_stays_small():
+    """A 1 x 400 sliver resized short side 256 (102400 x 256): the centre 224 crop is computed alone."""
+    rng = np.random.default_rng(0)  # synthetic on purpose: a sliver no photo package ships
+    img = rng.integers(0, 256, (1, 400, 3), dtype=np.uint8)
+    rw, rh = 400 * 256, 256
+    full = cv2.resize(img, (rw, rh), interpolation=cv2.INTER_LINEAR)
+    x, y = (rw - 224) // 2, (rh - 224) // 2
+    assert np.array_equal(resize(img, rw, rh, INTER_LINEAR, window=(x, y, 224, 224)), full[y:y + 224, x:x + 224])
+
+
+def ipp_model_value(img, size, y, x):
+    """The unrounded float64 value of our IPP model at output pixel (y, x): all channels."""
+    h, w = img.shape[:2]
+    _, _, inv_x, inv_y = geometry(img, size)
+    tx, wx = cv2_resize.ipp_cubic_axis(w, inv_x, x, 1)
+    ty, wy = cv2_resize.ipp_cubic_axis(h, inv_y, y, 1)
+    pixels = img if img.ndim == 3 else img[:, :, None]
+    rows = [(pixels[ty[0, j], tx[0]].astype(np.float64) * wx[0][:, None]).sum(0) for j in range(4)]
+    return sum(wy[0, j] * rows[j] for j in range(4))
+
+
+def test_ipp_cubic_bounded(sample_photos):
+    """INTER_CUBIC as the x86-64 wheel runs it (Intel IPP, float32 inside) is NOT reproduced bit for bit: our
+    float64 model differs by at most 1 level, only where the real-valued result is within 1e-4 of a half (exact
+    ties are common at rational scales on smooth or flat photos: moon.png 512 -> 320 has 1632 of 307200), and
+    on far fewer values than OpenCV's own C++ cubic (IPP off) does."""
+    cases = []
+    for photo, img in sample_photos[::3]:
+        h, w = img.shape[:2]
+        cases += [(photo, img, size) for size in [(224, 224), (320, 320)]]
+    for img in cutouts(sample_photos):
+        h, w = img.shape[:2]
+        cases += [(f"cut-out {w}x{h}", img, size) for size in EDGE_SIZES + [(2 * w, 2 * h)]
+                  if not (size[0] == "fx" and min(round(w * size[1]), round(h * size[2])) == 0)]
+    total = differ = cxx_differ = n_ipp = 0
+    for photo, img, size in cases:
+        if not ipp_runs(img, size):
+            continue
+        n_ipp += 1
+        with ipp(True):
+            ref = cv2_resize_call(img, size, INTER_CUBIC).astype(int)
+        diff = np.abs(ours(img, size, INTER_CUBIC, True).astype(int) - ref)
+        assert diff.max() <= 1, f"{photo} -> {size}"
+        for y, x, *c in np.argwhere(diff > 0):
+            v = ipp_model_value(img, size, y, x)[c[0] if c else 0]
+            assert abs(v - np.floor(v) - 0.5) < 1e-4, f"{photo} -> {size} at {(y, x, c)}: {v} is no near-tie"
+        total += diff.size
+        differ += int((diff > 0).sum())
+        cxx_differ += int((ours(img, size, INTER_CUBIC, False) != ref).sum())
+    assert n_ipp > 40
+    assert differ <= 1e-3 * total, f"{differ} of {total} values differ from IPP"
+    assert cxx_differ > 20 * max(differ, 1), f"C++ cubic differs on {cxx_differ}, our IPP model on {differ}"
+
+
+@pytest.mark.parametrize("name", list(INTERPS))
+def test_non_contiguous_input(sample_photos, name):
+    """A BGR view (negative channel stride) and a column-strided view give cv2's result for the same pixels."""
+    interp = INTERPS[name]
+    img = dict(sample_photos)["scikit_image/coffee.png"]
+    for view in (img[:, :, ::-1], img[::2, 1::3]):
+        with ipp(False):
+            ref = cv2.resize(np.ascontiguousarray(view), (131, 97), interpolation=interp)
+        assert np.array_equal(resize(view, 131, 97, interp, ipp=False), ref), name
