@@ -1,20 +1,29 @@
 """Benchmark: the app's gallery search (the Java EmbeddingSearcher over a memory-mapped lite-tools index, one
 thread) on 10k and 100k items of 512-d, float32 and int8, with faiss IndexFlatIP (one thread, one query at a time,
 as the app searches) beside it, measured in one run. Goals (issue 11): <= 1 ms per query at 10k and <= 10 ms at
-100k (int8); int8 recall@1 >= 0.99 of float32's.
+100k (int8, median); int8 recall@1 >= 0.99 of float32's. Each goal gets a verdict line (met / MISSED).
 
 The gallery is clustered (one centre per product, 10 noisy photos each, unit vectors). Two query sets:
-"perturbed" (a gallery item plus noise of norm 0.3: another photo of a known product, the app's case) and
-"random" (unit vectors near nothing: the worst case for int8, whose near-ties then decide). recall@1 is the share of
-queries whose int8 top-1 id is float32's. The Java side is JIT-warmed (one untimed pass over the queries).
+- "photos": a gallery item plus noise of norm 3.75 (another, much worse photo of a known product). The source item
+  is the ground truth: recall@1 is the share of queries whose top-1 is it. The noise is strong enough that float32
+  itself misses about one query in eight (a sibling photo of the same product wins), so the int8/float32 ratio
+  measures what int8 loses where ranking is hard, not a 1.0 == 1.0 that any quantiser passes. Timings are taken on
+  this set (the search does the same work whatever the query).
+- "random": unit vectors near nothing. Informative worst case only: "agreement" is the share of queries whose int8
+  top-1 is float32's. Such a query is about orthogonal to every item, so its best float32 scores differ by ~1e-3,
+  less than int8's score error (the code step is max|x|/127 per dimension): near-ties decide it, and a miss there
+  is another item about as far away, not a lost match.
+The Java side is JIT-warmed (one untimed pass over the queries). Timings are wall-clock on a shared machine: the
+load average is printed with the results.
 
-    .venv/bin/python scripts/bench_search.py [--sizes 10000,100000] [--queries 200] [--json OUT]
+    .venv/bin/python scripts/bench_search.py [--sizes 10000,100000] [--queries 500] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import struct
 import subprocess
@@ -29,7 +38,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 CORE = REPO / "android_template/app/src/main/java/com/litetools/core"
 DIM = 512
-GOALS = {10_000: 1.0, 100_000: 10.0}  # int8 ms per query
+GOALS = {10_000: 1.0, 100_000: 10.0}  # int8 ms per query (median)
+RECALL_RATIO = 0.99  # int8 recall@1 / float32 recall@1 on the photos set
+PHOTO_NOISE = 3.75  # norm of the noise added to a gallery item (which is a unit vector)
 
 
 def gallery(n: int, rng) -> np.ndarray:
@@ -53,7 +64,7 @@ def java_search(classes: Path, index_file: Path, queries_file: Path, k: int, out
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--k", type=int, default=5)
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
@@ -64,6 +75,7 @@ def main() -> int:
 
     faiss.omp_set_num_threads(1)
     rng = np.random.default_rng(0)
+    load_before = os.getloadavg()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -74,8 +86,8 @@ def main() -> int:
             x = gallery(n, rng)
             ids = np.arange(n, dtype=np.int64)
             picks = rng.integers(0, n, args.queries)
-            sets = {"perturbed": unit(x[picks] + rng.standard_normal((args.queries, DIM)).astype(np.float32)
-                                      * (0.3 / np.sqrt(DIM))),
+            sets = {"photos": unit(x[picks] + rng.standard_normal((args.queries, DIM)).astype(np.float32)
+                                   * (PHOTO_NOISE / np.sqrt(DIM))),
                     "random": unit(rng.standard_normal((args.queries, DIM)).astype(np.float32))}
             files = {}
             for element in ("float32", "int8"):
@@ -100,26 +112,43 @@ def main() -> int:
                 timing["faiss_flat_ip"] = {"median_ms": statistics.median(times),
                                            "p90_ms": sorted(times)[int(len(times) * 0.9)],
                                            "mean_ms": statistics.fmean(times)}
-                same = sum(a[0] == b[0] for a, b in zip(top["int8"], top["float32"]))
-                row[name] = {"timing": timing, "int8_recall_at_1": same / len(queries),
-                             "float32_top1_equals_faiss": sum(a[0] == b[0] for a, b in zip(top["float32"],
-                                                                                              top["faiss"]))
-                             / len(queries)}
+                first = {e: np.array([t[0] for t in found]) for e, found in top.items()}
+                r = {"timing": timing, "int8_top1_equals_float32": float(np.mean(first["int8"] == first["float32"])),
+                     "float32_top1_equals_faiss": float(np.mean(first["float32"] == first["faiss"]))}
+                if name == "photos":
+                    r["recall_at_1"] = {e: float(np.mean(f == picks)) for e, f in first.items()}
+                row[name] = r
             results.append(row)
             for f in files.values():
                 f.unlink()
-    print(f"{'items':>7} {'queries':>9} {'java f32 ms':>12} {'java int8 ms':>13} {'faiss ms':>9} "
-          f"{'int8 recall@1':>14} {'f32==faiss':>10}  int8 goal")
+    load_after = os.getloadavg()
+    print(f"{'items':>7} {'queries':>8} {'java f32 ms':>12} {'java int8 ms':>13} {'int8 p90':>9} {'faiss ms':>9} "
+          f"{'recall@1 f32':>13} {'int8':>6} {'faiss':>6} {'int8==f32':>10} {'f32==faiss':>11}")
+    verdicts = []
     for row in results:
-        for name in ("perturbed", "random"):
+        for name in ("photos", "random"):
             r = row[name]
             t = r["timing"]
-            goal = GOALS.get(row["items"])
-            verdict = "" if goal is None or name != "perturbed" else (
-                f"{'met' if t['int8']['median_ms'] <= goal else 'MISSED'} (<= {goal:g} ms)")
-            print(f"{row['items']:>7} {name:>9} {t['float32']['median_ms']:>12.2f} {t['int8']['median_ms']:>13.2f} "
-                  f"{t['faiss_flat_ip']['median_ms']:>9.2f} {r['int8_recall_at_1']:>14.3f} "
-                  f"{r['float32_top1_equals_faiss']:>10.3f}  {verdict}")
+            recall = r.get("recall_at_1")
+            shown = (f"{recall['float32']:>13.3f} {recall['int8']:>6.3f} {recall['faiss']:>6.3f}" if recall
+                     else f"{'':>13} {'':>6} {'':>6}")
+            print(f"{row['items']:>7} {name:>8} {t['float32']['median_ms']:>12.2f} {t['int8']['median_ms']:>13.2f} "
+                  f"{t['int8']['p90_ms']:>9.2f} {t['faiss_flat_ip']['median_ms']:>9.2f} {shown} "
+                  f"{r['int8_top1_equals_float32']:>10.3f} {r['float32_top1_equals_faiss']:>11.3f}")
+        goal = GOALS.get(row["items"])
+        median = row["photos"]["timing"]["int8"]["median_ms"]
+        if goal is not None:
+            verdicts.append(f"{'met' if median <= goal else 'MISSED'}: int8 at {row['items']} items, median "
+                            f"{median:.2f} ms per query (goal <= {goal:g} ms)")
+        recall = row["photos"]["recall_at_1"]
+        ratio = recall["int8"] / recall["float32"] if recall["float32"] else float("nan")
+        row["int8_recall_ratio"] = ratio
+        verdicts.append(f"{'met' if ratio >= RECALL_RATIO else 'MISSED'}: int8 recall@1 at {row['items']} items is "
+                        f"{ratio:.3f} of float32's ({recall['int8']:.3f} / {recall['float32']:.3f}, goal >= "
+                        f"{RECALL_RATIO})")
+    print("\n".join(verdicts))
+    print(f"load average (1, 5, 15 min) before {' '.join(f'{v:.1f}' for v in load_before)}, after "
+          f"{' '.join(f'{v:.1f}' for v in load_after)} on {os.cpu_count()} cores")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
     return 0

@@ -67,6 +67,28 @@ def test_java_search_equals_python_bit_for_bit(jvm, tmp_path):
         assert [h[0] for h in tie] == sorted([int(ids[3]), int(ids[7])])
 
 
+def test_java_search_of_a_gallery_bigger_than_the_cache_equals_python_bit_for_bit(jvm, tmp_path):
+    """Vectors over 8 MB are copied out of the mapping in 1 KB chunks (one float32 row, two int8 rows of 512-d;
+    EmbeddingSearcher's chunk sizes): the same ids and scores as the reference, an odd count ending in half a chunk,
+    and the best rows placed in the last chunk and across a chunk boundary."""
+    dim = 512
+    for element, n in (("float32", 4200), ("int8", 17001)):
+        assert n * dim * (4 if element == "float32" else 1) > 8 << 20  # the streamed path, not the cached one
+        x = clustered(n, dim, clusters=400, seed=11)
+        ids = np.arange(n, dtype=np.int64) * 7 + 3
+        picks = np.array([0, 1, 2, n // 2 - 1, n // 2, n - 2, n - 1])
+        queries = perturbed(x, picks)
+        (tmp_path / "q.bin").write_bytes(queries.astype("<f4").tobytes())
+        path = tmp_path / f"{element}.index"
+        index.write(path, element, x, ids, [f"l{i % 5}" for i in range(n)], [f"p{i}" for i in range(n)], SHA_A,
+                    SHA_B)
+        proc = jvm("search", path, tmp_path / "q.bin", 5, tmp_path / "out.txt")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        ours = python_hits(index.read(path), queries, 5)
+        assert [hits[0][2] for hits in ours.values()] == picks.tolist()  # each query finds its source row first
+        assert java_hits(tmp_path / "out.txt") == ours, element
+
+
 @pytest.mark.parametrize("damage, needle", [
     (lambda b: b[:-1], "truncated"),
     (lambda b: b[:3000] + bytes([b[3000] ^ 1]) + b[3001:], "checksum mismatch"),

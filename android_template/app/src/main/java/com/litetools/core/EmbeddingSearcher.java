@@ -29,7 +29,14 @@ public final class EmbeddingSearcher {
     static final int LANES = 8;
     static final int HEAD_FIELDS_BYTES = 156;
     private static final byte[] MAGIC = {'L', 'T', 'G', 'A', 'L', 'L', 'R', 'Y'};
-    private static final int CHUNK_BYTES = 1 << 15;  // rows copied out of the mapping per step: stays in L1/L2
+    /** Rows are copied out of the mapping a chunk at a time (the JIT vectorises loops over arrays, not over a
+     * ByteBuffer). A gallery that stays in the last-level cache between queries is copied in 32 KB chunks (few
+     * calls, each chunk stays in L1/L2); a bigger one streams from DRAM each query, and copies of 1 KB interleaved
+     * with the dot products keep the hardware prefetcher running ahead of the loop (JDK 17 on a 2-core EPYC, fastest
+     * of 200 queries: 100k x 512 int8 about 9.8 ms with 32 KB copies, 8.0 ms with 1 KB; 10k about 0.8 and 1.0). */
+    private static final int CACHED_CHUNK_BYTES = 1 << 15;
+    private static final int STREAMED_CHUNK_BYTES = 1 << 10;
+    private static final long CACHED_BYTES = 8L << 20;
 
     /** The file is not a usable gallery index; the message names it and says what is wrong. */
     public static final class IndexFormatException extends IOException {
@@ -78,6 +85,7 @@ public final class EmbeddingSearcher {
     private String[] paths;
     private float[] floatChunk;
     private int[] intChunk;
+    private final int rowsPerChunk;
 
     private EmbeddingSearcher(ByteBuffer file, String name) throws IndexFormatException {
         this.name = name;
@@ -137,6 +145,8 @@ public final class EmbeddingSearcher {
         labelsOffset = (int) labelsAt;
         labelsBytes = (int) labelsLength;
         ByteBuffer rows = slice(file, (int) vectorsOffset, count * stride * width);
+        int chunkBytes = (long) count * stride * width > CACHED_BYTES ? STREAMED_CHUNK_BYTES : CACHED_CHUNK_BYTES;
+        rowsPerChunk = Math.max(1, chunkBytes / (stride * width));
         if (element == FLOAT32) {
             floats = rows.asFloatBuffer();
             packed = null;
@@ -255,38 +265,84 @@ public final class EmbeddingSearcher {
         if (top.k == 0) {
             return new ArrayList<Hit>();
         }
-        double scale = 1.0;
-        if (element == FLOAT32) {
-            searchFloat(query, top);
-        } else {
-            scale = searchInt8(query, top);
-        }
+        Rows rows = element == FLOAT32 ? new FloatRows(query) : new Int8Rows(query);
+        scan(rows, top);
         List<Hit> hits = new ArrayList<Hit>(top.size);
         loadLabels();
         for (int i = 0; i < top.size; i++) {
             int p = top.positions[i];
-            double score = element == FLOAT32 ? top.scores[i] : top.scores[i] / scale;
-            hits.add(new Hit(top.ids[i], score, p, labels[p], paths[p]));
+            hits.add(new Hit(top.ids[i], top.scores[i] / rows.scale, p, labels[p], paths[p]));
         }
         return hits;
     }
 
-    private void searchFloat(float[] query, TopK top) {
-        float[] q = new float[stride];
-        System.arraycopy(query, 0, q, 0, dim);
-        int rowsPerChunk = Math.max(1, CHUNK_BYTES / (4 * stride));
-        if (floatChunk == null || floatChunk.length < rowsPerChunk * stride) {
-            floatChunk = new float[rowsPerChunk * stride];
-        }
-        float[] chunk = floatChunk;
-        FloatBuffer view = floats.duplicate();
+    private void scan(Rows rows, TopK top) {
         for (int start = 0; start < count; start += rowsPerChunk) {
             int n = Math.min(rowsPerChunk, count - start);
-            view.position(start * stride);
-            view.get(chunk, 0, n * stride);
+            rows.offer(start, n, top);
+        }
+    }
+
+    /** One search's query against the rows, a chunk at a time: offer(start, n, top) copies rows [start, start + n)
+     * out of the mapping and offers each row's score to top; scores / scale are the scores reported. */
+    private abstract static class Rows {
+        double scale = 1.0;
+
+        abstract void offer(int start, int n, TopK top);
+    }
+
+    private final class FloatRows extends Rows {
+        private final float[] q = new float[stride];
+        private final float[] chunk;
+        private final FloatBuffer view = floats.duplicate();
+
+        FloatRows(float[] query) {
+            System.arraycopy(query, 0, q, 0, dim);
+            if (floatChunk == null) {
+                floatChunk = new float[rowsPerChunk * stride];
+            }
+            chunk = floatChunk;
+        }
+
+        void offer(int start, int n, TopK top) {
+            float[] v = chunk, x = q;
+            int w = stride;
+            view.position(start * w);
+            view.get(v, 0, n * w);
             for (int r = 0; r < n; r++) {
-                float s = dot(chunk, r * stride, q, stride);
-                top.offer(s, start + r, this);
+                top.offer(dot(v, r * w, x, w), start + r, EmbeddingSearcher.this);
+            }
+        }
+    }
+
+    private final class Int8Rows extends Rows {
+        private final int words = stride / 4;
+        private final int[] q0 = new int[words], q1 = new int[words], q2 = new int[words], q3 = new int[words];
+        private final int[] chunk;
+        private final IntBuffer view = packed.duplicate();
+
+        Int8Rows(float[] query) {
+            int[] big = new int[stride];
+            scale = int8Query(query, scales, stride, big);
+            for (int j = 0; j < words; j++) {
+                q0[j] = big[4 * j];
+                q1[j] = big[4 * j + 1];
+                q2[j] = big[4 * j + 2];
+                q3[j] = big[4 * j + 3];
+            }
+            if (intChunk == null) {
+                intChunk = new int[rowsPerChunk * words];
+            }
+            chunk = intChunk;
+        }
+
+        void offer(int start, int n, TopK top) {
+            int[] v = chunk, a = q0, b = q1, c = q2, d = q3;
+            int w = words;
+            view.position(start * w);
+            view.get(v, 0, n * w);
+            for (int r = 0; r < n; r++) {
+                top.offer(dotPacked(v, r * w, a, b, c, d, w), start + r, EmbeddingSearcher.this);
             }
         }
     }
@@ -332,34 +388,6 @@ public final class EmbeddingSearcher {
 
     static int qmax(int stride) {
         return (int) Math.min(32767L, (long) Integer.MAX_VALUE / (128L * stride));  // any byte, -128 too
-    }
-
-    private double searchInt8(float[] query, TopK top) {
-        int[] big = new int[stride];
-        double k = int8Query(query, scales, stride, big);
-        int words = stride / 4;
-        int[] q0 = new int[words], q1 = new int[words], q2 = new int[words], q3 = new int[words];
-        for (int j = 0; j < words; j++) {
-            q0[j] = big[4 * j];
-            q1[j] = big[4 * j + 1];
-            q2[j] = big[4 * j + 2];
-            q3[j] = big[4 * j + 3];
-        }
-        int rowsPerChunk = Math.max(1, CHUNK_BYTES / stride);
-        if (intChunk == null || intChunk.length < rowsPerChunk * words) {
-            intChunk = new int[rowsPerChunk * words];
-        }
-        int[] chunk = intChunk;
-        IntBuffer view = packed.duplicate();
-        for (int start = 0; start < count; start += rowsPerChunk) {
-            int n = Math.min(rowsPerChunk, count - start);
-            view.position(start * words);
-            view.get(chunk, 0, n * words);
-            for (int r = 0; r < n; r++) {
-                top.offer(dotPacked(chunk, r * words, q0, q1, q2, q3, words), start + r, this);
-            }
-        }
-        return k;
     }
 
     /** Exact integer dot product of 4-codes-an-int rows with the integer query (all int operations, which the
