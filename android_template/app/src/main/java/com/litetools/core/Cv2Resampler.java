@@ -1,0 +1,761 @@
+package com.litetools.core;
+
+/**
+ * cv2.resize of opencv-python 4.6.0.66 on 8-bit RGB, as lite_tools/reference/cv2_resize.py specifies it step by step
+ * (its module docstring; the step numbers below are its): the uint8 image PaddleClas's and PaddleDetection's Python
+ * deploy compute, bit for bit, so that the app's tensor starts from the same pixels. Every float32 operation of the
+ * spec is a Java float operation (IEEE single, no fused multiply-add), every "float64 product, one rounding" a
+ * double expression cast to float once; round half to even is Math.rint; shifts are arithmetic.
+ * <p>
+ * A plan (one source size, one output geometry, one output window) holds the per-axis coefficient tables of the
+ * window's columns and rows only; {@link #resize(int[], byte[], int)} reads ARGB pixels (Bitmap.getPixels layout,
+ * alpha ignored) and writes the window as interleaved R, G, B bytes. Only the source rows and columns the window's
+ * taps read are touched, through a ring of a few horizontally resampled rows: no intermediate of the full frame
+ * (a 2-tap output row whose source rows no neighbour reads, as when shrinking by more than 2, skips the ring).
+ * A plan is immutable and safe to share between threads (each call allocates its own few-row ring).
+ * <p>
+ * Equal to the reference bit for bit on every path. The reference itself is not cv2 for INTER_CUBIC through Intel
+ * IPP (the x86-64 wheel's default, {@code ipp} true): a float64 model (step 6), 1 level off on near-ties.
+ */
+public final class Cv2Resampler {
+    public static final int INTER_NEAREST = 0;
+    public static final int INTER_LINEAR = 1;
+    public static final int INTER_CUBIC = 2;
+    public static final int INTER_AREA = 3;
+    public static final int INTER_LANCZOS4 = 4;
+
+    /** The kernel a plan runs (step 1), as the reference's choose_path names them, plus a plain copy. */
+    public static final int PATH_COPY = 0;
+    public static final int PATH_NEAREST = 1;
+    public static final int PATH_IPP_CUBIC = 2;
+    public static final int PATH_AREA_FAST = 3;
+    public static final int PATH_AREA = 4;
+    public static final int PATH_SEPARABLE = 5;
+
+    private static final int CHANNELS = 3;
+    private static final int COEF_BITS = 11;
+    private static final int COEF_SCALE = 1 << COEF_BITS;
+    /** The wheel's SSE3 baseline: 128-bit vectors of 8 int16 lanes (the cubic float32 split, step 3). */
+    private static final int INT16_LANES = 8;
+    private static final double DBL_EPSILON = Math.ulp(1.0);
+    private static final float FLT_EPSILON = Math.ulp(1.0f);
+    private static final double S45 = 0.70710678118654752440084436210485;
+    private static final double[][] LANCZOS_CS = {{1, 0}, {-S45, -S45}, {0, 1}, {S45, -S45}, {-1, 0}, {S45, S45},
+        {0, -1}, {-S45, S45}};
+
+    /** Output size and scales as cv::resize derives them (step 0). */
+    public static final class Geometry {
+        public final int width;
+        public final int height;
+        public final double invScaleX;
+        public final double invScaleY;
+
+        Geometry(int width, int height, double invScaleX, double invScaleY) {
+            this.width = width;
+            this.height = height;
+            this.invScaleX = invScaleX;
+            this.invScaleY = invScaleY;
+        }
+    }
+
+    /**
+     * The taps of output pixels first .. first + count - 1 of one axis: output first + i reads source indices
+     * {@code index[start[i]] .. index[start[i + 1] - 1]} (clamped to the image) with, by kernel, the fixed-point
+     * the fixed-point {@code coef} (step 3) or the float {@code weight} (null for nearest): the float32 area
+     * weights of step 5 (held exactly as doubles) or the float64 IPP weights of step 6.
+     */
+    public static final class Axis {
+        public final int first;
+        public final int count;
+        final int[] start;
+        final int[] index;
+        final int[] coef;
+        final double[] weight;
+
+        Axis(int first, int count, int[] start, int[] index, int[] coef, double[] weight) {
+            this.first = first;
+            this.count = count;
+            this.start = start;
+            this.index = index;
+            this.coef = coef;
+            this.weight = weight;
+        }
+
+        /** The widest range of source indices one output pixel reads: the rows a ring must hold at once. */
+        int maxSpan() {
+            int span = 1;
+            for (int i = 0; i < count; i++) {
+                int lo = Integer.MAX_VALUE;
+                int hi = Integer.MIN_VALUE;
+                for (int k = start[i]; k < start[i + 1]; k++) {
+                    lo = Math.min(lo, index[k]);
+                    hi = Math.max(hi, index[k]);
+                }
+                span = Math.max(span, hi - lo + 1);
+            }
+            return span;
+        }
+    }
+
+    private final int srcW;
+    private final int srcH;
+    private final int path;
+    private final int interp;
+    private final int winX;
+    private final int winY;
+    private final int winW;
+    private final int winH;
+    private final Axis xAxis;
+    private final Axis yAxis;
+    /** INTER_AREA fast path: the integer block size. */
+    private final int kx;
+    private final int ky;
+    /** Cubic: window elements below this go through the float32 vector body (step 3), the rest are integer. */
+    private final int floatElems;
+    private final int fullBlocksX;
+
+    private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
+                         int winH) {
+        this.srcW = srcW;
+        this.srcH = srcH;
+        this.winX = winX;
+        this.winY = winY;
+        this.winW = winW;
+        this.winH = winH;
+        double scaleX = 1.0 / g.invScaleX;
+        double scaleY = 1.0 / g.invScaleY;
+        int[] chosen = choosePath(interp, srcW, srcH, g, ipp);
+        int p = chosen[0];
+        interp = chosen[1];
+        this.path = p;
+        this.interp = interp;
+        int bx = 0;
+        int by = 0;
+        Axis ax = null;
+        Axis ay = null;
+        if (p == PATH_NEAREST) {
+            ax = nearestAxis(srcW, g.invScaleX, winX, winW);
+            ay = nearestAxis(srcH, g.invScaleY, winY, winH);
+        } else if (p == PATH_IPP_CUBIC) {
+            ax = ippCubicAxis(srcW, g.invScaleX, winX, winW);
+            ay = ippCubicAxis(srcH, g.invScaleY, winY, winH);
+        } else if (p == PATH_AREA_FAST) {
+            bx = (int) Math.rint(scaleX);
+            by = (int) Math.rint(scaleY);
+        } else if (p == PATH_AREA) {
+            ax = areaAxis(srcW, scaleX, winX, winW);
+            ay = areaAxis(srcH, scaleY, winY, winH);
+        } else if (p == PATH_SEPARABLE) {
+            boolean areaMode = interp == INTER_AREA;
+            ax = separableAxis(srcW, g.invScaleX, interp, areaMode, true, winX, winW);
+            ay = separableAxis(srcH, g.invScaleY, interp, areaMode, false, winY, winH);
+        }
+        this.kx = bx;
+        this.ky = by;
+        this.fullBlocksX = bx > 0 ? srcW / bx : 0;
+        this.xAxis = ax;
+        this.yAxis = ay;
+        int limit = (int) ((long) g.width * CHANNELS / INT16_LANES * INT16_LANES);
+        this.floatElems = p == PATH_SEPARABLE && interp == INTER_CUBIC
+                ? Math.max(0, Math.min(winW * CHANNELS, limit - winX * CHANNELS)) : 0;
+    }
+
+    /**
+     * A plan for a srcW x srcH image: (width, height) when both are positive (cv2.resize(im, (w, h))), else
+     * fx, fy (cv2.resize(im, None, fx=fx, fy=fy)); the window (x, y, w, h) of that output. ipp: as the x86-64
+     * wheel runs by default (only INTER_CUBIC changes, step 6); false: OpenCV's own kernels, as on aarch64.
+     */
+    public static Cv2Resampler plan(int srcW, int srcH, int width, int height, double fx, double fy, int interp,
+                                    boolean ipp, int x, int y, int w, int h) {
+        if (srcW < 1 || srcH < 1) {
+            throw new IllegalArgumentException("empty source " + srcW + "x" + srcH);
+        }
+        if (interp < INTER_NEAREST || interp > INTER_LANCZOS4) {
+            throw new IllegalArgumentException("unsupported interpolation " + interp);
+        }
+        Geometry g = geometry(srcW, srcH, width, height, fx, fy);
+        if (x < 0 || y < 0 || w < 1 || h < 1 || x > g.width - w || y > g.height - h) {
+            throw new IllegalArgumentException("window " + w + "x" + h + " at (" + x + ", " + y
+                    + ") is not inside the " + g.width + "x" + g.height + " output");
+        }
+        return new Cv2Resampler(srcW, srcH, g, interp, ipp, x, y, w, h);
+    }
+
+    /** Step 0: a non-empty (width, height) wins with scales size / source; else cvRound(size * f) and f itself. */
+    public static Geometry geometry(int srcW, int srcH, int width, int height, double fx, double fy) {
+        if (width > 0 && height > 0) {
+            return new Geometry(width, height, (double) width / srcW, (double) height / srcH);
+        }
+        if (!(fx > 0 && fy > 0)) {
+            throw new IllegalArgumentException("cv2.resize needs a non-empty size or positive fx and fy");
+        }
+        double dw = Math.rint(srcW * fx);
+        double dh = Math.rint(srcH * fy);
+        if (dw <= 0 || dh <= 0 || dw > Integer.MAX_VALUE || dh > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(srcW + "x" + srcH + " scaled by (" + fx + ", " + fy + ") is empty");
+        }
+        return new Geometry((int) dw, (int) dh, fx, fy);
+    }
+
+    /**
+     * Step 1, the reference's choose_path: {path, interpolation run}. Linear at exactly x0.5 on both axes
+     * becomes area (its 2 x 2 fast path); area that enlarges along an axis runs the separable kernel.
+     */
+    static int[] choosePath(int interp, int srcW, int srcH, Geometry g, boolean ipp) {
+        if (g.width == srcW && g.height == srcH) {
+            return new int[] {PATH_COPY, interp};
+        }
+        if (ipp && usesIpp(interp, srcW, srcH, g)) {
+            return new int[] {PATH_IPP_CUBIC, interp};
+        }
+        if (interp == INTER_NEAREST) {
+            return new int[] {PATH_NEAREST, interp};
+        }
+        double scaleX = 1.0 / g.invScaleX;
+        double scaleY = 1.0 / g.invScaleY;
+        double isx = Math.rint(scaleX);
+        double isy = Math.rint(scaleY);
+        boolean areaFast = Math.abs(scaleX - isx) < DBL_EPSILON && Math.abs(scaleY - isy) < DBL_EPSILON;
+        if (interp == INTER_LINEAR && areaFast && isx == 2 && isy == 2) {
+            interp = INTER_AREA;
+        }
+        if (interp == INTER_AREA && scaleX >= 1 && scaleY >= 1) {
+            return new int[] {areaFast ? PATH_AREA_FAST : PATH_AREA, interp};
+        }
+        return new int[] {PATH_SEPARABLE, interp};
+    }
+
+    /** Step 1: INTER_CUBIC goes to IPP from 4x4 sources, or 2x2 when fx / fy are not size / source (warpAffine). */
+    static boolean usesIpp(int interp, int srcW, int srcH, Geometry g) {
+        if (interp != INTER_CUBIC) {
+            return false;
+        }
+        boolean affine = Math.abs((double) g.width / srcW - g.invScaleX) / g.invScaleX > 1e-10
+                || Math.abs((double) g.height / srcH - g.invScaleY) / g.invScaleY > 1e-10;
+        return Math.min(srcW, srcH) >= (affine ? 2 : 4);
+    }
+
+    /** The kernel this plan runs: one of the PATH_ constants. */
+    public int path() {
+        return path;
+    }
+
+    public int windowWidth() {
+        return winW;
+    }
+
+    public int windowHeight() {
+        return winH;
+    }
+
+    private static int[] uniformStart(int count, int taps) {
+        int[] start = new int[count + 1];
+        for (int i = 0; i <= count; i++) {
+            start[i] = i * taps;
+        }
+        return start;
+    }
+
+    private static int clamp(int v, int lo, int hi) {
+        return v < lo ? lo : (v > hi ? hi : v);
+    }
+
+    /** Step 2: floor(d * (1 / inv_scale)) in float64, at most n - 1. */
+    static Axis nearestAxis(int nIn, double invScale, int first, int count) {
+        double step = 1.0 / invScale;
+        int[] index = new int[count];
+        for (int i = 0; i < count; i++) {
+            index[i] = (int) Math.min(Math.floor((first + i) * step), nIn - 1);
+        }
+        return new Axis(first, count, uniformStart(count, 1), index, null, null);
+    }
+
+    /** Step 3's weights of one position f, in float32 and in the spec's order, into c[0 .. K - 1]. */
+    private static void kernelWeights(int interp, float f, float[] c) {
+        if (interp == INTER_CUBIC) {
+            float a = -0.75f;
+            float x1 = f + 1f;
+            c[0] = ((a * x1 - 5f * a) * x1 + 8f * a) * x1 - 4f * a;
+            c[1] = ((a + 2f) * f - (a + 3f)) * f * f + 1f;
+            float y = 1f - f;
+            c[2] = ((a + 2f) * y - (a + 3f)) * y * y + 1f;
+            c[3] = 1f - c[0] - c[1] - c[2];
+        } else if (interp == INTER_LANCZOS4) {
+            if (f < FLT_EPSILON) {
+                for (int i = 0; i < 8; i++) {
+                    c[i] = i == 3 ? 1f : 0f;
+                }
+                return;
+            }
+            // StrictMath: fdlibm on every JVM and on Android, so the phone computes what the tests' JVM does. Its
+            // sin / cos differ from glibc's (numpy's, OpenCV's) by an ulp on ~3% of positions, which never reached
+            // the float32 coefficients on 200,000 random float32 positions.
+            double key = f;
+            double y0 = -(key + 3) * Math.PI * 0.25;
+            double s0 = StrictMath.sin(y0);
+            double c0 = StrictMath.cos(y0);
+            float total = 0f;
+            for (int i = 0; i < 8; i++) {
+                double y = -(key + 3 - i) * Math.PI * 0.25;
+                c[i] = (float) ((LANCZOS_CS[i][0] * s0 + LANCZOS_CS[i][1] * c0) / (y * y));
+                total += c[i];
+            }
+            float inv = 1f / total;
+            for (int i = 0; i < 8; i++) {
+                c[i] *= inv;
+            }
+        } else {
+            c[0] = 1f - f;
+            c[1] = f;
+        }
+    }
+
+    /** saturate_cast&lt;short&gt;(c * 2048): round half to even, clamp to int16. */
+    private static int fixedPoint(float c) {
+        double v = Math.rint(c * (float) COEF_SCALE);
+        return (int) Math.max(-32768.0, Math.min(32767.0, v));
+    }
+
+    /** Step 3's table of one axis (the reference's axis_coeffs): K = 2 (linear, area), 4 (cubic), 8 (lanczos4). */
+    static Axis separableAxis(int nIn, double invScale, int interp, boolean areaMode, boolean horizontal, int first,
+                              int count) {
+        int ksize = interp == INTER_CUBIC ? 4 : (interp == INTER_LANCZOS4 ? 8 : 2);
+        double scale = 1.0 / invScale;
+        int[] index = new int[count * ksize];
+        int[] coef = new int[count * ksize];
+        float[] c = new float[ksize];
+        for (int i = 0; i < count; i++) {
+            int d = first + i;
+            int s;
+            float f;
+            if (!areaMode) {
+                f = (float) ((d + 0.5) * scale - 0.5);
+                s = (int) Math.floor(f);
+                f = f - (float) s;
+            } else {
+                s = (int) Math.floor(d * scale);
+                f = (float) ((d + 1) - (s + 1) * invScale);
+                f = f <= 0 ? 0f : f - (float) Math.floor(f);
+            }
+            if (horizontal && ksize == 2) {
+                if (s < 0) {
+                    s = 0;
+                    f = 0f;
+                }
+                if (s >= nIn - 1) {
+                    s = nIn - 1;
+                    f = 0f;
+                }
+            }
+            kernelWeights(interp, f, c);
+            for (int k = 0; k < ksize; k++) {
+                index[i * ksize + k] = clamp(s - (ksize / 2 - 1) + k, 0, nIn - 1);
+                coef[i * ksize + k] = fixedPoint(c[k]);
+            }
+        }
+        return new Axis(first, count, uniformStart(count, ksize), index, coef, null);
+    }
+
+    /** Step 5: computeResizeAreaTab's entries, in its order, for outputs first .. first + count - 1. */
+    static Axis areaAxis(int nIn, double scale, int first, int count) {
+        int cap = count * ((int) Math.ceil(scale) + 2);
+        int[] start = new int[count + 1];
+        int[] index = new int[cap];
+        double[] weight = new double[cap];
+        int used = 0;
+        for (int i = 0; i < count; i++) {
+            double fsx1 = (first + i) * scale;
+            double fsx2 = fsx1 + scale;
+            double cell = Math.min(scale, nIn - fsx1);
+            int sx1 = (int) Math.ceil(fsx1);
+            int sx2 = (int) Math.min(Math.floor(fsx2), nIn - 1);
+            sx1 = Math.min(sx1, sx2);
+            if (sx1 - fsx1 > 1e-3) {
+                index[used] = sx1 - 1;
+                weight[used++] = (float) ((sx1 - fsx1) / cell);
+            }
+            for (int sx = sx1; sx < sx2; sx++) {
+                index[used] = sx;
+                weight[used++] = (float) (1.0 / cell);
+            }
+            if (fsx2 - sx2 > 1e-3) {
+                index[used] = sx2;
+                weight[used++] = (float) (Math.min(Math.min(fsx2 - sx2, 1.0), cell) / cell);
+            }
+            start[i + 1] = used;
+        }
+        return new Axis(first, count, start, index, null, weight);
+    }
+
+    private static double keysCubic(double t) {
+        double a = -0.75;
+        t = Math.abs(t);
+        if (t < 1) {
+            return ((a + 2) * t - (a + 3)) * t * t + 1;
+        }
+        if (t < 2) {
+            return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
+        }
+        return 0.0;
+    }
+
+    /** Step 6: Keys a = -0.75 at the float64 position (d + 0.5) * scale - 0.5, taps clamped. */
+    static Axis ippCubicAxis(int nIn, double invScale, int first, int count) {
+        double scale = 1.0 / invScale;
+        int[] index = new int[count * 4];
+        double[] weight = new double[count * 4];
+        for (int i = 0; i < count; i++) {
+            double pos = (first + i + 0.5) * scale - 0.5;
+            double s = Math.floor(pos);
+            double f = pos - s;
+            weight[4 * i] = keysCubic(f + 1);
+            weight[4 * i + 1] = keysCubic(f);
+            weight[4 * i + 2] = keysCubic(1 - f);
+            weight[4 * i + 3] = keysCubic(2 - f);
+            for (int k = 0; k < 4; k++) {
+                index[4 * i + k] = clamp((int) s - 1 + k, 0, nIn - 1);
+            }
+        }
+        return new Axis(first, count, uniformStart(count, 4), index, null, weight);
+    }
+
+    /** The window as interleaved RGB bytes (winW * winH * 3). */
+    public byte[] resize(int[] argb) {
+        byte[] out = new byte[winW * winH * CHANNELS];
+        resize(argb, out, 0);
+        return out;
+    }
+
+    /** Writes the window's R, G, B bytes row by row into out from offset; argb holds srcW * srcH pixels. */
+    public void resize(int[] argb, byte[] out, int offset) {
+        if (argb.length < srcW * srcH) {
+            throw new IllegalArgumentException("pixel array holds " + argb.length + " values, image is " + srcW
+                    + "x" + srcH);
+        }
+        if (out.length - offset < winW * winH * CHANNELS) {
+            throw new IllegalArgumentException("output holds " + (out.length - offset) + " bytes, window needs "
+                    + winW * winH * CHANNELS);
+        }
+        if (path == PATH_COPY || path == PATH_NEAREST) {
+            copyOrNearest(argb, out, offset);
+        } else if (path == PATH_AREA_FAST) {
+            areaFast(argb, out, offset);
+        } else if (path == PATH_AREA || path == PATH_IPP_CUBIC) {
+            floatSums(argb, out, offset);
+        } else {
+            separable(argb, out, offset);
+        }
+    }
+
+    private static void putRgb(byte[] out, int at, int p) {
+        out[at] = (byte) (p >> 16);
+        out[at + 1] = (byte) (p >> 8);
+        out[at + 2] = (byte) p;
+    }
+
+    private static byte toByte(double v) {
+        return (byte) (v <= 0 ? 0 : (v >= 255 ? 255 : (int) v));
+    }
+
+    private void copyOrNearest(int[] argb, byte[] out, int offset) {
+        int at = offset;
+        for (int i = 0; i < winH; i++) {
+            int row = (path == PATH_COPY ? winY + i : yAxis.index[i]) * srcW;
+            for (int j = 0; j < winW; j++) {
+                putRgb(out, at, argb[row + (path == PATH_COPY ? winX + j : xAxis.index[j])]);
+                at += CHANNELS;
+            }
+        }
+    }
+
+    /** Step 4: block sums of kx x ky; (sum + 2) >> 2 for 2 x 2, else float32; partial blocks by their count. */
+    private void areaFast(int[] argb, byte[] out, int offset) {
+        float inv = (float) (1.0 / (kx * ky));
+        boolean twoByTwo = kx == 2 && ky == 2;
+        int[] sum = new int[CHANNELS];
+        int at = offset;
+        for (int i = 0; i < winH; i++) {
+            int sy = (winY + i) * ky;
+            boolean fullY = sy + ky <= srcH;
+            for (int j = 0; j < winW; j++) {
+                int dx = winX + j;
+                int sx = dx * kx;
+                sum[0] = 0;
+                sum[1] = 0;
+                sum[2] = 0;
+                int n = 0;
+                for (int ry = sy; ry < Math.min(sy + ky, srcH); ry++) {
+                    int base = ry * srcW;
+                    for (int rx = sx; rx < Math.min(sx + kx, srcW); rx++) {
+                        int p = argb[base + rx];
+                        sum[0] += (p >> 16) & 0xff;
+                        sum[1] += (p >> 8) & 0xff;
+                        sum[2] += p & 0xff;
+                        n++;
+                    }
+                }
+                boolean full = fullY && dx < fullBlocksX;
+                for (int c = 0; c < CHANNELS; c++) {
+                    double v;
+                    if (full) {
+                        v = twoByTwo ? (sum[c] + 2) >> 2 : Math.rint((float) sum[c] * inv);
+                    } else {
+                        v = n > 0 ? Math.rint((float) sum[c] / (float) n) : 0;
+                    }
+                    out[at + c] = toByte(v);
+                }
+                at += CHANNELS;
+            }
+        }
+    }
+
+    /**
+     * The ring of horizontally resampled source rows: slot row % size holds row tag[slot]; size is the widest
+     * row range one output row reads, so the rows of one output row never share a slot.
+     */
+    private static final class Ring {
+        final int[] tag;
+        final int[][] rowsI;
+        final double[][] rowsD;
+
+        Ring(int size, int elems, boolean fixedPoint) {
+            tag = new int[size];
+            java.util.Arrays.fill(tag, -1);
+            rowsI = fixedPoint ? new int[size][elems] : null;
+            rowsD = fixedPoint ? null : new double[size][elems];
+        }
+
+        boolean holds(int r) {
+            return tag[r % tag.length] == r;
+        }
+
+        /** The slot of source row r, or -1 after claiming it for r (the caller fills it). */
+        int find(int r) {
+            int slot = r % tag.length;
+            if (tag[slot] == r) {
+                return slot;
+            }
+            tag[slot] = r;
+            return -1 - slot;
+        }
+    }
+
+    /** Step 3's horizontal pass of one source row, exact int32: H = sum_k src[tap_k] * alpha_k per channel. */
+    private void hRowInt(int[] argb, int base, int[] dst) {
+        int[] start = xAxis.start;
+        int[] index = xAxis.index;
+        int[] coef = xAxis.coef;
+        if (start[1] == 2) {
+            for (int j = 0; j < winW; j++) {
+                int p0 = argb[base + index[2 * j]];
+                int p1 = argb[base + index[2 * j + 1]];
+                int a0 = coef[2 * j];
+                int a1 = coef[2 * j + 1];
+                dst[3 * j] = ((p0 >> 16) & 0xff) * a0 + ((p1 >> 16) & 0xff) * a1;
+                dst[3 * j + 1] = ((p0 >> 8) & 0xff) * a0 + ((p1 >> 8) & 0xff) * a1;
+                dst[3 * j + 2] = (p0 & 0xff) * a0 + (p1 & 0xff) * a1;
+            }
+            return;
+        }
+        for (int j = 0; j < winW; j++) {
+            for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
+                int acc = 0;
+                for (int t = start[j]; t < start[j + 1]; t++) {
+                    acc += ((argb[base + index[t]] >> shift) & 0xff) * coef[t];
+                }
+                dst[3 * j + c] = acc;
+            }
+        }
+    }
+
+    /**
+     * The float passes' horizontal sums of one source row (step 5, area, with single; step 6, IPP, without):
+     * sum of src * weight in the entries' order. single rounds each product and sum to float32: the double
+     * product of a byte and a float is exact, and rounding a double sum of two floats to float is the float sum
+     * (double has more than 2 * 24 + 2 bits), so this is float32 arithmetic held in doubles.
+     */
+    private void hRowDouble(int[] argb, int base, double[] dst, boolean single) {
+        int[] start = xAxis.start;
+        int[] index = xAxis.index;
+        double[] w = xAxis.weight;
+        for (int j = 0, e = 0; j < winW; j++, e += 3) {
+            double r = 0;
+            double g = 0;
+            double b = 0;
+            for (int t = start[j]; t < start[j + 1]; t++) {
+                int p = argb[base + index[t]];
+                double a = w[t];
+                if (single) {
+                    r = (float) (r + (float) (((p >> 16) & 0xff) * a));
+                    g = (float) (g + (float) (((p >> 8) & 0xff) * a));
+                    b = (float) (b + (float) ((p & 0xff) * a));
+                } else {
+                    r += ((p >> 16) & 0xff) * a;
+                    g += ((p >> 8) & 0xff) * a;
+                    b += (p & 0xff) * a;
+                }
+            }
+            dst[e] = r;
+            dst[e + 1] = g;
+            dst[e + 2] = b;
+        }
+    }
+
+    /** Fills the ring with output row i's source rows (resampled horizontally); returns their slots in tap order. */
+    private void gatherRows(int[] argb, Ring ring, int i, int[] slots) {
+        for (int t = yAxis.start[i], k = 0; t < yAxis.start[i + 1]; t++, k++) {
+            int r = yAxis.index[t];
+            int slot = ring.find(r);
+            if (slot < 0) {
+                slot = -1 - slot;
+                if (ring.rowsI != null) {
+                    hRowInt(argb, r * srcW, ring.rowsI[slot]);
+                } else {
+                    hRowDouble(argb, r * srcW, ring.rowsD[slot], path == PATH_AREA);
+                }
+            }
+            slots[k] = slot;
+        }
+    }
+
+    private int maxTaps(Axis a) {
+        int m = 1;
+        for (int i = 0; i < a.count; i++) {
+            m = Math.max(m, a.start[i + 1] - a.start[i]);
+        }
+        return m;
+    }
+
+    /** Step 3's linear vertical pass of one element (VResizeLinearVec_32s8u): arithmetic shifts, then clamp. */
+    private static byte linearValue(int h0, int h1, int b0, int b1) {
+        int v = (((b0 * (h0 >> 4)) >> 16) + ((b1 * (h1 >> 4)) >> 16) + 2) >> 2;
+        return (byte) (v < 0 ? 0 : (v > 255 ? 255 : v));
+    }
+
+    /**
+     * Whether output row i's two source rows are read by no neighbouring output row (and so are not in the ring):
+     * then fusedLinearRow computes the row without storing its horizontal sums (downscaling by more than 2).
+     */
+    private boolean ownRows(Ring ring, int i) {
+        int r0 = yAxis.index[2 * i];
+        int r1 = yAxis.index[2 * i + 1];
+        if (ring.holds(r0) || ring.holds(r1)) {
+            return false;
+        }
+        if (i + 1 < winH) {
+            int n0 = yAxis.index[2 * i + 2];
+            int n1 = yAxis.index[2 * i + 3];
+            if (n0 == r0 || n0 == r1 || n1 == r0 || n1 == r1) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Both passes of a 2-tap output row at once, from source rows base0 and base1: the same integers as hRowInt. */
+    private void fusedLinearRow(int[] argb, int base0, int base1, int b0, int b1, byte[] out, int at) {
+        int[] index = xAxis.index;
+        int[] coef = xAxis.coef;
+        for (int j = 0; j < winW; j++) {
+            int x0 = index[2 * j];
+            int x1 = index[2 * j + 1];
+            int a0 = coef[2 * j];
+            int a1 = coef[2 * j + 1];
+            int p0 = argb[base0 + x0];
+            int p1 = argb[base0 + x1];
+            int q0 = argb[base1 + x0];
+            int q1 = argb[base1 + x1];
+            int e = at + 3 * j;
+            out[e] = linearValue(((p0 >> 16) & 0xff) * a0 + ((p1 >> 16) & 0xff) * a1,
+                    ((q0 >> 16) & 0xff) * a0 + ((q1 >> 16) & 0xff) * a1, b0, b1);
+            out[e + 1] = linearValue(((p0 >> 8) & 0xff) * a0 + ((p1 >> 8) & 0xff) * a1,
+                    ((q0 >> 8) & 0xff) * a0 + ((q1 >> 8) & 0xff) * a1, b0, b1);
+            out[e + 2] = linearValue((p0 & 0xff) * a0 + (p1 & 0xff) * a1, (q0 & 0xff) * a0 + (q1 & 0xff) * a1,
+                    b0, b1);
+        }
+    }
+
+    /** Step 3: fixed-point separable linear / area-enlarging / cubic / lanczos4. */
+    private void separable(int[] argb, byte[] out, int offset) {
+        int elems = winW * CHANNELS;
+        Ring ring = new Ring(yAxis.maxSpan(), elems, true);
+        int ksize = yAxis.start[1];
+        int[] slots = new int[ksize];
+        int[][] h = new int[ksize][];
+        float fScale = (float) (1.0 / (COEF_SCALE * COEF_SCALE));
+        float[] fb = new float[ksize];
+        int at = offset;
+        for (int i = 0; i < winH; i++) {
+            int t0 = yAxis.start[i];
+            if (ksize == 2 && ownRows(ring, i)) {
+                fusedLinearRow(argb, yAxis.index[t0] * srcW, yAxis.index[t0 + 1] * srcW, yAxis.coef[t0],
+                        yAxis.coef[t0 + 1], out, at);
+                at += elems;
+                continue;
+            }
+            gatherRows(argb, ring, i, slots);
+            for (int k = 0; k < ksize; k++) {
+                h[k] = ring.rowsI[slots[k]];
+            }
+            if (interp == INTER_LINEAR || interp == INTER_AREA) {
+                int b0 = yAxis.coef[t0];
+                int b1 = yAxis.coef[t0 + 1];
+                int[] h0 = h[0];
+                int[] h1 = h[1];
+                for (int e = 0; e < elems; e++) {
+                    out[at + e] = linearValue(h0[e], h1[e], b0, b1);
+                }
+            } else {
+                int e = 0;
+                if (floatElems > 0) {
+                    for (int k = 0; k < 4; k++) {
+                        fb[k] = (float) yAxis.coef[t0 + k] * fScale;
+                    }
+                    for (; e < floatElems; e++) {
+                        float t = (float) h[3][e] * fb[3];
+                        t = (float) h[2][e] * fb[2] + t;
+                        t = (float) h[1][e] * fb[1] + t;
+                        t = (float) h[0][e] * fb[0] + t;
+                        out[at + e] = toByte(Math.rint(t));
+                    }
+                }
+                for (; e < elems; e++) {
+                    long acc = 0;
+                    for (int k = 0; k < ksize; k++) {
+                        acc += (long) h[k][e] * yAxis.coef[t0 + k];
+                    }
+                    long v = (acc + (1 << (2 * COEF_BITS - 1))) >> (2 * COEF_BITS);
+                    out[at + e] = (byte) (v < 0 ? 0 : (v > 255 ? 255 : v));
+                }
+            }
+            at += elems;
+        }
+    }
+
+    /**
+     * Steps 5 and 6's vertical pass: sum = w_0 * buf_0, then += w_j * buf_j in the entries' order (float32 for
+     * area, as hRowDouble's single; float64 for IPP), round half to even, clamp.
+     */
+    private void floatSums(int[] argb, byte[] out, int offset) {
+        int elems = winW * CHANNELS;
+        boolean single = path == PATH_AREA;
+        Ring ring = new Ring(yAxis.maxSpan(), elems, false);
+        int[] slots = new int[maxTaps(yAxis)];
+        double[] w = yAxis.weight;
+        int at = offset;
+        for (int i = 0; i < winH; i++) {
+            gatherRows(argb, ring, i, slots);
+            int t0 = yAxis.start[i];
+            int n = yAxis.start[i + 1] - t0;
+            for (int e = 0; e < elems; e++) {
+                double sum = 0;
+                for (int k = 0; k < n; k++) {
+                    double v = w[t0 + k] * ring.rowsD[slots[k]][e];
+                    sum = single ? (float) (sum + (float) v) : sum + v;
+                }
+                out[at + e] = toByte(Math.rint(sum));
+            }
+            at += elems;
+        }
+    }
+}

@@ -1,0 +1,203 @@
+"""The Java Cv2Resampler (android_template/.../core), compiled as the app is (Java 8 against API 23's android.jar,
+dexable), against lite_tools/reference/cv2_resize.py at tolerance 0 for every interpolation and path (including the
+IPP cubic model), and against the real cv2.resize of opencv 4.6.0.66 for all but IPP's cubic, on the sample photos
+(PaddleClas's sizes), cut-outs at the shapes where OpenCV changes kernels, and output windows. One JVM runs every
+case; images and results go through files."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import REPO
+from javatools import assert_dexable, javac
+from lite_tools.reference import cv2_resize
+from lite_tools.reference.cv2_resize import INTER_AREA, INTER_CUBIC, INTER_LANCZOS4, INTER_LINEAR, INTER_NEAREST
+from test_cv2_resize import EDGE_SIZES, cutouts, cv2, cv2_resize_call, geometry, ipp, ipp_runs, keep_ratio_scale
+from test_cv2_resize import ours as reference
+
+CORE = REPO / "android_template" / "app" / "src" / "main" / "java" / "com" / "litetools" / "core"
+HARNESS = REPO / "tests" / "java" / "Cv2ResizeHarness.java"
+# name -> (interp, ipp); "cubic" is the x86-64 wheel's default (IPP), "cubic-no-ipp" OpenCV's own kernel.
+KERNELS = {"nearest": (INTER_NEAREST, True), "linear": (INTER_LINEAR, True), "cubic-no-ipp": (INTER_CUBIC, False),
+           "cubic": (INTER_CUBIC, True), "area": (INTER_AREA, True), "lanczos4": (INTER_LANCZOS4, True)}
+
+
+@pytest.fixture(scope="module")
+def jvm(tmp_path_factory, android_jar):
+    """java(*args) -> CompletedProcess of the harness over Cv2Resampler (and today's Preprocessor, for the bench)."""
+    core = tmp_path_factory.mktemp("cv2-core-classes")
+    javac([CORE / "Cv2Resampler.java", CORE / "Preprocessor.java", CORE / "Resampler.java"], core, android_jar)
+    assert_dexable(core)
+    classes = tmp_path_factory.mktemp("cv2-harness-classes")
+    javac([HARNESS], classes, android_jar, classpath=[core])
+
+    def java(*args):
+        return subprocess.run(["java", "-cp", f"{core}:{classes}", "Cv2ResizeHarness", *map(str, args)],
+                              capture_output=True, text=True, timeout=600)
+    return java
+
+
+def centre_window(img, size, crop=224):
+    dw, dh = geometry(img, size)[:2]
+    return ((dw - crop) // 2, (dh - crop) // 2, crop, crop) if min(dw, dh) >= crop else None
+
+
+def short_side(img, target=256):
+    h, w = img.shape[:2]
+    p = target / min(w, h)
+    return round(w * p), round(h * p)
+
+
+def photo_cases(sample_photos):
+    """Bilinear on every photo at PaddleClas's sizes (resize-short 256 + crop 224 as a window, the full short-256
+    result, 224 / 300 / 320 fixed, x0.5 which becomes area 2x2, 1/3; PaddleDetection's keep-ratio 608 by fx on
+    every fourth); every other kernel on every photo at two of the sizes, rotating so that each size is seen."""
+    cases = []
+    for i, (photo, img) in enumerate(sample_photos):
+        short = short_side(img)
+        h, w = img.shape[:2]
+        keep = keep_ratio_scale(w, h, 608, 608)
+        sizes = [short, (224, 224), (300, 300), (320, 320), ("fx", 0.5, 0.5), ("fx", 1 / 3, 1 / 3), ("fx", 1.5, 1.5),
+                 ("fx", keep, keep)]
+        cases.append((f"{photo} short 256 crop 224 linear", photo, img, short, "linear", centre_window(img, short)))
+        cases += [(f"{photo} {s} linear", photo, img, s, "linear", None) for s in sizes[:6] + sizes[7:] * (i % 4 == 0)]
+        for j, name in enumerate(k for k in KERNELS if k != "linear"):
+            for s in (sizes[(2 * i + j) % len(sizes)], sizes[(2 * i + j + 3) % len(sizes)]):
+                cases.append((f"{photo} {s} {name}", photo, img, s, name, None))
+    return cases
+
+
+def edge_cases(sample_photos):
+    """test_cv2_resize's RGB cut-outs of a real photo (slivers, single pixels, odd and tiny sizes) at its edge
+    sizes (up and down, exact 1/2 and 1/3 by fx), plus half, double, one column more and the same size."""
+    cases = []
+    for c, cut in enumerate(cut for cut in cutouts(sample_photos) if cut.ndim == 3):
+        cut = np.ascontiguousarray(cut)
+        h, w = cut.shape[:2]
+        sizes = EDGE_SIZES + [(w // 2 or 1, h // 2 or 1), (2 * w, 2 * h), (w + 1, h), (w, h)]
+        for size in dict.fromkeys(sizes):
+            if size[0] == "fx" and (round(w * size[1]) == 0 or round(h * size[2]) == 0):
+                continue
+            for name in KERNELS:
+                cases.append((f"cut-out {w}x{h} -> {size} {name}", f"cut{c}", cut, size, name, None))
+    # A 400 x 1 sliver under resize-short 256 is 102400 x 256: only the centre crop's taps are built.
+    sliver = np.ascontiguousarray(dict(sample_photos)["matplotlib/grace_hopper.jpg"][100:101, :400])
+    short = short_side(sliver)
+    for name in ("linear", "cubic-no-ipp"):
+        cases.append((f"sliver 400x1 -> {short} crop 224 {name}", "sliver", sliver, short, name,
+                      centre_window(sliver, short)))
+    return cases
+
+
+def window_cases(sample_photos):
+    """Windows (corners, slivers, the full output) of one photo at several geometries: equal to the crop."""
+    img = dict(sample_photos)["scikit_image/chelsea.png"]
+    cases = []
+    for size in [(321, 200), (173, 97), ("fx", 1.7, 1.3), ("fx", 0.5, 0.5), ("fx", 0.37, 0.41), (451, 300)]:
+        fw, fh = geometry(img, size)[:2]
+        for win in [(0, 0, fw, fh), (0, 0, 1, 1), (fw - 1, fh - 1, 1, 1), (fw // 3, fh // 4, 50, 40),
+                    (fw - 37, 0, 37, fh), (0, fh - 5, fw, 5), (5, 3, 9, 17)]:
+            for name in KERNELS:
+                cases.append((f"chelsea {size} window {win} {name}", "chelsea", img, size, name, win))
+    return cases
+
+
+@pytest.fixture(scope="module")
+def java_results(jvm, sample_photos, tmp_path_factory):
+    """{case name: (case, Java's window as HxWx3 uint8)} for every case, from one JVM run."""
+    work = tmp_path_factory.mktemp("cv2-java-jobs")
+    cases = photo_cases(sample_photos) + edge_cases(sample_photos) + window_cases(sample_photos)
+    inputs, lines, outputs = {}, [], {}
+    for n, case in enumerate(cases):
+        label, key, img, size, name, window = case
+        if key not in inputs:
+            inputs[key] = work / f"in{len(inputs)}.rgb"
+            inputs[key].write_bytes(np.ascontiguousarray(img).tobytes())
+        h, w = img.shape[:2]
+        dw, dh = geometry(img, size)[:2]
+        x, y, cw, ch = window or (0, 0, dw, dh)
+        width, height, fx, fy = (0, 0, repr(size[1]), repr(size[2])) if size[0] == "fx" else (*size, 0, 0)
+        interp, use_ipp = KERNELS[name]
+        outputs[label] = (case, work / f"out{n}.rgb", (ch, cw, 3))
+        lines.append(f"{inputs[key]} {w} {h} {width} {height} {fx} {fy} {interp} {int(use_ipp)} {x} {y} {cw} {ch} "
+                     f"{outputs[label][1]}")
+    assert len(outputs) == len(cases), "case labels must be unique"
+    (work / "jobs.txt").write_text("\n".join(lines) + "\n")
+    proc = jvm("run", work / "jobs.txt")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return {label: (case, np.frombuffer(path.read_bytes(), np.uint8).reshape(shape))
+            for label, (case, path, shape) in outputs.items()}
+
+
+def differences(got, want, what):
+    assert got.shape == want.shape, what
+    if np.array_equal(got, want):
+        return []
+    diff = np.abs(got.astype(int) - want)
+    return [f"{what}: {int((diff > 0).sum())} of {diff.size} values differ, max {int(diff.max())}, "
+            f"first at {np.argwhere(diff > 0)[0].tolist()}"]
+
+
+def real_cv2(img, size, name, window):
+    """opencv 4.6.0.66's full result (IPP on or off as the kernel says), cropped to the window."""
+    interp, use_ipp = KERNELS[name]
+    with ipp(use_ipp):
+        full = cv2_resize_call(img, size, interp)
+    x, y, cw, ch = window or (0, 0, full.shape[1], full.shape[0])
+    return full[y:y + ch, x:x + cw]
+
+
+@pytest.mark.parametrize("name", list(KERNELS))
+def test_java_equals_reference_bit_for_bit(java_results, name):
+    """Tolerance 0 against the numpy reference, for every case of this kernel (photos, cut-outs, windows)."""
+    bad, seen, paths = [], 0, set()
+    for label, ((_, _, img, size, kernel, window), got) in java_results.items():
+        if kernel != name:
+            continue
+        interp, use_ipp = KERNELS[name]
+        h, w = img.shape[:2]
+        dw, dh, ix, iy = geometry(img, size)
+        paths.add("copy" if (dw, dh) == (w, h) else
+                  cv2_resize.choose_path(interp, w, h, dw, dh, ix, iy, 3, use_ipp)[0])
+        bad += differences(got, reference(img, size, interp, use_ipp, window), label)
+        seen += 1
+    assert seen > 100 and not bad, f"{len(bad)} of {seen} cases differ:\n" + "\n".join(bad[:20])
+    expected = {"nearest": {"nearest"}, "linear": {"separable", "area_fast"}, "cubic-no-ipp": {"separable"},
+                "cubic": {"separable", "ipp_cubic"}, "area": {"separable", "area_fast", "area"},
+                "lanczos4": {"separable"}}[name]
+    assert expected | {"copy"} <= paths, f"{name}: paths never taken: {expected | {'copy'} - paths}"
+
+
+@pytest.mark.parametrize("name", [k for k in KERNELS if k != "cubic"])
+def test_java_equals_real_cv2(java_results, name):
+    """Tolerance 0 against opencv 4.6.0.66 itself, on every case whose kernel the reference reproduces exactly
+    (IPP's cubic is the reference's documented approximation; its non-IPP cut-outs are included)."""
+    assert cv2.__version__ == "4.6.0"
+    bad, seen = [], 0
+    for label, ((_, _, img, size, kernel, window), got) in java_results.items():
+        if kernel == name:
+            bad += differences(got, real_cv2(img, size, name, window), label)
+            seen += 1
+    assert seen > 100 and not bad, f"{len(bad)} of {seen} cases differ:\n" + "\n".join(bad[:20])
+
+
+def test_java_cubic_without_ipp_equals_real_cv2_where_the_wheel_skips_ipp(java_results):
+    """The default cubic on shapes the wheel keeps in OpenCV's C++ (under 4x4, or IPP declines): bit-exact."""
+    bad, seen = [], 0
+    for label, ((_, _, img, size, kernel, window), got) in java_results.items():
+        if kernel == "cubic" and not ipp_runs(img, size):
+            bad += differences(got, real_cv2(img, size, "cubic", window), label)
+            seen += 1
+    assert seen > 20 and not bad, f"{len(bad)} of {seen} cases differ:\n" + "\n".join(bad[:20])
+
+
+def test_bench_frame_time(jvm):
+    """Prints (pytest -s) ms per 1920x1080 frame, resize-short 256 + crop 224 and 300x300 bilinear, beside today's
+    Preprocessor in the same JVM. The speed goal lives in the bench script; here only the run is checked."""
+    proc = jvm("bench")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    print(proc.stdout.strip())
+    assert proc.stdout.count("Cv2Resampler") == 2, proc.stdout
