@@ -1,5 +1,5 @@
 """Decode any image a user has into 8-bit RGB, the way OpenCV's imread (what PaddleClas/PaddleDetection use)
-sees it: EXIF orientation applied, alpha dropped (not composited), palette expanded, grey replicated,
+sees it: EXIF orientation applied where OpenCV reads it (reference/exif.py), alpha dropped (not composited), palette expanded, grey replicated,
 16-bit scaled down by 256 (imread's IMREAD_COLOR does the same), CMYK through Pillow's conversion.
 
 Decoding is bounded by our own pixel limit, read from the header before any pixel is decoded: at most
@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BadInput
+from . import exif
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 MAX_PIXELS_ENV = "LITE_TOOLS_MAX_PIXELS"
@@ -61,7 +62,12 @@ def load_image(path, limit: int | None = None) -> np.ndarray:
                 raise BadInput(f"{path}: too large to decode: {w}x{h} is {_megapixels(w * h)}, over the limit of "
                                f"{_megapixels(limit)} ({limit} pixels; raise it with {MAX_PIXELS_ENV}={w * h}, "
                                f"which takes about {w * h * 7 / 1e9:.2g} GB of memory)")
-            ImageOps.exif_transpose(img, in_place=True)  # in place: not a second copy of the decoded image
+            with open(path, "rb") as f:
+                orientation = exif.opencv_orientation(f.read())
+            if orientation is None:  # neither JPEG nor PNG: PIL's reading of the tag
+                ImageOps.exif_transpose(img, in_place=True)  # in place: not a second copy of the decoded image
+            elif orientation != exif.NORMAL:  # where OpenCV reads it (reference/exif.py)
+                img = img.transpose(getattr(Image.Transpose, exif.TRANSPOSE[orientation]))
             return _to_rgb8(img)
     except UnidentifiedImageError:
         raise BadInput(f"{path}: cannot read image (UnidentifiedImageError: not in a raster format Pillow "

@@ -40,8 +40,10 @@ public final class Cv2Resampler {
     private static final double DBL_EPSILON = Math.ulp(1.0);
     private static final float FLT_EPSILON = Math.ulp(1.0f);
     private static final double S45 = 0.70710678118654752440084436210485;
-    private static final double[][] LANCZOS_CS = {{1, 0}, {-S45, -S45}, {0, 1}, {S45, -S45}, {-1, 0}, {S45, S45},
-        {0, -1}, {-S45, S45}};
+    private static final double[][] LANCZOS_CS = {
+        {1, 0}, {-S45, -S45}, {0, 1}, {S45, -S45}, {-1, 0}, {S45, S45},
+        {0, -1}, {-S45, S45}
+    };
 
     /** Output size and scales as cv::resize derives them (step 0). */
     public static final class Geometry {
