@@ -155,6 +155,11 @@ def _print_verdict(result) -> None:
         q = result.quant_estimate
         print(f"  estimate (--quant {q['quant']} / fp16 {q['fp16']}, in Paddle): task agreement "
               f"{q['task_agreement']:.1%}, worst |delta| {q['max_abs_vs_fp32']:.3g}")
+    if result.fp16_estimate:
+        f = result.fp16_estimate
+        worst = "n/a" if f["max_abs_vs_fp32"] is None else f"{f['max_abs_vs_fp32']:.3g}"
+        print(f"  fp16 estimate (every tensor rounded, in Paddle; fp16 accumulation not modelled): task agreement "
+              f"{f['task_agreement']:.1%}, worst |delta| {worst}, {len(f['overflows'])} tensor(s) overflow fp16")
     sys.stdout.flush()  # before an error line about the report on stderr
 
 
@@ -359,7 +364,9 @@ def build_parser(only: str | None = None):
         imgs.add_argument("--images", help="directory of images (JPEG/PNG/BMP/WebP/TIFF, any mode)")
         imgs.add_argument("--random", type=int, help="N generated photo-like images of varied sizes")
         pa.add_argument("--quant", choices=["int8", "int16"], help="also estimate Lite's weight quantisation")
-        pa.add_argument("--fp16", action="store_true", help="also estimate fp16 weight rounding (ARM)")
+        pa.add_argument("--fp16", action="store_true",
+                        help="also estimate fp16 inference (ARM): every tensor rounded to fp16 in Paddle; an "
+                             "overflow or another task result fails")
         pa.add_argument("--atol", type=float, default=1e-4)
         pa.add_argument("--rtol", type=float, default=1e-3)
         pa.add_argument("--lite-model", help="check this existing x86 .nb instead of making one")

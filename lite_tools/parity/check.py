@@ -81,6 +81,7 @@ class ParityReport:
     quant_estimate: dict | None
     timings: dict
     summary: dict = dataclasses.field(default_factory=dict)  # e.g. top-1/top-k agreement rates
+    fp16_estimate: dict | None = None  # --fp16: every tensor rounded to fp16 in Paddle (parity.fp16)
 
     def to_json(self) -> dict:
         def plain(v):
@@ -367,11 +368,16 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
                                                      localise, tolerance, progress, timings)
             failures += [note] if note else []
 
-        quant_estimate = None
-        if quant or fp16:
+        quant_estimate = fp16_estimate = None
+        if quant:
             from .quant_effect import estimate
-            progress("parity: estimating the effect of weight quantisation/fp16 in Paddle")
+            progress("parity: estimating the effect of weight quantisation in Paddle")
             quant_estimate = estimate(mf, program, config, images, quant, fp16, Path(tmp))
+        if fp16:  # an overflow or another task result on the estimate fails parity, as Lite x86 failing would
+            from . import fp16 as fp16_effect
+            progress("parity: estimating fp16 inference (every tensor rounded to fp16) in Paddle")
+            fp16_estimate = fp16_effect.estimate(mf, program, config, images, quant, Path(tmp))
+            failures += fp16_estimate["failures"]
 
     summary = {}
     if config.task == Task.CLASSIFY and comparisons:
@@ -390,4 +396,5 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
                         config_source=config.source, task=config.task.value, tolerance=tolerance,
                         images=tuple(comparisons), skipped=tuple(skipped), failures=tuple(failures),
                         diagnosis=tuple(diagnosis), localisation=localisation, quant_estimate=quant_estimate,
+                        fp16_estimate=fp16_estimate,
                         timings={k: round(v, 3) for k, v in timings.items()})

@@ -29,10 +29,16 @@ def estimate(mf, program, config: DeployConfig, images: list, quant, fp16, tmp: 
         agree += same_task_result(config, ra, rb)
     return {"method": "weights rounded in Paddle as Lite's post_quant_dynamic_pass does (Lite x86 cannot run "
                       "weight-quantised models: NaN on 2.13rc0); activations stay fp32",
+            "limits": QUANT_LIMITS,
             **changed, "images": len(images), "max_abs_vs_fp32": worst, "min_cosine_vs_fp32": cos_min,
             "task_agreement": agree / max(len(images), 1),
             "task_agreement_rule": AGREEMENT_RULES.get(config.task, "same top-1 / decision")}
 
+
+QUANT_LIMITS = ("an estimate of the stored weights only: it assumes Lite dequantises int8/int16 weights to float "
+                "before computing (weight-only quantisation), so activations stay fp32 and are not rounded; the ops "
+                "the pass covers (conv2d, mul/matmul/fc; depthwise conv2d kept fp32) were read from Lite's pass and "
+                ".nb sizes, not from a run on a device; kernel summation order on ARM is not modelled")
 
 AGREEMENT_RULES = {Task.SSD: "boxes match at IoU >= 0.5, score within 0.05",
                    Task.PICODET: "boxes match at IoU >= 0.5, score within 0.05",

@@ -74,6 +74,29 @@ def histogram_svg(values: list, width: int = 480, height: int = 140) -> str:
             f'aria-label="histogram of worst absolute error per image">{"".join(bars)}</svg>')
 
 
+def _number(v, spec: str) -> str:
+    return "n/a" if v is None else format(v, spec)
+
+
+def fp16_section(f: dict) -> str:
+    """The --fp16 estimate: what it models, that it is an estimate, the per-output figures and every overflow."""
+    e = html.escape
+    outs = "".join(f"<tr><td>{e(o['name'])}</td><td>{_number(o['max_abs'], '.3g')}</td>"
+                   f"<td>{_number(o['min_cosine'], '.6f')}</td><td>{o['compared']}</td></tr>" for o in f["outputs"])
+    over = "".join(f"<tr><td>{e(o['op'])}</td><td>{e(o['var'])}</td><td>{o['max_abs']:.3g}</td>"
+                   f"<td>{'first' if o['first'] else 'after another'}</td><td>{e(', '.join(o['images'][:5]))}</td></tr>"
+                   for o in f["overflows"])
+    differ = "".join(f"<li>{e(d['image'])}: {e(d['detail'])}</li>" for d in f["task_differs_on"])
+    return (f"<h2>fp16 estimate (an estimate, not a device measurement)</h2><p>Method: {e(f['method'])}; "
+            f"{f['weights_rounded']} weight tensors rounded{' after --quant ' + e(f['quant']) if f['quant'] else ''}."
+            f"</p><p>Not modelled: {e(f['not_modelled'])}.</p><p>Task agreement with fp32: {f['task_agreement']:.1%} "
+            f"({e(f['task_agreement_rule'])}).</p>{'<ul>' + differ + '</ul>' if differ else ''}"
+            f"<table><tr><th>output</th><th>max |Δ| vs fp32</th><th>min cosine</th><th>images compared</th></tr>"
+            f"{outs}</table>" + (f"<h3>Tensors that overflow fp16 (|x| &gt; 65504 or inf/NaN)</h3><table><tr>"
+                                 f"<th>op</th><th>output</th><th>max |x|</th><th>overflow</th><th>images</th></tr>"
+                                 f"{over}</table>" if over else "<p>No tensor overflows fp16.</p>"))
+
+
 def render_html(report: ParityReport) -> str:
     e = html.escape
     verdict = "PASS" if report.ok else "FAIL"
@@ -93,9 +116,11 @@ def render_html(report: ParityReport) -> str:
     quant = ""
     if report.quant_estimate:
         q = report.quant_estimate
-        quant = (f"<h2>Quantisation / fp16 estimate</h2><p>{e(q['method'])}.</p><p>Task agreement with fp32: "
+        quant = (f"<h2>Weight quantisation estimate (--quant {e(str(q['quant']))})</h2><p>Method: {e(q['method'])}."
+                 f"</p><p>Limits: {e(q.get('limits', ''))}.</p><p>Task agreement with fp32: "
                  f"{q['task_agreement']:.1%} ({e(q['task_agreement_rule'])}); worst |Δ| {q['max_abs_vs_fp32']:.3g}; "
                  f"min cosine {q['min_cosine_vs_fp32']:.6f}; {q['tensors_changed']} weight tensors rounded.</p>")
+    quant += fp16_section(report.fp16_estimate) if report.fp16_estimate else ""
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>lite-tools parity: {verdict}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}.ok td:nth-child(2){{color:#283}}
 .bad td:nth-child(2){{color:#c22;font-weight:bold}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
