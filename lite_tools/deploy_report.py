@@ -65,8 +65,16 @@ def render(result) -> str:
                    + hist + "<h3>Worst cases</h3>" + _table(worst_rows, ["image", "verdict", "task", "max |Δ|"]))
     q = parity.get("quant_estimate")
     if q:
-        parity_html += (f"<p>Quantisation/fp16 estimate ({e(q['method'])}): task agreement {q['task_agreement']:.1%}"
-                        f", worst |Δ| {q['max_abs_vs_fp32']:.3g}.</p>")
+        parity_html += (f"<p>Weight quantisation estimate ({e(q['method'])}): task agreement "
+                        f"{q['task_agreement']:.1%}, worst |Δ| {q['max_abs_vs_fp32']:.3g}.</p>")
+    f16 = parity.get("fp16_estimate")
+    if f16:
+        worst16 = "n/a" if f16["max_abs_vs_fp32"] is None else f"{f16['max_abs_vs_fp32']:.3g}"
+        parity_html += (f"<p>fp16 estimate (an estimate, not a device measurement: {e(f16['not_modelled'])}): task "
+                        f"agreement {f16['task_agreement']:.1%}, worst |Δ| {worst16}, "
+                        f"{len(f16['overflows'])} tensor(s) overflow fp16"
+                        + "".join(f"; {e(o['op'])} {e(o['var'])} reaches {o['max_abs']:.3g}"
+                                  for o in f16["overflows"] if o["first"]) + ".</p>")
     java_html = java_section(result.java)
     stages = _table([[k, f"{v:.2f} s"] for k, v in result.stages.items()]
                     + [["total", f"{sum(result.stages.values()):.2f} s"]], ["stage", "wall time"])

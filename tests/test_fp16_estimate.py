@@ -131,6 +131,8 @@ def test_ssd_overflow_detection_untrained_weights(zoo_dir, tmp_path):
     first = [o for o in data["fp16_estimate"]["overflows"] if o["first"]]
     assert [o["op"] for o in first] == ["box_coder"] and first[0]["max_abs"] > 1e12
     assert not data["ok"] and "box_coder" in data["failures"][0] and "overflows fp16" in data["failures"][0]
+    summary = (out / "report.html").read_text()  # deploy's own report says it too
+    assert "fp16 estimate (an estimate, not a device measurement" in summary and "box_coder" in summary
 
 
 def test_clean_classifier_stays_ready_with_both_sections_in_the_report(zoo_dir, tmp_path):
