@@ -1,15 +1,33 @@
-"""How far our documented resampler (lite_tools.reference.resize) is from what PaddleClas/PaddleDetection run:
-OpenCV's cv2.resize (default backend) and Pillow's resize (backend: pil), in grey levels (0..255) and in
-normalised units (/ 255 / 0.225, the ImageNet std's smallest channel), on 24 generated photos."""
+"""How far the reference's resamplers are from what PaddleClas/PaddleDetection run: OpenCV's cv2.resize (default
+backend, opencv-python 4.6.0.66) and Pillow's resize (backend: pil), in grey levels (0..255) and in normalised units
+(/ 255 / 0.225, the ImageNet std's smallest channel), on the sample photos of matplotlib's, scikit-image's and
+scikit-learn's wheels (scripts/fetch_sample_photos.sh; generated photos when they are not fetched). Two columns:
+today's 8-bit resamplers (reference/cv2_resize.py, reference/pil_resize.py) and, beside them, the float64 resampler
+lite-tools used before issue 12 (reference/resize.py, which never rounds to 8 bits)."""
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def photos() -> list:
+    import cv2
+
+    proc = subprocess.run(["bash", str(REPO / "scripts/fetch_sample_photos.sh")], capture_output=True, text=True)
+    if proc.returncode == 0:
+        root = Path(proc.stdout.strip().splitlines()[-1])
+        names = [ln.split("\t")[0] for ln in (root / "SOURCES.txt").read_text().splitlines()]
+        return [cv2.imread(str(root / n), cv2.IMREAD_COLOR)[:, :, ::-1].copy() for n in names]
+    from lite_tools.reference import synthetic_images
+    print(f"(sample photos not fetched: {proc.stderr.strip()[:120]}; generated photos instead)")
+    return synthetic_images(24, seed=7)
 
 
 def main() -> int:
@@ -17,8 +35,8 @@ def main() -> int:
     from PIL import Image
 
     from lite_tools.config import Interp
-    from lite_tools.reference import synthetic_images
-    from lite_tools.reference.resize import resize
+    from lite_tools.reference import cv2_resize, pil_resize
+    from lite_tools.reference.resize import resize as float_resize
 
     def opencv(flag):
         return lambda im, size: cv2.resize(im, size, interpolation=flag)
@@ -26,20 +44,33 @@ def main() -> int:
     def pillow(flag):
         return lambda im, size: np.asarray(Image.fromarray(im).resize(size, flag))
 
-    cases = [("cv2 INTER_LINEAR", Interp.BILINEAR, False, opencv(cv2.INTER_LINEAR)),
-             ("cv2 INTER_CUBIC", Interp.BICUBIC, False, opencv(cv2.INTER_CUBIC)),
-             ("PIL BILINEAR", Interp.BILINEAR, True, pillow(Image.BILINEAR)),
-             ("PIL BICUBIC", Interp.BICUBIC, True, pillow(Image.BICUBIC))]
-    photos = synthetic_images(24, seed=7)
-    print(f"{'against':18s} {'max levels':>10s} {'mean levels':>11s} {'max normalised':>15s}")
-    for label, interp, aa, theirs in cases:
-        worst, means = 0.0, []
-        for img in photos:
-            for size in ((224, 224), (300, 300), (img.shape[1] // 2, img.shape[0] // 2)):
-                ours = np.clip(resize(img, *size, interp, aa), 0, 255)
-                d = np.abs(ours - theirs(img, size).astype(np.float64))
-                worst, _ = max(worst, float(d.max())), means.append(float(d.mean()))
-        print(f"{label:18s} {worst:10.2f} {np.mean(means):11.3f} {worst / 255 / 0.225:15.4f}")
+    cases = [("cv2 INTER_LINEAR", Interp.BILINEAR, False, opencv(cv2.INTER_LINEAR),
+              lambda im, size: cv2_resize.resize(im, *size, 1)),
+             ("cv2 INTER_CUBIC (IPP)", Interp.BICUBIC, False, opencv(cv2.INTER_CUBIC),
+              lambda im, size: cv2_resize.resize(im, *size, 2)),
+             ("PIL BILINEAR", Interp.BILINEAR, True, pillow(Image.BILINEAR),
+              lambda im, size: pil_resize.resize(im, *size, "bilinear")),
+             ("PIL BICUBIC", Interp.BICUBIC, True, pillow(Image.BICUBIC),
+              lambda im, size: pil_resize.resize(im, *size, "bicubic"))]
+    images = photos()
+    print(f"{len(images)} photos, sizes 224x224, 300x300 and half")
+    print(f"{'against':22s} {'8-bit max':>10s} {'values off':>11s} {'float64 max':>12s} {'float64 mean':>13s} "
+          f"{'float64 max normalised':>23s}")
+    for label, interp, aa, theirs, ours in cases:
+        worst_new, off, total, worst_old, means = 0, 0, 0, 0.0, []
+        for img in images:
+            for size in ((224, 224), (300, 300), (max(1, img.shape[1] // 2), max(1, img.shape[0] // 2))):
+                ref = theirs(img, size).astype(np.int64)
+                new = ours(img, size).astype(np.int64)
+                worst_new = max(worst_new, int(np.abs(new - ref).max()))
+                off += int(np.count_nonzero(new != ref))
+                total += ref.size
+                old = np.clip(float_resize(img, *size, interp, aa), 0, 255)
+                d = np.abs(old - ref)
+                worst_old = max(worst_old, float(d.max()))
+                means.append(float(d.mean()))
+        print(f"{label:22s} {worst_new:10d} {off / total:11.2e} {worst_old:12.2f} {np.mean(means):13.3f} "
+              f"{worst_old / 255 / 0.225:23.4f}")
     return 0
 
 

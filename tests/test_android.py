@@ -48,9 +48,9 @@ def config_for(name: str):
     return resolve(preset=name)
 PACKAGE = "com.example.litetest"
 CORE = "app/src/main/java/com/litetools/core"
-# The Java core repeats the reference's float64 operations in the same order: observed bit-identical. The bound
-# is the issue's (1e-5 after normalisation, about 1/1000 of a grey level).
-PRE_ATOL = 1e-5
+# The Java core repeats the reference's 8-bit resamplers and float normalisation in the same order and precision:
+# the input tensor must be bit-identical (issue 12).
+PRE_ATOL = 0.0
 
 
 @pytest.fixture(scope="session")

@@ -237,7 +237,8 @@ def test_bad_postprocess_values_are_named(tmp_path, post, needle):
 def test_resize_interpolations_outside_the_supported_list_are_refused(tmp_path):
     base = EXPORTED.replace("{resize_short: 256}", "{resize_short: 256, interpolation: %s, backend: %s}")
     for interp, backend, needle in (("random", "cv2", "picks a method per image"),
-                                    ("area", "cv2", "not supported yet"),
+                                    ("hamming", "cv2", "not a cv2 method PaddleClas knows"),
+                                    ("area", "pil", "not a pil method PaddleClas knows"),
                                     ("bilinear", "skimage", "not cv2 or pil")):
         path = tmp_path / "inference.yml"
         path.write_text(base % (interp, backend) + "  Topk: {topk: 1}\n")

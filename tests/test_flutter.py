@@ -89,8 +89,9 @@ def test_one_copy_of_the_java_core(projects):
     a, f = projects["android"] / "app", projects["flutter"] / "android/app"
     pkg = PACKAGE.replace(".", "/")
     for rel in ["src/main/java/com/litetools/core/" + n for n in
-                ("Preprocessor.java", "Resampler.java", "ClassificationPostprocessor.java", "SsdPostprocessor.java",
-                 "MultiLabelPostprocessor.java", "Labels.java",
+                ("Preprocessor.java", "Cv2Resampler.java", "PilResampler.java", "ExifOrientation.java",
+                 "ClassificationPostprocessor.java",
+                 "SsdPostprocessor.java", "MultiLabelPostprocessor.java", "Labels.java",
                  "DeployConstants.java")] + [f"src/main/java/{pkg}/Predictor.java",
                                              f"src/main/java/{pkg}/ImageLoader.java", "paddle_lite.gradle"]:
         assert (a / rel).read_bytes() == (f / rel).read_bytes(), rel

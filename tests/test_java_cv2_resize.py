@@ -18,6 +18,7 @@ from lite_tools.reference.cv2_resize import INTER_AREA, INTER_CUBIC, INTER_LANCZ
 from test_cv2_resize import EDGE_SIZES, cutouts, cv2, cv2_resize_call, geometry, ipp, ipp_runs, keep_ratio_scale
 from test_cv2_resize import ours as reference
 
+BASELINE = sorted((REPO / "scripts/java/baseline").glob("*.java"))  # today's Preprocessor, for the bench
 CORE = REPO / "android_template" / "app" / "src" / "main" / "java" / "com" / "litetools" / "core"
 HARNESS = REPO / "tests" / "java" / "Cv2ResizeHarness.java"
 # name -> (interp, ipp); "cubic" is the x86-64 wheel's default (IPP), "cubic-no-ipp" OpenCV's own kernel.
@@ -29,7 +30,7 @@ KERNELS = {"nearest": (INTER_NEAREST, True), "linear": (INTER_LINEAR, True), "cu
 def jvm(tmp_path_factory, android_jar):
     """java(*args) -> CompletedProcess of the harness over Cv2Resampler (and today's Preprocessor, for the bench)."""
     core = tmp_path_factory.mktemp("cv2-core-classes")
-    javac([CORE / "Cv2Resampler.java", CORE / "Preprocessor.java", CORE / "Resampler.java"], core, android_jar)
+    javac([CORE / "Cv2Resampler.java", *BASELINE], core, android_jar)
     assert_dexable(core)
     classes = tmp_path_factory.mktemp("cv2-harness-classes")
     javac([HARNESS], classes, android_jar, classpath=[core])

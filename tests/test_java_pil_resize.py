@@ -18,7 +18,7 @@ from lite_tools.reference.pil_resize import PRECISION_BITS, Filter, axis_taps, n
 from test_pil_resize import EDGE_SOURCES, TALL_FIRST, assert_same, noise, paddleclas_sizes, pillow, short_side
 
 CORE = REPO / "android_template" / "app" / "src" / "main" / "java" / "com" / "litetools" / "core"
-SOURCES = [CORE / "PilResampler.java", CORE / "Preprocessor.java", CORE / "Resampler.java"]
+SOURCES = [CORE / "PilResampler.java", *sorted((REPO / "scripts/java/baseline").glob("*.java"))]
 HARNESS = REPO / "tests" / "java" / "PilResizeHarness.java"
 FILTERS = list(Filter)
 

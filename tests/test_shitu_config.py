@@ -156,7 +156,7 @@ def general(paddleclas_wheel) -> str:
     ("  return_k: 5", "  return_k: 0", ("IndexProcess.return_k must be at least 1",)),
     ("  threshold: 0.2", "  threshold: 1.5", ("Global.threshold must be a number in [0, 1]",)),
     ("    - DetPermute: {}", "    - DetPermute: {}\n    - DetFlip: {}", ("unknown transform op 'DetFlip'",)),
-    ("        interp: 2", "        interp: 3", ("DetResize.interp 3 (INTER_AREA) is not supported yet",)),
+    ("        interp: 2", "        interp: 7", ("DetResize.interp 7 is not an OpenCV interpolation flag",)),
     ("        keep_ratio: false", "        keep_ratio: false\n        max_size: 1000",
      ("DetResize has unknown field(s) max_size",)),
     ("    - DetPermute: {}", "", ("no DetPermute",)),

@@ -1,16 +1,18 @@
-"""The reference's normalisation and detector geometry are upstream's to the bit: PaddleClas 2.6.0's own
-NormalizeImage, and its wheel's copy of PaddleDetection's deploy preprocessing (DetResize, DetNormalizeImage), run
-from the unpacked wheel on the same 8-bit pixels. (The resamplers are compared apart; here both sides are given
-one resized image.)"""
+"""The reference's preprocessing is upstream's to the bit: PaddleClas 2.6.0's own operators (the whole tensor, and
+NormalizeImage alone), and its wheel's copy of PaddleDetection's deploy preprocessing (DetResize, DetNormalizeImage),
+run from the unpacked wheel on the same 8-bit pixels."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lite_tools.config import DeployConfig, Resize, ResizeMode, Task, resolve
+from lite_tools.config import DeployConfig, Interp, Resize, ResizeMode, Task, resolve
 from lite_tools.reference.preprocess import det_factors, model_inputs, normalise, preprocess, resized_size
+from conftest import REPO
 from upstream import Upstream
+
+CORPUS = REPO.parent / "shared" / "corpus"
 
 PULC_SCALE = "0.00392157"  # PULC configs write this literal: its float32 is not float32(1 / 255)
 
@@ -93,3 +95,76 @@ def test_old_keep_ratio_rule_differs_from_upstreams():
                        crop=None, scale=1.0 / 255.0, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
     assert det_factors(cfg, 471, 620) == (608 / 471, 608 / 471) != (800 / 620, 800 / 620)
     assert resized_size(cfg, 471, 620) == (608, 800)
+
+
+def _wheel_configs(wheel) -> list:
+    root = wheel.package_dir / "deploy" / "configs"
+    found = [root / "inference_cls.yaml", root / "PULC" / "person_exists" / "inference_person_exists.yaml",
+             root / "PULC" / "safety_helmet" / "inference_safety_helmet.yaml"]
+    return [p for p in found if p.is_file()]
+
+
+HGNET = CORPUS / "paddleclas" / "dump_infer_config" / "ImageNet__PPHGNetV2__PPHGNetV2_B0" / "inference.yml"
+
+
+@pytest.mark.parametrize("which", ["wheel", "pphgnetv2"])
+def test_whole_tensor_is_paddleclas_own(wheel, sample_photos, which):
+    """The tensor the reference feeds the model equals, bit for bit, what PaddleClas 2.6.0's own operators
+    (create_operators on the file's transform_ops, run on cv2.imread's pixels as predict_cls.py does) produce,
+    for its cv2-bilinear deploy configs and a PP-HGNetV2 inference.yml (PIL bicubic), on all 31 sample photos."""
+    import yaml
+
+    from lite_tools.config import read_config_file
+
+    if which == "pphgnetv2":
+        if not HGNET.is_file():
+            pytest.skip(f"{HGNET} is not here (../shared/corpus is beside the repository only on our machines)")
+        paths = [HGNET]
+    else:
+        paths = _wheel_configs(wheel)
+        assert paths
+    for path in paths:
+        ops = wheel.pre.create_operators(yaml.safe_load(path.read_text())["PreProcess"]["transform_ops"])
+        cfg = read_config_file(path)
+        for name, rgb in sample_photos:
+            theirs = rgb.copy()
+            for op in ops:
+                theirs = op(theirs)
+            ours = preprocess(rgb, cfg).tensor[0]
+            assert ours.shape == theirs.shape and np.array_equal(ours, theirs), (path.name, name)
+
+
+@pytest.mark.parametrize("interp,keep_ratio", [(Interp.BILINEAR, False), (Interp.BILINEAR, True),
+                                               (Interp.BICUBIC, False)])
+def test_whole_tensor_is_paddledetections_own(wheel, sample_photos, interp, keep_ratio):
+    """DetResize (cv2.resize with fx, fy) + DetNormalizeImage + DetPermute from the wheel against the reference, with
+    im_shape and scale_factor: bit for bit for bilinear; cubic runs through Intel IPP in the x86-64 wheel, which the
+    reference models to within 1 level on rounding ties only (reference/cv2_resize.py, step 6): bounded here."""
+    import cv2
+
+    flags = {Interp.BILINEAR: cv2.INTER_LINEAR, Interp.BICUBIC: cv2.INTER_CUBIC}
+    th, tw = (608, 800) if keep_ratio else (320, 320)
+    ops = [wheel.det.DetResize(target_size=[th, tw], keep_ratio=keep_ratio, interp=flags[interp]),
+           wheel.det.DetNormalizeImage(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225], is_scale=True),
+           wheel.det.DetPermute()]
+    cfg = DeployConfig(task=Task.PICODET, resize=Resize(ResizeMode.FIXED, width=tw, height=th, keep_ratio=keep_ratio,
+                                                        interp=interp), crop=None, scale=1.0 / 255.0,
+                       mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+    differing = 0
+    for name, rgb in sample_photos[::3]:
+        h, w = rgb.shape[:2]
+        info = {"scale_factor": np.array([1.0, 1.0], np.float32), "im_shape": np.array([h, w], np.float32),
+                "input_shape": [3, th, tw]}
+        theirs, info = wheel.det.det_preprocess(rgb.copy(), info, ops)
+        pre = preprocess(rgb, cfg)
+        ours = pre.tensor[0]
+        shape, factor = model_inputs(pre, ["image", "im_shape", "scale_factor"])[1:]
+        assert np.array_equal(shape[0], info["im_shape"]) and np.array_equal(factor[0], info["scale_factor"])
+        assert ours.shape == theirs.shape, name
+        if interp == Interp.BILINEAR:
+            assert np.array_equal(ours, theirs), name
+        else:  # one grey level, normalised, is at most 1 / 255 / 0.224
+            assert np.abs(ours - theirs).max() <= 1 / 255 / 0.224 + 1e-6, name
+            differing += int(np.count_nonzero(ours != theirs))
+    if interp == Interp.BICUBIC:
+        print(f"\nIPP cubic: {differing} tensor values differ by one level")

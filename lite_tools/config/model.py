@@ -38,6 +38,15 @@ class Interp(str, enum.Enum):
     NEAREST = "nearest"
     BILINEAR = "bilinear"
     BICUBIC = "bicubic"
+    AREA = "area"  # OpenCV's INTER_AREA (cv2 only)
+    LANCZOS = "lanczos"  # OpenCV's INTER_LANCZOS4 (8 taps) or Pillow's LANCZOS (support 3, widened)
+    BOX = "box"  # Pillow only
+    HAMMING = "hamming"  # Pillow only
+
+
+# What each resampler offers (PaddleClas's UnifiedResize names): the readers and DeployConfig accept these only.
+CV2_METHODS = (Interp.NEAREST, Interp.BILINEAR, Interp.BICUBIC, Interp.AREA, Interp.LANCZOS)
+PIL_METHODS = (Interp.NEAREST, Interp.BILINEAR, Interp.BICUBIC, Interp.LANCZOS, Interp.BOX, Interp.HAMMING)
 
 
 class ChannelOrder(str, enum.Enum):
@@ -111,6 +120,10 @@ class DeployConfig:
         if self.scale <= 0:
             raise BadInput(f"{where}: scale must be positive, got {self.scale}")
         r = self.resize
+        methods = PIL_METHODS if r.antialias else CV2_METHODS
+        if r.interp not in methods:
+            raise BadInput(f"{where}: {r.interp.value} is not a {'Pillow' if r.antialias else 'OpenCV'} resize method "
+                           f"(choose from {', '.join(m.value for m in methods)})")
         if r.mode == ResizeMode.SHORT and not r.short >= 1:
             raise BadInput(f"{where}: resize_short must be a positive size, got {r.short}")
         if r.mode == ResizeMode.FIXED and not (r.width >= 1 and r.height >= 1):

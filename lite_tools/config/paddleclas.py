@@ -30,11 +30,13 @@ from .model import ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task
 from .values import Origins, fields, integer, number, triple
 
 # PaddleClas's UnifiedResize names (cv2 backend / PIL backend) and the integer flags it passes through.
-CV2_NAMES = {"nearest": Interp.NEAREST, "bilinear": Interp.BILINEAR, "bicubic": Interp.BICUBIC}
-CV2_FLAGS = {0: Interp.NEAREST, 1: Interp.BILINEAR, 2: Interp.BICUBIC}
-PIL_NAMES = dict(CV2_NAMES)
-PIL_FLAGS = {0: Interp.NEAREST, 2: Interp.BILINEAR, 3: Interp.BICUBIC}
-NOT_YET = {"area", "lanczos", "box", "hamming"}
+CV2_NAMES = {"nearest": Interp.NEAREST, "bilinear": Interp.BILINEAR, "bicubic": Interp.BICUBIC, "area": Interp.AREA,
+             "lanczos": Interp.LANCZOS}
+CV2_FLAGS = {0: Interp.NEAREST, 1: Interp.BILINEAR, 2: Interp.BICUBIC, 3: Interp.AREA, 4: Interp.LANCZOS}
+PIL_NAMES = {"nearest": Interp.NEAREST, "bilinear": Interp.BILINEAR, "bicubic": Interp.BICUBIC, "box": Interp.BOX,
+             "lanczos": Interp.LANCZOS, "hamming": Interp.HAMMING}
+PIL_FLAGS = {0: Interp.NEAREST, 1: Interp.LANCZOS, 2: Interp.BILINEAR, 3: Interp.BICUBIC, 4: Interp.BOX,
+             5: Interp.HAMMING}
 ATTRIBUTE_PARAMS = {
     "PersonAttribute": {"threshold": 0.5, "glasses_threshold": 0.3, "hold_threshold": 0.6},
     "VehicleAttribute": {"color_threshold": 0.5, "type_threshold": 0.5},
@@ -63,18 +65,16 @@ def _interp(path, p: dict, origins: Origins) -> tuple:
         if name == "random":
             raise BadInput(f"{path}: ResizeImage.interpolation 'random' picks a method per image: an app cannot "
                            "reproduce it; set one method")
-        if name in NOT_YET:
-            raise BadInput(f"{path}: ResizeImage.interpolation {value!r} is not supported yet "
-                           "(supported: nearest, bilinear, bicubic)")
         names = CV2_NAMES if backend == "cv2" else PIL_NAMES
         if name not in names:
-            raise BadInput(f"{path}: ResizeImage.interpolation {value!r} is not a {backend} method PaddleClas knows")
+            raise BadInput(f"{path}: ResizeImage.interpolation {value!r} is not a {backend} method PaddleClas knows "
+                           f"({', '.join(names)})")
         interp = names[name]
     elif isinstance(value, int) and not isinstance(value, bool):
         flags = CV2_FLAGS if backend == "cv2" else PIL_FLAGS
         if value not in flags:
             raise BadInput(f"{path}: ResizeImage.interpolation {value} is not supported for backend {backend} "
-                           "(supported: nearest, bilinear, bicubic)")
+                           f"(supported: {', '.join(f'{k} {v.value}' for k, v in flags.items())})")
         interp = flags[value]
     else:
         raise BadInput(f"{path}: ResizeImage.interpolation {value!r} is neither a name nor a flag")

@@ -21,7 +21,7 @@ from ..errors import BadInput
 from .model import DeployConfig, Interp, Resize, ResizeMode, Task
 from .values import Origins, fields, integer, number, triple
 
-CV2_INTERP = {0: Interp.NEAREST, 1: Interp.BILINEAR, 2: Interp.BICUBIC}
+CV2_INTERP = {0: Interp.NEAREST, 1: Interp.BILINEAR, 2: Interp.BICUBIC, 3: Interp.AREA, 4: Interp.LANCZOS}
 KNOWN_TOP = {"mode", "draw_threshold", "metric", "use_dynamic_shape", "arch", "min_subgraph_size", "Preprocess",
              "label_list", "NMS", "fpn_stride", "tracker", "export_onnx", "export_eb", "mask", "calibration_image_dir",
              "Global", "Hpi"}
@@ -110,7 +110,7 @@ def read(path, data: dict) -> DeployConfig:
             w, h = _target_size(path, p["target_size"])
             interp = p.get("interp", 1)
             if not isinstance(interp, int) or isinstance(interp, bool) or interp not in CV2_INTERP:
-                raise BadInput(f"{path}: Resize.interp {interp!r} is not supported (0 nearest, 1 linear, 2 cubic)")
+                raise BadInput(f"{path}: Resize.interp {interp!r} is not supported (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4)")
             keep = flag(path, kind, p, "keep_ratio", True)
             resize = Resize(ResizeMode.FIXED, width=w, height=h, keep_ratio=keep, interp=CV2_INTERP[interp])
             origins.add("resize", f"{at} target_size {p['target_size']} (height, width), keep_ratio "

@@ -8,7 +8,9 @@ deploy/python/preprocess.py.
    (fx, fy): keep_ratio: s = min(W, H) / min(w, h), unless round(s * max(w, h)) > max(W, H), then
    s = max(W, H) / max(w, h), and fx = fy = s; otherwise fx = width / w, fy = height / h (float64); the size is
    (round(w * fx), round(h * fy)) as cv2.resize(im, None, fx=fx, fy=fy) computes it (cvRound: half to even).
-2. resize with `reference.resize` (float64, no rounding).
+2. resize the 8-bit image to 8 bits as the upstream's resampler does, bit for bit: Pillow's Image.resize for
+   `backend: pil` configs (antialias; reference/pil_resize.py), else OpenCV's cv2.resize (reference/cv2_resize.py):
+   with (width, height) for PaddleClas's ResizeImage, with the map factors fx, fy for PaddleDetection's Resize.
 3. centre crop (cw, ch): offsets ((W - cw) // 2, (H - ch) // 2) as PaddleClas's CropImage. Steps 2 and 3 are
    fused: only the crop window is resampled (bit-identical to resizing everything and cropping), so a sliver
    image whose resize is huge costs no more than its crop.
@@ -32,10 +34,10 @@ import dataclasses
 
 import numpy as np
 
-from ..config import ChannelOrder, DeployConfig, ResizeMode, Task
+from ..config import ChannelOrder, DeployConfig, Interp, ResizeMode, Task
 from ..config.for_model import EXTRA_INPUTS
 from ..errors import BadInput
-from .resize import resize
+from . import cv2_resize, pil_resize
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +130,22 @@ def unusable(w: int, h: int, config: DeployConfig) -> str | None:
     return f"{w}x{h} resizes to {rw}x{rh} under {config.source}{how}: no pixels left for the model"
 
 
+CV2_FLAGS = {Interp.NEAREST: 0, Interp.BILINEAR: 1, Interp.BICUBIC: 2, Interp.AREA: 3, Interp.LANCZOS: 4}
+
+
+def resample(rgb: np.ndarray, config: DeployConfig, size: tuple, window: tuple) -> np.ndarray:
+    """Step 2 for the `window` (x, y, w, h) of the `size` (w, h) resize: uint8, the upstream's own pixels."""
+    r = config.resize
+    if r.antialias:
+        return pil_resize.resize(rgb, *size, r.interp, window=window)
+    h, w = rgb.shape[:2]
+    factors = det_factors(config, w, h)
+    if factors is not None:
+        fy, fx = factors
+        return cv2_resize.resize(rgb, 0, 0, CV2_FLAGS[r.interp], fx=fx, fy=fy, window=window)
+    return cv2_resize.resize(rgb, *size, CV2_FLAGS[r.interp], window=window)
+
+
 def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
     h, w = rgb.shape[:2]
     why = unusable(w, h, config)
@@ -141,7 +159,7 @@ def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
             raise BadInput(f"{config.source}: crop {cw}x{ch} is larger than the resized image {rw}x{rh}")
     ox, oy = (rw - cw) // 2, (rh - ch) // 2
     # steps 2 and 3 fused: only the crop window of the resized image is computed (bit-identical, see resize)
-    img = resize(rgb, rw, rh, config.resize.interp, config.resize.antialias, window=(ox, oy, cw, ch))
+    img = resample(np.ascontiguousarray(rgb, dtype=np.uint8), config, (rw, rh), (ox, oy, cw, ch))
     if config.channel_order == ChannelOrder.BGR:
         img = img[:, :, ::-1]
     tensor = np.ascontiguousarray(normalise(img, config).transpose(2, 0, 1)[None])

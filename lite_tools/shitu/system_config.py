@@ -42,7 +42,7 @@ from pathlib import Path
 
 from ..config import labels as label_files
 from ..config import paddleclas, paddledet
-from ..config.model import ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task
+from ..config.model import ChannelOrder, DeployConfig, Resize, ResizeMode, Task
 from ..config.readers import parse_yaml, read_text
 from ..config.values import Origins, fields, integer, number, triple
 from ..errors import BadInput
@@ -59,8 +59,7 @@ INDEX_FIELDS = {"index_method", "image_root", "index_dir", "data_file", "index_o
                 "embedding_size", "batch_size", "return_k", "score_thres", "hamming_radius"}
 INDEX_METHODS = ("HNSW32", "IVF", "Flat")
 INDEX_OPERATIONS = ("new", "append", "remove")
-CV2_INTERP = {0: Interp.NEAREST, 1: Interp.BILINEAR, 2: Interp.BICUBIC}
-CV2_NOT_YET = {3: "INTER_AREA", 4: "INTER_LANCZOS4"}
+CV2_INTERP = paddledet.CV2_INTERP
 DET_OPS = ("DetResize", "DetNormalizeImage", "DetPermute", "DetPadStride")
 BINARY = "a PP-ShiTu binary retrieval config (dist_type: hamming / Binarize) is not supported"
 
@@ -285,11 +284,9 @@ def read_det_preprocess(path, section: dict, threshold: float, labels: tuple) ->
             interp = p.get("interp", 1)
             if isinstance(interp, bool) or not isinstance(interp, int):
                 raise BadInput(f"{path}: {op}.interp must be an OpenCV interpolation flag, got {interp!r}")
-            if interp in CV2_NOT_YET:
-                raise BadInput(f"{path}: {op}.interp {interp} ({CV2_NOT_YET[interp]}) is not supported yet "
-                               "(0 nearest, 1 linear, 2 cubic)")
             if interp not in CV2_INTERP:
-                raise BadInput(f"{path}: {op}.interp {interp} is not an OpenCV interpolation flag lite-tools knows")
+                raise BadInput(f"{path}: {op}.interp {interp} is not an OpenCV interpolation flag lite-tools knows "
+                               "(0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4)")
             resize = Resize(ResizeMode.FIXED, width=w, height=h, keep_ratio=keep, interp=CV2_INTERP[interp])
             origins.add("resize", f"{at}.target_size {size} (height, width), keep_ratio {keep}"
                                   f"{'' if 'keep_ratio' in p else ' (PaddleClas default)'}")

@@ -1,6 +1,6 @@
 import com.litetools.core.Cv2Resampler;
-import com.litetools.core.Preprocessor;
-import com.litetools.core.Resampler;
+import com.litetools.baseline.DoublePreprocessor;
+import com.litetools.baseline.DoubleResampler;
 
 import java.io.BufferedReader;
 import java.io.DataInputStream;
@@ -122,7 +122,7 @@ public final class Cv2ResizeHarness {
     }
 
     /** One bench line: a plan of the 1920x1080 frame beside today's Preprocessor for the same sizes. */
-    static void benchCase(String what, final int[] frame, final Cv2Resampler plan, final Preprocessor today) {
+    static void benchCase(String what, final int[] frame, final Cv2Resampler plan, final DoublePreprocessor today) {
         final int n = plan.windowWidth() * plan.windowHeight();
         final float[][] table = normaliseTable(0.00392157f, new float[] {0.485f, 0.456f, 0.406f},
                 new float[] {0.229f, 0.224f, 0.225f});
@@ -165,10 +165,10 @@ public final class Cv2ResizeHarness {
         int rw = (int) Math.rint(1920 * (256.0 / 1080));
         benchCase("short 256 + crop 224", frame, Cv2Resampler.plan(1920, 1080, rw, 256, 0, 0,
                 Cv2Resampler.INTER_LINEAR, true, (rw - 224) / 2, (256 - 224) / 2, 224, 224),
-                new Preprocessor(true, 256, 0, 0, false, Resampler.BILINEAR, false, 224, 224, 1.0 / 255.0, mean, std,
+                new DoublePreprocessor(true, 256, 0, 0, false, DoubleResampler.BILINEAR, false, 224, 224, 1.0 / 255.0, mean, std,
                         false, false));
         benchCase("300x300", frame, Cv2Resampler.plan(1920, 1080, 300, 300, 0, 0, Cv2Resampler.INTER_LINEAR, true,
-                0, 0, 300, 300), new Preprocessor(false, 0, 300, 300, false, Resampler.BILINEAR, false, 0, 0,
+                0, 0, 300, 300), new DoublePreprocessor(false, 0, 300, 300, false, DoubleResampler.BILINEAR, false, 0, 0,
                 1.0 / 255.0, mean, std, false, false));
     }
 

@@ -1,6 +1,6 @@
 import com.litetools.core.PilResampler;
-import com.litetools.core.Preprocessor;
-import com.litetools.core.Resampler;
+import com.litetools.baseline.DoublePreprocessor;
+import com.litetools.baseline.DoubleResampler;
 
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -159,7 +159,7 @@ public final class PilResizeHarness {
         final int w = image[0];
         final int h = image[1];
         final int[] argb = Arrays.copyOfRange(image, 2, image.length);
-        int[] rs = new Preprocessor(true, 256, 0, 0, false, Resampler.BICUBIC, true, 224, 224, 1.0 / 255.0,
+        int[] rs = new DoublePreprocessor(true, 256, 0, 0, false, DoubleResampler.BICUBIC, true, 224, 224, 1.0 / 255.0,
                 new double[] {0.485, 0.456, 0.406}, new double[] {0.229, 0.224, 0.225}, false, false).resizedSize(w, h);
         final int rw = rs[0];
         final int rh = rs[1];
@@ -183,10 +183,10 @@ public final class PilResizeHarness {
             }
         }
         boolean[] antialias = {true, false};
-        int[] interps = {Resampler.BICUBIC, Resampler.BILINEAR};
+        int[] interps = {DoubleResampler.BICUBIC, DoubleResampler.BILINEAR};
         String[] what = {"bicubic antialias (PIL configs)", "bilinear (cv2 configs)"};
         for (int k = 0; k < interps.length; k++) {
-            final Preprocessor pre = new Preprocessor(true, 256, 0, 0, false, interps[k], antialias[k], 224, 224,
+            final DoublePreprocessor pre = new DoublePreprocessor(true, 256, 0, 0, false, interps[k], antialias[k], 224, 224,
                     1.0 / 255.0, new double[] {0.485, 0.456, 0.406}, new double[] {0.229, 0.224, 0.225}, false, false);
             System.out.printf("Preprocessor (double, today) %s, to the normalised tensor: %.3f ms/frame%n", what[k],
                     medianMs(new Frame() {

@@ -1,17 +1,15 @@
 package com.litetools.core;
 
 /**
- * ARGB pixels of any size to the model's float NCHW input, exactly as lite_tools/reference/preprocess.py:
- * size (short side with round-half-even, or fixed, or fit with keep-ratio), resize (Resampler), centre crop
- * ((W - w) / 2, (H - h) / 2), channel order, then normalisation in the arithmetic of the upstream the config
- * follows (the reference's normalise()): PaddleClas's float32 (v * scale - mean[c]) / std[c], or PaddleDetection's
- * v / 255 in float32, then - mean[c] and / std[c] in double, each rounded to float (paddleDet: detectors). Detectors
- * also size and scale their scale_factor input with PaddleDetection's map factors (fx, fy).
- * Only the rows and columns the crop keeps are computed, and only their taps are built (Resampler.axisTaps with a
- * window, as the reference's axis_taps(first, count)): a 4000x1 image under resize_short 256 + crop 224 resizes to
- * 1,024,000 x 256 but costs 224 columns of taps. Each kept pixel is computed exactly as in the reference.
- * Per frame it allocates the output and a ring of a few resampled rows (~14 KB for 300x300), not a buffer of the
- * whole frame (8 MB for 1080p: garbage-collector churn on a phone); the taps are kept for the next frame of the
+ * ARGB pixels of any size to the model's float NCHW input, exactly as lite_tools/reference/preprocess.py, and so
+ * exactly as PaddleClas's and PaddleDetection's Python deploy: size (short side with round-half-even, fixed, or
+ * PaddleDetection's fx/fy), the 8-bit resize of the upstream's resampler (Cv2Resampler for OpenCV configs,
+ * PilResampler for `backend: pil`), only for the centre crop's window, then channel order and normalisation in the
+ * arithmetic of the upstream the config follows (the reference's normalise()): PaddleClas's float32
+ * (v * scale - mean[c]) / std[c], or PaddleDetection's v / 255 in float32, then - mean[c] and / std[c] in double,
+ * each rounded to float (paddleDet: detectors). A normalised value depends only on the byte and the channel, so it
+ * is looked up in a 3 x 256 table made with that arithmetic. The resamplers compute only the crop's window (a
+ * 4000x1 image under resize_short 256 + crop 224 costs 224 columns); the plan is kept for the next frame of the
  * same size. Safe to share between threads.
  */
 public final class Preprocessor {
@@ -66,6 +64,19 @@ public final class Preprocessor {
         }
     }
 
+    /** The config's resize methods (lite_tools.config.Interp). */
+    public static final int NEAREST = 0;
+    public static final int BILINEAR = 1;
+    public static final int BICUBIC = 2;
+    public static final int AREA = 3;
+    public static final int LANCZOS = 4;
+    public static final int BOX = 5;
+    public static final int HAMMING = 6;
+    private static final int[] CV2_FLAGS = {Cv2Resampler.INTER_NEAREST, Cv2Resampler.INTER_LINEAR,
+        Cv2Resampler.INTER_CUBIC, Cv2Resampler.INTER_AREA, Cv2Resampler.INTER_LANCZOS4, -1, -1};
+    private static final int[] PIL_FILTERS = {PilResampler.NEAREST, PilResampler.BILINEAR, PilResampler.BICUBIC, -1,
+        PilResampler.LANCZOS, PilResampler.BOX, PilResampler.HAMMING};
+
     private final boolean shortSide;
     private final int shortSize;
     private final int fixedWidth;
@@ -83,6 +94,7 @@ public final class Preprocessor {
     private final float scaleF;
     private final float[] meanF;
     private final float[] stdF;
+    private final float[][] table;  // [model channel][byte]: the normalised value
 
     /** cropWidth/cropHeight of 0 mean no crop; fixedWidth/fixedHeight are used when shortSide is false. */
     public Preprocessor(boolean shortSide, int shortSize, int fixedWidth, int fixedHeight, boolean keepRatio,
@@ -108,6 +120,16 @@ public final class Preprocessor {
         scaleF = (float) scale;
         meanF = new float[] {(float) mean[0], (float) mean[1], (float) mean[2]};
         stdF = new float[] {(float) std[0], (float) std[1], (float) std[2]};
+        if (interp < 0 || interp > HAMMING || (antialias ? PIL_FILTERS : CV2_FLAGS)[interp] < 0) {
+            throw new IllegalArgumentException("resize method " + interp + " is not one of "
+                    + (antialias ? "Pillow's" : "OpenCV's"));
+        }
+        table = new float[3][256];
+        for (int c = 0; c < 3; c++) {
+            for (int v = 0; v < 256; v++) {
+                table[c][v] = normalise(v, c);
+            }
+        }
     }
 
     /** PaddleDetection's (fy, fx) for a w x h image (the reference's det_factors), or null. */
@@ -125,7 +147,7 @@ public final class Preprocessor {
         return new double[] {(double) fixedHeight / h, (double) fixedWidth / w};
     }
 
-    /** One resampled value of model channel c, normalised as the reference's normalise(). */
+    /** One resampled byte value of model channel c, normalised as the reference's normalise(). */
     private float normalise(double v, int c) {
         float x = (float) v;
         if (!paddleDet) {
@@ -168,10 +190,9 @@ public final class Preprocessor {
         final int height;
         final int cropX;
         final int cropY;
-        final Resampler.Taps tx;  // kept columns only: tx's output i is resized column cropX + i
-        final Resampler.Taps ty;  // kept rows only: ty's output i is resized row cropY + i
-        final int rowSpan;  // most source rows one output row reads: the size of the row ring in process()
-        final int maxTaps;  // most vertical taps of one output row
+        final double[] factors;
+        final Cv2Resampler cv2;  // one of the two: the crop window of the resize, as the upstream resamples
+        final PilResampler pil;
 
         Plan(Preprocessor p, int w, int h) {
             int[] rs = p.resizedSize(w, h);
@@ -187,22 +208,25 @@ public final class Preprocessor {
             sourceHeight = h;
             cropX = (resizedWidth - width) / 2;
             cropY = (resizedHeight - height) / 2;
-            tx = Resampler.axisTaps(w, resizedWidth, p.interp, p.antialias, cropX, width);
-            ty = Resampler.axisTaps(h, resizedHeight, p.interp, p.antialias, cropY, height);
-            int span = 1;
-            int taps = 1;
-            for (int y = 0; y < height; y++) {
-                int first = ty.index[ty.start[y]];  // taps of a row are in ascending source order
-                int last = ty.index[ty.start[y + 1] - 1];
-                span = Math.max(span, last - first + 1);
-                taps = Math.max(taps, ty.start[y + 1] - ty.start[y]);
+            factors = p.detFactors(w, h);
+            if (p.antialias) {
+                pil = new PilResampler(w, h, resizedWidth, resizedHeight, PIL_FILTERS[p.interp], cropX, cropY, width,
+                        height);
+                cv2 = null;
+            } else if (factors != null) {  // PaddleDetection: cv2.resize(im, None, fx=fx, fy=fy)
+                cv2 = Cv2Resampler.plan(w, h, 0, 0, factors[1], factors[0], CV2_FLAGS[p.interp], true, cropX, cropY,
+                        width, height);
+                pil = null;
+            } else {
+                cv2 = Cv2Resampler.plan(w, h, resizedWidth, resizedHeight, 0, 0, CV2_FLAGS[p.interp], true, cropX,
+                        cropY, width, height);
+                pil = null;
             }
-            rowSpan = span;
-            maxTaps = taps;
         }
     }
 
     private volatile Plan plan;
+    private final ThreadLocal<byte[]> scratch = new ThreadLocal<byte[]>();
 
     private Plan planFor(int w, int h) {
         Plan p = plan;
@@ -220,73 +244,30 @@ public final class Preprocessor {
         Plan p = planFor(w, h);
         int ow = p.width;
         int oh = p.height;
-        int cx = p.cropX;
-        int cy = p.cropY;
-        Resampler.Taps tx = p.tx;
-        Resampler.Taps ty = p.ty;
-
-        // The horizontal pass runs only on the source rows the kept output rows read, each once, into a ring of
-        // rowSpan rows ([slot][kept column][channel]): source row r lives in slot r % rowSpan while it is needed.
-        int span = p.rowSpan;
-        double[] ring = new double[span * ow * 3];
-        int[] rowInSlot = new int[span];
-        java.util.Arrays.fill(rowInSlot, -1);
-        int[] tapAt = new int[p.maxTaps];  // ring offset of each tap of the current output row
+        byte[] rgb = scratch.get();  // the resized window's bytes: one buffer per thread, reused frame after frame
+        if (rgb == null || rgb.length < 3 * oh * ow) {
+            rgb = new byte[3 * oh * ow];
+            scratch.set(rgb);
+        }
+        if (p.cv2 != null) {
+            p.cv2.resize(argb, rgb, 0);
+        } else {
+            p.pil.resize(argb, rgb);
+        }
         float[] out = new float[3 * oh * ow];
         int plane = oh * ow;
         int cFirst = bgr ? 2 : 0;  // the channel red goes to: 0 for RGB, 2 for BGR (blue the other end)
         int cLast = 2 - cFirst;
+        float[] tFirst = table[cFirst];
+        float[] tMid = table[1];
+        float[] tLast = table[cLast];
         int first = cFirst * plane;
         int last = cLast * plane;
-        for (int y = 0; y < oh; y++) {
-            int tapsFrom = ty.start[y];
-            int tapsTo = ty.start[y + 1];
-            int taps = tapsTo - tapsFrom;
-            for (int j = 0; j < taps; j++) {
-                int sy = ty.index[tapsFrom + j];
-                int slot = sy % span;
-                if (rowInSlot[slot] != sy) {
-                    resampleRow(argb, sy * w, tx, ow, ring, slot * ow * 3);
-                    rowInSlot[slot] = sy;
-                }
-                tapAt[j] = slot * ow * 3;
-            }
-            for (int x = 0; x < ow; x++) {
-                double r = 0.0;
-                double g = 0.0;
-                double b = 0.0;
-                for (int j = 0; j < taps; j++) {
-                    int base = tapAt[j] + x * 3;
-                    double wj = ty.weight[tapsFrom + j];
-                    r += ring[base] * wj;
-                    g += ring[base + 1] * wj;
-                    b += ring[base + 2] * wj;
-                }
-                int o = y * ow + x;
-                out[first + o] = normalise(r, cFirst);
-                out[plane + o] = normalise(g, 1);
-                out[last + o] = normalise(b, cLast);
-            }
+        for (int o = 0, i = 0; o < plane; o++, i += 3) {
+            out[first + o] = tFirst[rgb[i] & 0xff];
+            out[plane + o] = tMid[rgb[i + 1] & 0xff];
+            out[last + o] = tLast[rgb[i + 2] & 0xff];
         }
-        return new Result(out, ow, oh, w, h, p.resizedWidth, p.resizedHeight, cx, cy, detFactors(w, h));
-    }
-
-    /** The horizontal pass of one source row, for the kept columns (tx's window, ow of them), into ring[at ..]. */
-    private static void resampleRow(int[] argb, int rowBase, Resampler.Taps tx, int ow, double[] ring, int at) {
-        for (int x = 0; x < ow; x++) {
-            double r = 0.0;
-            double g = 0.0;
-            double b = 0.0;
-            for (int j = tx.start[x], end = tx.start[x + 1]; j < end; j++) {
-                int px = argb[rowBase + tx.index[j]];
-                double wj = tx.weight[j];
-                r += ((px >> 16) & 0xff) * wj;
-                g += ((px >> 8) & 0xff) * wj;
-                b += (px & 0xff) * wj;
-            }
-            ring[at + x * 3] = r;
-            ring[at + x * 3 + 1] = g;
-            ring[at + x * 3 + 2] = b;
-        }
+        return new Result(out, ow, oh, w, h, p.resizedWidth, p.resizedHeight, p.cropX, p.cropY, p.factors);
     }
 }

@@ -1,13 +1,16 @@
-package com.litetools.core;
+package com.litetools.baseline;
 
 /**
+ * FROZEN: the app core's double-precision preprocessing as it was before issue 12 (not bit-exact with upstream's
+ * 8-bit resamplers), kept only as the benchmarks' baseline (scripts/bench_java_preprocess.py). Not in any app.
+ *
  * The image resampler of lite_tools/reference/resize.py, operation for operation in double precision, so that
  * the app's input tensor equals the Python reference's bit for bit. Separable: x first, then y. Output pixel i
  * has its centre at c = (i + 0.5) * scale (scale = in / out); taps k from floor(c - support * fs) to
  * ceil(c + support * fs) weigh K((k + 0.5 - c) / fs), normalised to sum 1. Without antialias (OpenCV) fs = 1 and
  * out-of-range taps are clamped to the edge; with antialias (PIL) fs = max(scale, 1) and they are dropped.
  */
-public final class Resampler {
+public final class DoubleResampler {
     public static final int NEAREST = 0;
     public static final int BILINEAR = 1;
     public static final int BICUBIC = 2;
@@ -32,7 +35,7 @@ public final class Resampler {
         }
     }
 
-    private Resampler() {
+    private DoubleResampler() {
     }
 
     private static double kernel(int interp, boolean antialias, double x) {
