@@ -14,7 +14,6 @@ from lite_tools import cache, opt, zoo
 from lite_tools.cache import sha256_file
 from lite_tools.engines import LiteEngine, PaddleInferenceEngine
 from lite_tools.model import files, nb, program as programs
-from lite_tools.parity import metrics
 from conftest import run_cli
 
 # fp32 Lite x86 against Paddle Inference: both run the same fp32 kernels up to summation order, so errors
@@ -58,11 +57,11 @@ def test_opt_arm_and_x86_on_zoo_model(name, zoo_dir, tmp_path):
     # The x86 model computes what Paddle Inference computes on the original export.
     entry = zoo.REGISTRY[name]
     x = np.random.RandomState(7).uniform(-2, 2, (1, *entry.input_shape)).astype(np.float32)
-    fragile = name.startswith("picodet")
-    if fragile:  # on noise their deterministic heads diverge (0.2-0.9% of values); see test_parity.FRAGILE
-        from lite_tools.deploy import load_images
-        from lite_tools.reference import preprocess
-        x = preprocess(load_images(None)[0][0][1], zoo.config_for(name)).tensor
+    if name.startswith("picodet"):  # BatchNorm statistics of photos (zoo/photos.py), so a photo, not noise: on
+        # uniform noise its activations run ~100x the calibrated scale, logits reach hundreds and the stride-8 level
+        # (biased by -80) saturates to 1; Lite then differs by 3e-2 there, and no photo comes near that
+        from lite_tools.reference import preprocess, synthetic_images
+        x = preprocess(synthetic_images(1, seed=21)[0], zoo.config_for(name)).tensor
     extra = {"im_shape": np.array([[300, 300]], np.float32), "scale_factor": np.array([[0.5, 0.75]], np.float32)}
     inputs = [x] + [extra[n] for n in entry.extra_inputs]
     reference = PaddleInferenceEngine(mf.model_file, mf.param_file).run(inputs)
@@ -71,9 +70,7 @@ def test_opt_arm_and_x86_on_zoo_model(name, zoo_dir, tmp_path):
     for ref, out in zip(reference, lite):
         assert ref.shape == out.shape
         assert np.isfinite(out).all()
-        if fragile:  # the parity tolerance: one scale per tensor (lite_tools.parity.metrics.within)
-            assert metrics.within(ref, out, 1e-4, 1e-3), metrics.max_abs(ref, out)
-        elif entry.kind == "detector":  # pixel outputs carry the same relative error (max 8.6e-4 seen) scaled up
+        if entry.kind == "detector":  # pixel outputs carry the same relative error (max 8.6e-4 seen) scaled up
             np.testing.assert_allclose(out, ref, atol=DETECTION_ATOL, rtol=DETECTION_RTOL)
         else:
             np.testing.assert_allclose(out, ref, atol=ATOL, rtol=0)

@@ -23,15 +23,12 @@ def photos(n=3, seed=21):
     return [(f"photo-{i}", img) for i, img in enumerate(synthetic_images(n, seed=seed))]
 
 
-# The PicoDet zoo models (deterministic weights) are ill-conditioned: in Paddle Inference alone, scaling the input
-# by (1 + 1e-6) moves their scores by up to 8e-3 and their box-distribution logits by up to 2e-2 on these synthetic
-# photos (PP-LCNet: 8e-7). Lite x86 and Paddle Inference, whose fp32 kernels differ in summation order, then differ
-# by 1e-3..1.5e-3 in scores on 2 of these 3 photos, and parity rightly says NOT READY. They are held to parity on
-# the bundled samples (what `deploy` checks by default) with the parity tolerance itself, not the 1e-4 below; the
-# layout model (whose real weights are another issue's) is NOT READY even there, and this test says why.
-# Known gap: the zoo's PicoDet BatchNorm statistics and heads need taming (a trained model would be the real test).
-FRAGILE = tuple(n for n in zoo.REGISTRY if n.startswith("picodet"))
-ILL_CONDITIONED = ("picodet_lcnet_x1_0_layout",)
+# Every zoo model is held to 1e-4 here, the PicoDets too: with random weights their 70-90 conv-BN-hard-swish layers
+# in sequence made them ill-conditioned (scaling the input by 1 + 1e-6 moved scores by up to 8e-3 in Paddle alone,
+# and Lite and Paddle then differed by 1.5e-3) until their BatchNorm statistics were damped
+# (zoo/picodet.py PicoDet.after_calibration). Measured since on these photos and the bundled samples: that
+# sensitivity <= 1.9e-5 and Lite x86 against Paddle Inference <= 1.8e-5 on any raw-head output.
+PICODET_RAW = ("picodet_s_320_coco_lcnet_raw", "picodet_lcnet_x2_5_640_mainbody_raw", "picodet_lcnet_x1_0_layout")
 
 
 def _input_sensitivity(model_dir, cfg, rgb) -> float:
@@ -49,24 +46,22 @@ def _input_sensitivity(model_dir, cfg, rgb) -> float:
 @pytest.mark.parametrize("name", list(zoo.REGISTRY))
 def test_parity_holds_on_every_zoo_model(name, zoo_dir):
     cfg = zoo.config_for(name)
-    if name in FRAGILE:
-        from lite_tools.deploy import load_images
-        images, _ = load_images(None)
-    else:
-        images = photos()
-    report = parity.check(zoo_dir(name), cfg, images, localise=name not in ILL_CONDITIONED)
-    if name in ILL_CONDITIONED:
-        failing = next(i for i in report.images if not i.ok)
-        rgb = dict(images)[failing.image]
-        assert not report.ok and _input_sensitivity(zoo_dir(name), cfg, rgb) > 1e-4, report.failures
-        return
+    images = photos()
+    report = parity.check(zoo_dir(name), cfg, images)
     assert report.ok, report.failures
     assert len(report.images) == len(images) and all(i.task_ok for i in report.images)
-    if name in FRAGILE:
-        return
     for img in report.images:
         gated = [o for o in img.outputs if o.gated]
         assert all(o.max_abs < 1e-4 and o.cosine > 0.99999 for o in gated)
+
+
+@pytest.mark.parametrize("name", PICODET_RAW)
+def test_the_picodet_zoo_heads_are_well_conditioned(name, zoo_dir):
+    """Why the 1e-4 above can hold for them: a relative input change of 1e-6 moves no raw-head output (scores,
+    distribution logits) by more than 1e-4 in Paddle Inference alone (8e-3 before the damping)."""
+    cfg = zoo.config_for(name)
+    worst = max(_input_sensitivity(zoo_dir(name), cfg, rgb) for _, rgb in photos())
+    assert worst < 1e-4, worst
 
 
 def _perturbed_copy(src, dst, op_position=0.5):

@@ -135,10 +135,10 @@ def _iou(a, b):
     return inter / (area(a) + area(b) - inter)
 
 
-# Lite x86 against Paddle Inference, same fp32 kernels up to summation order: raw scores and distribution logits of
-# the 320 model agree to ~1e-6 (observed 9e-6 on logits); the x2.5 model's deeper, wider heads to ~1e-4..1e-3.
-RAW_ATOL = {"picodet_s_320_coco_lcnet_raw": 1e-4, "picodet_s_320_coco_lcnet_no_nms": 1e-3,
-            "picodet_lcnet_x2_5_640_mainbody_raw": 5e-3, "picodet_lcnet_x1_0_layout": 5e-3}
+# Lite x86 against Paddle Inference, same fp32 kernels up to summation order: since the zoo's BatchNorm damping
+# (zoo/picodet.py PicoDet.after_calibration) raw scores and distribution logits of all three models agree to
+# <= 1.8e-5 on the bundled samples and synthetic photos (before it: 1e-3 on the x2.5 model's deeper, wider heads).
+RAW_ATOL = 1e-4
 
 
 @pytest.mark.parametrize("name", sorted(set(zoo.REGISTRY) & set(UPSTREAM)))
@@ -155,7 +155,7 @@ def test_lite_x86_computes_what_paddle_inference_computes(name, zoo_dir, tmp_pat
             assert _iou(best[2:], row[2:]) > 0.999 and abs(best[1] - row[1]) < 1e-3
         return
     for ref, out in zip(reference, lite):
-        np.testing.assert_allclose(out, ref, atol=RAW_ATOL[name], rtol=1e-4)
+        np.testing.assert_allclose(out, ref, atol=RAW_ATOL, rtol=1e-4)
 
 
 def _candidates(raw_outputs, height, width):

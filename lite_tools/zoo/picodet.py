@@ -33,10 +33,10 @@ import numpy as np
 import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
-from paddle.base.layer_helper import LayerHelper
 
 from ..config.presets import COCO_LABELS  # noqa: F401  (the one list; zoo entries use it from here)
-from .pplcnet import STAGES, ConvBNLayer, DepthwiseSeparable, round_channels
+from .pplcnet import STAGES, ConvBNLayer, DepthwiseSeparable, add_stem_and_stages, round_channels
+from .ssd_mobilenet import multiclass_nms3
 
 REG_MAX = 7
 CELL_OFFSET = 0.5
@@ -68,11 +68,7 @@ class LCNet(nn.Layer):
 
     def __init__(self, scale: float):
         super().__init__()
-        self.conv1 = ConvBNLayer(3, 3, round_channels(16 * scale), 2)
-        for stage, blocks in STAGES.items():
-            setattr(self, stage, nn.Sequential(*[
-                DepthwiseSeparable(round_channels(cin * scale), round_channels(cout * scale), s, k, se)
-                for k, cin, cout, s, se in blocks]))
+        add_stem_and_stages(self, scale)
         self.out_channels = [round_channels(STAGES[s][-1][2] * scale) for s in self.OUTPUTS]
 
     def forward(self, x):
@@ -325,18 +321,6 @@ def anchor_points(height: int, width: int) -> tuple:
     return np.concatenate(points).astype(np.float32), np.concatenate(strides).astype(np.float32)
 
 
-def multiclass_nms3(bboxes, scores, attrs: dict):
-    """Append Paddle's multiclass_nms3 op, as ppdet's MultiClassNMS does in a static graph: rows + box count."""
-    helper = LayerHelper("multiclass_nms3")
-    out = helper.create_variable_for_type_inference(dtype=bboxes.dtype)
-    index = helper.create_variable_for_type_inference(dtype="int32")
-    num = helper.create_variable_for_type_inference(dtype="int32")
-    helper.append_op(type="multiclass_nms3", inputs={"BBoxes": bboxes, "Scores": scores}, attrs=dict(attrs),
-                     outputs={"Out": out, "Index": index, "NmsRoisNum": num})
-    out.stop_gradient = index.stop_gradient = num.stop_gradient = True
-    return out, num
-
-
 class PicoDet(nn.Layer):
     """backbone -> neck -> head, for one fixed input size (height, width); `export_form` picks the outputs."""
 
@@ -386,16 +370,19 @@ class PicoDet(nn.Layer):
 
     def after_init(self):
         """Deterministic head biases for the zoo (random weights detect nothing in particular), from `zoo_bias`:
-        cls_gain scales the class-logit weights (spread), cls_bias is added to the class logits per level (the
-        stride-8 level answers to texture and varies most between photos, the coarse ones are steadier),
-        class_bias per class (so that only some classes fire), align_bias to the align branch's logit (v2), reg_lean tilts the box distributions toward small distances
-        (boxes of plausible size). Chosen so that a few boxes clear draw_threshold on any photo, by a margin."""
+        cls_gain scales the class-logit weights (spread; the legacy head's distribution rows keep theirs),
+        cls_bias is added to the class logits per level (the coarse levels are the steadier ones), class_bias per
+        class (so that only some classes fire), align_bias to the align branch's logit (v2), reg_lean tilts the box
+        distributions toward small distances (boxes of plausible size). Chosen so that a few boxes clear
+        draw_threshold on any photo, by a margin (zoo/__init__.py says how they were found)."""
         bias = self._zoo_bias
         classes, lean = self.head.num_classes, _distance_lean(bias.get("reg_lean", 0.0))
         level_bias = bias.get("cls_bias", [0.0] * len(FPN_STRIDE))
         for level in range(len(FPN_STRIDE)):
             conv = self.head.head_cls_list[level]
-            conv.weight.set_value((conv.weight.numpy() * bias.get("cls_gain", 1.0)).astype(np.float32))
+            weight = conv.weight.numpy().astype(np.float64)
+            weight[:classes] *= bias.get("cls_gain", 1.0)
+            conv.weight.set_value(weight.astype(np.float32))
             value = conv.bias.numpy().astype(np.float64)
             value[:classes] += level_bias[level] + np.asarray(bias.get("class_bias", np.zeros(classes)))
             if isinstance(self.head, PicoHead):  # the distribution logits follow the class logits
@@ -406,6 +393,25 @@ class PicoDet(nn.Layer):
                 bn = self.head.cls_align[level].bn2
                 bn.bias.set_value((bn.bias.numpy() + bias.get("align_bias", 0.0)).astype(np.float32))
             conv.bias.set_value(value.astype(np.float32))
+
+    def after_calibration(self):
+        """Damp every BatchNorm: its running variance + `bn_damping` (zoo_bias) x the layer's median variance.
+
+        Why: with random weights and BatchNorm statistics calibrated on photos, each conv-BN-hard-swish layer
+        multiplies a small relative change of its input by ~1.1 (measured in float64 on a synthetic photo), and
+        PicoDet has 70-90 of them in sequence: a relative input change of 1e-6 reached the heads as ~1e-3, so fp32
+        rounding (Lite's summation order against Paddle's) moved scores by 1e-3. A trained detector is not like
+        that. The larger variance scales each layer's output down by 1 / sqrt(1 + bn_damping) or more (most on
+        the channels with small variance), which brings the per-layer gain below 1. A variance floor (max with a
+        fraction of the median, the statistics measured layer by layer on the floored ones) did not: no layer
+        stands out, the gain is in every one. Too much damping and the heads forget the photo, so bn_damping is
+        per model about the smallest that brings the raw heads' input sensitivity under 2e-5 (zoo/__init__.py
+        gives the measurements)."""
+        damping = float(self._zoo_bias.get("bn_damping", 0.0))
+        for layer in self.sublayers():
+            if damping and isinstance(layer, nn.BatchNorm2D):
+                variance = layer._variance.numpy().astype(np.float64)
+                layer._variance.set_value((variance + damping * np.median(variance)).astype(np.float32))
 
 
 def _distance_lean(lean: float) -> np.ndarray:

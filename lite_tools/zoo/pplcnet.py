@@ -66,14 +66,20 @@ class DepthwiseSeparable(nn.Layer):
         return self.pw_conv(x)
 
 
+def add_stem_and_stages(layer, scale: float) -> None:
+    """PP-LCNet's conv1 and blocks2..blocks6 on `layer`, in this order (the order names the parameters), as
+    PaddleClas's PPLCNet and PaddleDetection's LCNet (zoo/picodet.py) both build them."""
+    layer.conv1 = ConvBNLayer(3, 3, round_channels(16 * scale), 2)
+    for stage, blocks in STAGES.items():
+        setattr(layer, stage, nn.Sequential(*[
+            DepthwiseSeparable(round_channels(cin * scale), round_channels(cout * scale), s, k, se)
+            for k, cin, cout, s, se in blocks]))
+
+
 class PPLCNet(nn.Layer):
     def __init__(self, scale=1.0, class_num=1000, class_expand=1280, dropout_prob=0.2):
         super().__init__()
-        self.conv1 = ConvBNLayer(3, 3, round_channels(16 * scale), 2)
-        for stage, blocks in STAGES.items():
-            setattr(self, stage, nn.Sequential(*[
-                DepthwiseSeparable(round_channels(cin * scale), round_channels(cout * scale), s, k, se)
-                for k, cin, cout, s, se in blocks]))
+        add_stem_and_stages(self, scale)
         self.avg_pool = nn.AdaptiveAvgPool2D(1)
         self.last_conv = nn.Conv2D(round_channels(STAGES["blocks6"][-1][2] * scale), class_expand, 1,
                                    bias_attr=False)

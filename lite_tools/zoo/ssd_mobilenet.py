@@ -62,10 +62,12 @@ class ExtraBlock(nn.Layer):
         return self.normal(self.pointwise(x))
 
 
-def multiclass_nms3(bboxes, scores):
-    """Append Paddle's multiclass_nms3 op (what PaddleDetection exports); Lite runs it on the host."""
+def multiclass_nms3(bboxes, scores, attrs=None):
+    """Append Paddle's multiclass_nms3 op with `attrs` (default: this model's NMS), as PaddleDetection's
+    MultiClassNMS does in a static graph (zoo/picodet.py uses it too): rows + box count. Lite runs it on the
+    host."""
+    attrs = NMS if attrs is None else attrs
     if paddle.in_dynamic_mode():
-        attrs = NMS
         out, _, num = paddle._C_ops.multiclass_nms3(bboxes, scores, None, attrs["score_threshold"],
                                                     attrs["nms_top_k"], attrs["keep_top_k"],
                                                     attrs["nms_threshold"], attrs["normalized"],
@@ -75,7 +77,7 @@ def multiclass_nms3(bboxes, scores):
     out = helper.create_variable_for_type_inference(dtype=bboxes.dtype)
     index = helper.create_variable_for_type_inference(dtype="int32")
     num = helper.create_variable_for_type_inference(dtype="int32")
-    helper.append_op(type="multiclass_nms3", inputs={"BBoxes": bboxes, "Scores": scores}, attrs=dict(NMS),
+    helper.append_op(type="multiclass_nms3", inputs={"BBoxes": bboxes, "Scores": scores}, attrs=dict(attrs),
                      outputs={"Out": out, "Index": index, "NmsRoisNum": num})
     out.stop_gradient = index.stop_gradient = num.stop_gradient = True
     return out, num
