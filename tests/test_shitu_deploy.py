@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from conftest import refused, run_cli, scale_first_conv, tree_digest
-from lite_tools.deploy import SAMPLES
 from lite_tools.shitu import deploy as shitu_deploy
 from lite_tools.shitu import gallery
 
@@ -34,12 +33,14 @@ def setup(zoo_dir, general, tmp_path_factory):
     data = shitu_data.make(root, queries=1)
     det, rec = zoo_dir(DET_MODEL), zoo_dir(REC_MODEL)
     gallery.build(data.data_file, rec, gallery.rec_config(general), root / "index", image_root=data.image_root)
-    # The query for the gates: a bundled sample photo (the zoo mainbody detector's Lite and Paddle scores differ by
-    # ~1e-3 on some generated backdrops, which its own parity gate rightly calls NOT READY).
+    # The query for the gates: a perturbed copy of a gallery image (tests/shitu_data.py), so recognition means
+    # something even with deterministic weights.
     one = root / "one"
     one.mkdir()
-    shutil.copy(SAMPLES / "landscape.jpg", one / "landscape.jpg")
-    return {"root": root, "data": data, "det": det, "rec": rec, "gallery": root / "index", "one": one}
+    query = Path(data.queries[0])
+    shutil.copy(query, one / query.name)
+    return {"root": root, "data": data, "det": det, "rec": rec, "gallery": root / "index", "one": one,
+            "query": query.name}
 
 
 def _scaled_copy(src: Path, dst: Path, factor: float) -> Path:
@@ -60,7 +61,7 @@ def test_shitu_deploy_is_ready_and_reports_every_stage(setup, general, tmp_path)
     assert all(g["ok"] for g in report["gates"].values()), report["gates"]
     assert report["gates"]["java core"]["detail"]["compiled_against"] == "android-23.jar"
     assert report["gallery"]["count"] == len(setup["data"].items) and len(report["gallery"]["labels"]) == 4
-    assert [im["name"] for im in report["images"]] == ["landscape.jpg"]
+    assert [im["name"] for im in report["images"]] == [setup["query"]]
     for image in report["images"]:
         assert [r["label"] for r in image["reference"]] == [r["label"] for r in image["lite"]]
         assert image["reference"] and image["crops"][-1]["window"] == [0, 0, *image["size"]]
@@ -68,7 +69,7 @@ def test_shitu_deploy_is_ready_and_reports_every_stage(setup, general, tmp_path)
     # the shipped rec .nb is the one the gallery is bound to (the app's EmbeddingSearcher.requireModel checks it)
     assert hashlib.sha256((out / "opt" / "rec.arm.nb").read_bytes()).hexdigest() == report["gallery"]["nb_sha256"]
     html = (out / "report.html").read_text()
-    assert "PP-ShiTu: READY" in html and "Per-stage gates" in html and "landscape.jpg" in html
+    assert "PP-ShiTu: READY" in html and "Per-stage gates" in html and setup["query"] in html
     assert report["projects"]["rendered"] == ["android"] and (out / "android").is_dir(), report["projects"]
 
 
@@ -81,8 +82,8 @@ def test_a_perturbed_detector_and_rec_model_are_caught_by_their_own_gates(setup,
                                  found=found, det_lite_export=_scaled_copy(setup["det"], tmp_path / "det", 1.2),
                                  rec_lite_export=_scaled_copy(setup["rec"], tmp_path / "rec", 1.2))
     assert not result.ok
-    assert "detector gate failed: landscape.jpg: boxes differ" in result.reason, result.reason
-    assert "recogniser gate failed: landscape.jpg: crop" in result.reason and "cosine" in result.reason
+    assert f"detector gate failed: {setup['query']}: boxes differ" in result.reason, result.reason
+    assert f"recogniser gate failed: {setup['query']}: crop" in result.reason and "cosine" in result.reason
     assert result.gates["search"]["ok"] and not result.gates["detector"]["ok"] and not result.gates["recogniser"]["ok"]
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["projects"]["rendered"] == [] and not report["ok"]
