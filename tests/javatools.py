@@ -57,6 +57,16 @@ def assert_dexable(classes_dir: Path) -> None:
     assert not sites, "not dexable at minSdk 23 (dx, no desugaring):\n" + "\n".join(sites)
 
 
+def build_harness(sources, harness: Path, out_dir: Path, android_jar: Path) -> str:
+    """Compile the core `sources` as the app sees them (checked dexable) and a test `harness` against them, under
+    `out_dir`; return the classpath to run the harness with."""
+    core, classes = Path(out_dir) / "core", Path(out_dir) / "harness"
+    javac(sources, core, android_jar)
+    assert_dexable(core)
+    javac([harness], classes, android_jar, classpath=[core])
+    return f"{core}:{classes}"
+
+
 def compile_stubs(android_jar: Path, out_dir: Path) -> Path:
     """The compile-only Paddle Lite and Flutter declarations (the Flutter ones extend android.app.Activity)."""
     javac(sorted(STUBS.rglob("*.java")), out_dir, android_jar)

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from javatools import javac
+from javatools import build_harness
 from lite_tools.reference.images import load_image
 
 CORE = REPO / "android_template/app/src/main/java/com/litetools/core"
@@ -87,9 +87,8 @@ def cases(photo: np.ndarray) -> dict:
 
 @pytest.fixture(scope="module")
 def harness(android_jar, tmp_path_factory):
-    classes = tmp_path_factory.mktemp("exif-classes")
-    javac([CORE / "ExifOrientation.java", REPO / "tests/java/ExifHarness.java"], classes, android_jar)
-    return classes
+    return build_harness([CORE / "ExifOrientation.java"], REPO / "tests/java/ExifHarness.java",
+                         tmp_path_factory.mktemp("exif-java"), android_jar)
 
 
 def test_java_orientation_is_what_cv2_and_the_reference_apply(harness, sample_photos, tmp_path):

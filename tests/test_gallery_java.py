@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from javatools import assert_dexable, javac
+from javatools import build_harness
 from lite_tools.shitu import index
 from test_gallery_index import SHA_A, SHA_B, clustered, perturbed
 
@@ -22,14 +22,10 @@ HARNESS = REPO / "tests" / "java" / "GalleryHarness.java"
 @pytest.fixture(scope="module")
 def jvm(tmp_path_factory, android_jar):
     """java(*args) -> CompletedProcess of tests/java/GalleryHarness.java over the core's classes."""
-    core = tmp_path_factory.mktemp("core-classes")
-    javac(SOURCES, core, android_jar)
-    assert_dexable(core)
-    classes = tmp_path_factory.mktemp("harness-classes")
-    javac([HARNESS], classes, android_jar, classpath=[core])
+    classpath = build_harness(SOURCES, HARNESS, tmp_path_factory.mktemp("gallery-java"), android_jar)
 
     def java(*args):
-        return subprocess.run(["java", "-cp", f"{core}:{classes}", "GalleryHarness", *map(str, args)],
+        return subprocess.run(["java", "-cp", classpath, "GalleryHarness", *map(str, args)],
                               capture_output=True, text=True, timeout=300)
     return java
 

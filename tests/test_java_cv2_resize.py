@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from conftest import REPO
-from javatools import assert_dexable, javac
+from javatools import build_harness
 from lite_tools.reference import cv2_resize
 from lite_tools.reference.cv2_resize import INTER_AREA, INTER_CUBIC, INTER_LANCZOS4, INTER_LINEAR, INTER_NEAREST
 from test_cv2_resize import EDGE_SIZES, cutouts, cv2, cv2_resize_call, geometry, ipp, ipp_runs, keep_ratio_scale
@@ -29,14 +29,11 @@ KERNELS = {"nearest": (INTER_NEAREST, True), "linear": (INTER_LINEAR, True), "cu
 @pytest.fixture(scope="module")
 def jvm(tmp_path_factory, android_jar):
     """java(*args) -> CompletedProcess of the harness over Cv2Resampler (and today's Preprocessor, for the bench)."""
-    core = tmp_path_factory.mktemp("cv2-core-classes")
-    javac([CORE / "Cv2Resampler.java", *BASELINE], core, android_jar)
-    assert_dexable(core)
-    classes = tmp_path_factory.mktemp("cv2-harness-classes")
-    javac([HARNESS], classes, android_jar, classpath=[core])
+    classpath = build_harness([CORE / "Cv2Resampler.java", *BASELINE], HARNESS, tmp_path_factory.mktemp("cv2-java"),
+                              android_jar)
 
     def java(*args):
-        return subprocess.run(["java", "-cp", f"{core}:{classes}", "Cv2ResizeHarness", *map(str, args)],
+        return subprocess.run(["java", "-cp", classpath, "Cv2ResizeHarness", *map(str, args)],
                               capture_output=True, text=True, timeout=600)
     return java
 

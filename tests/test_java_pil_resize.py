@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from conftest import REPO
-from javatools import assert_dexable, javac
+from javatools import build_harness
 from lite_tools.reference.pil_resize import PRECISION_BITS, Filter, axis_taps, nearest_indices, resize
 from test_pil_resize import EDGE_SOURCES, TALL_FIRST, assert_same, noise, paddleclas_sizes, pillow, short_side
 
@@ -192,14 +192,10 @@ def reference_tables(cases) -> np.ndarray:
 @pytest.fixture(scope="module")
 def jvm(tmp_path_factory, android_jar):
     """java(*args, heap=...): the stdout of tests/java/PilResizeHarness.java over the core's classes."""
-    core = tmp_path_factory.mktemp("core-classes")
-    javac(SOURCES, core, android_jar)
-    assert_dexable(core)
-    classes = tmp_path_factory.mktemp("harness-classes")
-    javac([HARNESS], classes, android_jar, classpath=[core])
+    classpath = build_harness(SOURCES, HARNESS, tmp_path_factory.mktemp("pil-java"), android_jar)
 
     def java(*args, heap="1g"):
-        proc = subprocess.run(["java", f"-Xmx{heap}", "-cp", f"{core}:{classes}", "PilResizeHarness", *map(str, args)],
+        proc = subprocess.run(["java", f"-Xmx{heap}", "-cp", classpath, "PilResizeHarness", *map(str, args)],
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc.stdout
