@@ -151,6 +151,9 @@ def test_clean_classifier_stays_ready_with_both_sections_in_the_report(zoo_dir, 
     page = (out / "parity" / "parity.html").read_text()
     assert "Weight quantisation estimate (--quant int8)" in page and "Limits: an estimate of the stored weights" in page
     assert "fp16 estimate (an estimate, not a device measurement)" in page and "No tensor overflows fp16." in page
+    # the upstream resize the preprocessing reproduces is recorded, with its version
+    assert "cv2.resize bilinear of opencv-python 4.6.0.66" in page
+    assert json.loads((out / "parity" / "parity.json").read_text())["resize_reproduces"].startswith("cv2.resize")
 
 
 def test_a_paddle_failure_in_the_estimate_is_one_error_line(one_conv, tmp_path):

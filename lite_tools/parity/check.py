@@ -21,6 +21,7 @@ from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
 from ..errors import BadInput
 from ..model import files, nb, program as programs
 from ..reference import model_inputs, postprocess, preprocess
+from ..reference.preprocess import reproduces
 from ..reference.postprocess import as_probabilities
 from . import matching, metrics
 
@@ -82,6 +83,7 @@ class ParityReport:
     timings: dict
     summary: dict = dataclasses.field(default_factory=dict)  # e.g. top-1/top-k agreement rates
     fp16_estimate: dict | None = None  # --fp16: every tensor rounded to fp16 in Paddle (parity.fp16)
+    resize_reproduces: str = ""  # the upstream resize (library, version) the reference's preprocessing matches
 
     def to_json(self) -> dict:
         def plain(v):
@@ -394,6 +396,7 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
     return ParityReport(summary=summary, ok=not failures, model=str(mf.model_file.parent),
                         lite_model=str(lite_model or "made by opt"),
                         config_source=config.source, task=config.task.value, tolerance=tolerance,
+                        resize_reproduces=reproduces(config),
                         images=tuple(comparisons), skipped=tuple(skipped), failures=tuple(failures),
                         diagnosis=tuple(diagnosis), localisation=localisation, quant_estimate=quant_estimate,
                         fp16_estimate=fp16_estimate,

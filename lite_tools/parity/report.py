@@ -130,7 +130,7 @@ padding:3px 6px;font-size:13px;text-align:left}}.verdict{{font-size:28px;color:{
 <p class="verdict">{verdict}</p>
 <p>Model <code>{e(report.model)}</code>, Lite model <code>{e(report.lite_model)}</code>,
 config {e(report.config_source)}
-(task {e(report.task)}), tolerance atol {report.tolerance.atol} + rtol {report.tolerance.rtol} × max|ref|.
+(task {e(report.task)}; its resize is {e(report.resize_reproduces)}, bit for bit), tolerance atol {report.tolerance.atol} + rtol {report.tolerance.rtol} × max|ref|.
 {len(report.images)} image(s) compared, {len(report.skipped)} skipped.
 {' '.join(f"{e(k.replace('_', ' '))}: {v:.1%}." for k, v in report.summary.items())}</p>
 {'<h2>Failures</h2><ul>' + failures + '</ul>' if failures else ''}

@@ -130,6 +130,18 @@ def unusable(w: int, h: int, config: DeployConfig) -> str | None:
     return f"{w}x{h} resizes to {rw}x{rh} under {config.source}{how}: no pixels left for the model"
 
 
+# The upstream resamplers' versions our resize reproduces to the bit (the ones PaddleClas 2.6.0 installs).
+OPENCV_TARGET = "opencv-python 4.6.0.66 (x86-64 wheel: INTER_CUBIC through Intel IPP, modelled to 1 level on ties)"
+PILLOW_TARGET = "Pillow 12.3.0"
+
+
+def reproduces(config: DeployConfig) -> str:
+    """Which upstream resize the reference (and the Java core) reproduce for `config`: for the reports."""
+    if config.resize.antialias:
+        return f"PIL.Image.resize {config.resize.interp.value} of {PILLOW_TARGET}"
+    return f"cv2.resize {config.resize.interp.value} of {OPENCV_TARGET}"
+
+
 CV2_FLAGS = {Interp.NEAREST: 0, Interp.BILINEAR: 1, Interp.BICUBIC: 2, Interp.AREA: 3, Interp.LANCZOS: 4}
 
 
