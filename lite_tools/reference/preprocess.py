@@ -145,13 +145,12 @@ def reproduces(config: DeployConfig) -> str:
 CV2_FLAGS = {Interp.NEAREST: 0, Interp.BILINEAR: 1, Interp.BICUBIC: 2, Interp.AREA: 3, Interp.LANCZOS: 4}
 
 
-def resample(rgb: np.ndarray, config: DeployConfig, size: tuple, window: tuple) -> np.ndarray:
-    """Step 2 for the `window` (x, y, w, h) of the `size` (w, h) resize: uint8, the upstream's own pixels."""
+def resample(rgb: np.ndarray, config: DeployConfig, size: tuple, window: tuple, factors=None) -> np.ndarray:
+    """Step 2 for the `window` (x, y, w, h) of the `size` (w, h) resize: uint8, the upstream's own pixels.
+    factors: det_factors(config, w, h) of the source, None when the config does not follow PaddleDetection."""
     r = config.resize
     if r.antialias:
         return pil_resize.resize(rgb, *size, r.interp, window=window)
-    h, w = rgb.shape[:2]
-    factors = det_factors(config, w, h)
     if factors is not None:
         fy, fx = factors
         return cv2_resize.resize(rgb, 0, 0, CV2_FLAGS[r.interp], fx=fx, fy=fy, window=window)
@@ -170,9 +169,10 @@ def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
         if rw < cw or rh < ch:
             raise BadInput(f"{config.source}: crop {cw}x{ch} is larger than the resized image {rw}x{rh}")
     ox, oy = (rw - cw) // 2, (rh - ch) // 2
+    factors = det_factors(config, w, h)
     # steps 2 and 3 fused: only the crop window of the resized image is computed (bit-identical, see resize)
-    img = resample(np.ascontiguousarray(rgb, dtype=np.uint8), config, (rw, rh), (ox, oy, cw, ch))
+    img = resample(np.ascontiguousarray(rgb, dtype=np.uint8), config, (rw, rh), (ox, oy, cw, ch), factors)
     if config.channel_order == ChannelOrder.BGR:
         img = img[:, :, ::-1]
     tensor = np.ascontiguousarray(normalise(img, config).transpose(2, 0, 1)[None])
-    return Preprocessed(tensor, (w, h), (rw, rh), (ox, oy), det_factors(config, w, h))
+    return Preprocessed(tensor, (w, h), (rw, rh), (ox, oy), factors)

@@ -223,8 +223,7 @@ def read_faiss_index(path) -> tuple:
         else:
             raise BadInput(f"{path}: is a binary faiss index (dist_type hamming, Binarize features): lite-tools "
                            "searches float embeddings by inner product only") from None
-        first = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-        raise BadInput(f"{path}: faiss cannot read it ({first[:200]})") from None
+        raise BadInput(f"{path}: faiss cannot read it ({_last_line(e)[:200]})") from None
     except MemoryError:  # a size field asking for more than there is (std::bad_alloc): damaged or hostile
         raise BadInput(f"{path}: faiss cannot read it ({TOO_GREEDY})") from None
     outer = faiss.downcast_index(index)
@@ -255,7 +254,7 @@ def read_faiss_index(path) -> tuple:
                 inner.reconstruct_n(0, n)
     except RuntimeError as e:
         raise BadInput(f"{path}: faiss cannot reconstruct the vectors of its {inner_kind} "
-                       f"({str(e).strip().splitlines()[-1][:160]})") from None
+                       f"({_last_line(e)[:160]})") from None
     info = {"file": str(path), "type": kind if inner is outer else f"{kind}({inner_kind})", "count": n,
             "dimension": d, "metric": "IP", "approximate": inner_kind in APPROXIMATE}
     return np.ascontiguousarray(vectors, np.float32), ids, info, index
@@ -294,6 +293,7 @@ def _faiss_child(conn, path: str) -> None:
 
 
 def _last_line(e: Exception) -> str:
+    """The last line of a faiss error (its C++ message ends there), or the exception's type when it says nothing."""
     return str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
 
 

@@ -59,7 +59,6 @@ INDEX_FIELDS = {"index_method", "image_root", "index_dir", "data_file", "index_o
                 "embedding_size", "batch_size", "return_k", "score_thres", "hamming_radius"}
 INDEX_METHODS = ("HNSW32", "IVF", "Flat")
 INDEX_OPERATIONS = ("new", "append", "remove")
-CV2_INTERP = paddledet.CV2_INTERP
 DET_OPS = ("DetResize", "DetNormalizeImage", "DetPermute", "DetPadStride")
 BINARY = "a PP-ShiTu binary retrieval config (dist_type: hamming / Binarize) is not supported"
 
@@ -284,10 +283,10 @@ def read_det_preprocess(path, section: dict, threshold: float, labels: tuple) ->
             interp = p.get("interp", 1)
             if isinstance(interp, bool) or not isinstance(interp, int):
                 raise BadInput(f"{path}: {op}.interp must be an OpenCV interpolation flag, got {interp!r}")
-            if interp not in CV2_INTERP:
+            if interp not in paddledet.CV2_INTERP:
                 raise BadInput(f"{path}: {op}.interp {interp} is not an OpenCV interpolation flag lite-tools knows "
                                "(0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4)")
-            resize = Resize(ResizeMode.FIXED, width=w, height=h, keep_ratio=keep, interp=CV2_INTERP[interp])
+            resize = Resize(ResizeMode.FIXED, width=w, height=h, keep_ratio=keep, interp=paddledet.CV2_INTERP[interp])
             origins.add("resize", f"{at}.target_size {size} (height, width), keep_ratio {keep}"
                                   f"{'' if 'keep_ratio' in p else ' (PaddleClas default)'}")
             origins.add("resize.interp", f"{at}.interp {interp}{'' if 'interp' in p else ' (PaddleClas default)'}")
