@@ -2,7 +2,8 @@
 on the sample photos and on cut-outs of them at the sizes where OpenCV changes kernels: 0 grey levels.
 
 The one kernel that is not bit-exact is Intel IPP's INTER_CUBIC (the x86-64 wheel's default): its test bounds the
-disagreement instead (1 level, near-ties only). OpenCV's own cubic (IPP off) is compared bit for bit.
+disagreement instead (1 level, near-ties only), and test_ipp_cubic_recovered_arithmetic pins what probing has
+recovered of IPP's arithmetic (x3, interior). OpenCV's own cubic (IPP off) is compared bit for bit.
 """
 
 from __future__ import annotations
@@ -252,3 +253,55 @@ def test_non_contiguous_input(sample_photos, name):
         with ipp(False):
             ref = cv2.resize(np.ascontiguousarray(view), (131, 97), interpolation=interp)
         assert np.array_equal(resize(view, 131, 97, interp, ipp=False), ref), name
+
+
+# IPP's INTER_CUBIC arithmetic as far as it was recovered by probing the wheel (module docstring, step 6): the per-tap
+# float32 weights of a x3 enlargement, found from the rounding of two-pixel probes (a, b at two taps, zeros elsewhere,
+# all 65536 pairs), phase 1/3 and 2/3.
+IPP_X3_WEIGHTS = {1: ("-0x1.c71c72p-4", "0x1.97b424p-1", "0x1.7b4262p-2", "-0x1.c71c78p-5"),
+                  2: ("-0x1.c71c68p-5", "0x1.7b4258p-2", "0x1.97b428p-1", "-0x1.c71c72p-4")}
+
+
+def _x3_taps_and_weights(n):
+    """Output index d of a x3 axis: source s = (d - 1) // 3, phase (d - 1) % 3 (0: the pixel itself), taps s-1..s+2."""
+    d = np.arange(3 * n)
+    s, phase = (d - 1) // 3, (d - 1) % 3
+    table = {0: np.array([0, 1, 0, 0], np.float32)}
+    table.update({k: np.array([float.fromhex(h) for h in v], np.float32) for k, v in IPP_X3_WEIGHTS.items()})
+    return np.clip(s[:, None] - 1 + np.arange(4), 0, n - 1), np.stack([table[k] for k in phase])
+
+
+def _fma32(x, y, z):
+    """float32 fused multiply-add via float64: exact here (an 8-bit pixel times a float32 weight has <= 32
+    significant bits, the addend is of similar magnitude), then one rounding."""
+    return (x.astype(np.float64) * y.astype(np.float64) + z.astype(np.float64)).astype(np.float32)
+
+
+def test_ipp_cubic_recovered_arithmetic():
+    """What is known of IPP's cubic, checked against the wheel on fresh random rows (x3, one axis at a time, the
+    interior only): the horizontal pass is (S0*w0 + S1*w1) + (S2*w2 + S3*w3) in float32, the vertical pass
+    fma(S0, w0, S1*w1) + fma(S2, w2, S3*w3), both rounded half to even, with the recovered weights. Our float64
+    model (the ipp=True path) does not reproduce these values: this is where it falls short."""
+    rng = np.random.default_rng(2024)  # random on purpose: every rounding case, not a photo's smooth few
+    n, rows = 23, 3000
+    taps, w = _x3_taps_and_weights(n)
+    inner = slice(4, 3 * n - 8)  # IPP's borders use other sums (left 4 columns, the last 5-8)
+    with ipp(True):
+        img = rng.integers(0, 256, (rows, n), dtype=np.uint8)
+        ref = cv2.resize(img, (3 * n, rows), interpolation=cv2.INTER_CUBIC)
+        s = img[:, taps].astype(np.float32)
+        p = s * w[None]
+        horizontal = np.clip(np.rint((p[..., 0] + p[..., 1]) + (p[..., 2] + p[..., 3])), 0, 255)
+        assert np.array_equal(horizontal[:, inner], ref[:, inner])
+        assert not np.array_equal(resize(img, 3 * n, rows, INTER_CUBIC)[:, inner], ref[:, inner])
+
+        img = rng.integers(0, 256, (n, 40), dtype=np.uint8)
+        ref = cv2.resize(img, (40, 3 * n), interpolation=cv2.INTER_CUBIC)
+        s = img[taps].astype(np.float32)  # [3n, 4, 40]
+        wv = w[:, :, None]
+        vertical = _fma32(s[:, 0], wv[:, 0], s[:, 1] * wv[:, 1]) + _fma32(s[:, 2], wv[:, 2], s[:, 3] * wv[:, 3])
+        vertical = np.clip(np.rint(vertical), 0, 255)
+        assert np.array_equal(vertical[inner, 1:-4], ref[inner, 1:-4])
+        plain = np.clip(np.rint((s[:, 0] * wv[:, 0] + s[:, 1] * wv[:, 1]) + (s[:, 2] * wv[:, 2] + s[:, 3] * wv[:, 3])),
+                        0, 255)
+        assert not np.array_equal(plain[inner, 1:-4], ref[inner, 1:-4])  # the fused form is not a detail

@@ -1,6 +1,6 @@
 """The fp16 estimate (lite_tools/parity/fp16.py): its rounding against numpy on a one-conv program, its size on
-PP-LCNet against what an ARMv8.2 fp16 device measured, overflow detection on the untrained SSD, and the gate it
-puts on `deploy --fp16`."""
+PP-LCNet against what an ARMv8.2 fp16 device measured, overflow detection on the untrained SSD, underflow reporting
+against numpy's own float16 cast on PicoDet and PP-LCNet, and the gate it puts on `deploy --fp16`."""
 
 from __future__ import annotations
 
@@ -57,6 +57,26 @@ def _estimate_raw(model_dir, arrays, tmp_path):
 
 def _half(a) -> np.ndarray:
     return np.asarray(a, np.float32).astype(np.float16).astype(np.float64)
+
+# Every fp32 tensor of an inference program that an op reads (op outputs and the feeds), computed by plain Paddle
+# static execution of the unmodified program: the independent side of the underflow test. argv: model, params,
+# feeds (.npz), output (.npz: names, then the arrays in that order).
+FP32_TENSORS = """
+import sys, numpy as np, paddle
+from pathlib import Path
+paddle.enable_static()
+exe = paddle.static.Executor(paddle.CPUPlace())
+program = paddle.static.deserialize_program(Path(sys.argv[1]).read_bytes())
+paddle.static.deserialize_persistables(program, Path(sys.argv[2]).read_bytes(), exe)
+block = program.global_block()
+read = {n for op in block.ops for n in op.input_arg_names}
+feed = dict(np.load(sys.argv[3]))
+names = sorted({n for op in block.ops if op.type not in ("feed", "fetch") for n in op.output_arg_names
+                if n in read and not block.var(n).persistable and block.var(n).dtype == paddle.float32
+                and block.var(n).type == paddle.framework.core.VarDesc.VarType.LOD_TENSOR})
+arrays = exe.run(program, feed=feed, fetch_list=names)
+np.savez(sys.argv[4], np.array(names + sorted(feed)), *arrays, *[feed[k] for k in sorted(feed)])
+"""
 
 
 def test_one_conv_estimate_is_numpy_fp16_rounding(one_conv, tmp_path):
@@ -133,6 +153,61 @@ def test_ssd_overflow_detection_untrained_weights(zoo_dir, tmp_path):
     assert not data["ok"] and "box_coder" in data["failures"][0] and "overflows fp16" in data["failures"][0]
     summary = (out / "report.html").read_text()  # deploy's own report says it too
     assert "fp16 estimate (an estimate, not a device measurement" in summary and "box_coder" in summary
+
+
+def _numpy_underflows(model_dir, feed: dict, tmp_path) -> dict:
+    """{var: (nonzero, subnormal, zero, smallest nonzero |x| among them)} of the fp32 tensors that lose values in
+    numpy's float16 cast (round to nearest even): subnormal = nonzero fp16 below its smallest normal."""
+    mf = files.locate(model_dir)
+    np.savez(tmp_path / "feed.npz", **feed)
+    subprocess.run([sys.executable, "-c", FP32_TENSORS, str(mf.model_file), str(mf.param_file),
+                    str(tmp_path / "feed.npz"), str(tmp_path / "fp32.npz")], check=True, capture_output=True)
+    data = np.load(tmp_path / "fp32.npz")
+    names = list(data["arr_0"])
+    out = {}
+    for k, name in enumerate(names):
+        a = data[f"arr_{k + 1}"]
+        h = a.astype(np.float16)
+        zero = (a != 0) & (h == 0)
+        sub = (h != 0) & (np.abs(h) < np.finfo(np.float16).tiny)
+        if zero.any() or sub.any():
+            out[name] = (int(np.count_nonzero(a)), int(sub.sum()), int(zero.sum()),
+                         float(np.abs(a[zero | sub]).min()))
+    assert len(names) > 50  # the whole program, not a handful of tensors
+    return out
+
+
+@pytest.mark.parametrize("name", ["picodet_s_320_coco_lcnet", "PPLCNet_x1_0"])
+def test_underflow_report_is_numpy_float16(zoo_dir, sample_photos, name, tmp_path):
+    """On grace_hopper.jpg, every tensor the estimate reports as underflowing (and only those) has exactly the
+    counts numpy's float16 cast of the plain fp32 program's tensor gives. PicoDet's ~1e-9 background scores flush
+    to 0 and PP-LCNet's 1000-class softmax mostly does: reported as information in the report's fp16 section, and
+    not a failure of its own."""
+    from lite_tools.parity.report import fp16_section
+    from lite_tools.reference import model_inputs, preprocess
+
+    model, cfg = zoo_dir(name), zoo.config_for(name)
+    mf = files.locate(model)
+    program = programs.load_program(mf.model_file)
+    img = dict(sample_photos)["matplotlib/grace_hopper.jpg"]
+    f = fp16.estimate(mf, program, cfg, [("grace_hopper", img)], None, tmp_path)
+    feed = dict(zip([t.name for t in program.inputs], model_inputs(preprocess(img, cfg),
+                                                                   [t.name for t in program.inputs])))
+    want = _numpy_underflows(model, feed, tmp_path)
+    got = {u["var"]: (u["nonzero"], u["subnormal"], u["zero"], u["min_abs"]) for u in f["underflows"]}
+    assert got == want
+    # failures come from overflows and task disagreement only (PicoDet's boxes do move here), never from underflow
+    assert len(f["failures"]) == sum(o["first"] for o in f["overflows"]) + (f["task_agreement"] < 1)
+    flushed = {u["var"]: u for u in f["underflows"] if u["zero"]}
+    if name.startswith("picodet"):
+        scores = [u for u in flushed.values() if u["min_abs"] < 1e-8]
+        assert scores and max(u["zero_fraction"] for u in scores) > 0.5
+    else:
+        assert flushed["softmax_0.tmp_0"]["zero_fraction"] > 0.5
+    page = fp16_section(f)
+    top = f["underflows"][0]
+    assert "Values that underflow fp16 (information)" in page and "does not make --fp16 NOT READY" in page
+    assert f"<td>{top['var']}</td><td>{top['subnormal_fraction']:.2%}</td><td>{top['zero_fraction']:.2%}</td>" in page
 
 
 def test_clean_classifier_stays_ready_with_both_sections_in_the_report(zoo_dir, tmp_path):

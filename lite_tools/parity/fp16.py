@@ -13,6 +13,11 @@ per op), and ops Lite keeps in fp32 (we round around every op). Against a real A
 from what is not modelled. A pass means "no stored tensor overflows, and storage rounding alone changes no task
 result", not that the phone agrees; an overflow of a partial sum inside a kernel is not seen. Paddle runs in a
 spawned child, so a native crash is one error line.
+
+Underflow is reported as information: per tensor, the fraction of its nonzero fp32 values (the fp32 program's own
+tensors) that fp16 stores as a subnormal (|x| < 6.1e-5: fewer significant bits) or as 0 (|x| <= 2^-25, about
+3e-8; PicoDet's ~1e-9 background scores), with the smallest nonzero |x|. It does not make --fp16 NOT READY by
+itself: where it changes the task result, the task-agreement check already fails.
 """
 
 from __future__ import annotations
@@ -29,6 +34,12 @@ from .quant_effect import AGREEMENT_RULES, same_task_result
 from .quant_estimate import write_estimated_params
 
 FP16_MAX = 65504.0  # the largest finite float16; anything larger in magnitude rounds to inf
+# Round to nearest even onto fp16: |x| <= 2^-25 (half the smallest subnormal, 2^-24) becomes 0; 2^-25 < |x| <
+# 2^-14 - 2^-25 (the midpoint between the largest subnormal and the smallest normal, 2^-14 = 6.1e-5) a subnormal.
+# Both bounds are exact in float32.
+FP16_ZERO_MAX = 2.0 ** -25
+FP16_SUBNORMAL_BELOW = 2.0 ** -14 - 2.0 ** -25
+UNDERFLOW_SHOWN = 0.01  # the report's table lists tensors where at least this fraction of nonzero values underflows
 METHOD = ("every float32 tensor an op reads (inputs and op outputs) rounded to the nearest fp16 by ops inserted in "
           "a staged copy of the program, weights rounded to fp16, run in Paddle on the CPU")
 NOT_MODELLED = ("fp16 accumulation inside kernels, Lite's kernel fusions (one rounding per fused kernel) and ops "
@@ -124,8 +135,21 @@ def peak(a: np.ndarray) -> float:
     return float("inf") if not np.isfinite(a).all() else float(a.max())
 
 
-def run_both(model_file: str, param_file: str, rounded_file: str, inputs: list) -> list:
-    """In this process: [(fp32 outputs, estimated outputs, [(op, var, peak)] of tensors > FP16_MAX)] per input."""
+def underflow(a: np.ndarray) -> tuple | None:
+    """(nonzero values, those fp16 stores as subnormals, those it stores as 0, smallest nonzero |x|) of a float32
+    tensor, or None when no value underflows."""
+    x = np.abs(np.asarray(a, dtype=np.float32)).ravel()
+    tiny = x[(x > 0) & (x < np.float32(FP16_SUBNORMAL_BELOW))]
+    if tiny.size == 0:
+        return None
+    zero = int(np.count_nonzero(tiny <= np.float32(FP16_ZERO_MAX)))
+    return int(np.count_nonzero(x > 0)), int(tiny.size) - zero, zero, float(tiny.min())
+
+
+def run_both(model_file: str, param_file: str, rounded_file: str, inputs: list, with_underflow: bool = False) -> list:
+    """In this process: [(fp32 outputs, estimated outputs, [(op, var, peak)] of tensors > FP16_MAX)] per input;
+    with_underflow: a 4th item, [(op, var, *underflow(t))] of the fp32 program's tensors that underflow, the
+    tensors the estimate rounds, in program order."""
     import paddle
 
     paddle.enable_static()
@@ -139,12 +163,20 @@ def run_both(model_file: str, param_file: str, rounded_file: str, inputs: list) 
     results = []
     for arrays in inputs:
         feed = dict(zip(feeds, arrays))
-        ref = exe.run(reference, feed=feed, fetch_list=fetch, scope=ref_scope, return_numpy=False)
+        outputs = [var for op, var, _ in watched if op != "input"] if with_underflow else []
+        ref = exe.run(reference, feed=feed, fetch_list=fetch + outputs, scope=ref_scope, return_numpy=False)
+        ref = [np.array(t) for t in ref]
         est = exe.run(staged, feed=feed, fetch_list=fetch + [w[2] for w in watched], scope=est_scope,
                       return_numpy=False)
         est = [np.array(t) for t in est]
         over = [(op, var, p) for (op, var, _), t in zip(watched, est[len(fetch):]) if (p := peak(t)) > FP16_MAX]
-        results.append(([np.array(t) for t in ref], est[:len(fetch)], over))
+        if not with_underflow:
+            results.append((ref, est[:len(fetch)], over))
+            continue
+        fp32 = dict(zip(outputs, ref[len(fetch):]))
+        fp32.update((name, np.asarray(a)) for name, a in feed.items())
+        under = [(op, var, *u) for op, var, _ in watched if (u := underflow(fp32[var])) is not None]
+        results.append((ref[:len(fetch)], est[:len(fetch)], over, under))
     return results
 
 
@@ -160,7 +192,8 @@ def _worker(conn, log_file: str, job: tuple) -> None:
         conn.send(("error", f"{type(e).__name__}: {e}"))
 
 
-def run_isolated(model_file: Path, param_file: Path, rounded_file: Path, inputs: list, tmp: Path) -> list:
+def run_isolated(model_file: Path, param_file: Path, rounded_file: Path, inputs: list, tmp: Path,
+                 with_underflow: bool = False) -> list:
     """run_both in a spawned child (Paddle's threads do not survive a fork; a native abort must not kill us)."""
     import multiprocessing
 
@@ -170,7 +203,8 @@ def run_isolated(model_file: Path, param_file: Path, rounded_file: Path, inputs:
     ctx = multiprocessing.get_context("spawn")
     conn, child = ctx.Pipe()
     proc = ctx.Process(target=_worker, args=(child, str(log), (str(model_file), str(param_file),
-                                                                str(rounded_file), inputs)), daemon=True)
+                                                                str(rounded_file), inputs, with_underflow)),
+                       daemon=True)
     proc.start()
     child.close()
     reply = None
@@ -212,6 +246,26 @@ def _lowest(values: list):
     return float("nan") if any(v != v for v in values) else min(values, default=None)
 
 
+def _underflow_table(per_image: list) -> list:
+    """[(image, [(op, var, nonzero, subnormal, zero, smallest)])] -> one row per tensor, summed over the images:
+    op, var, the fractions of nonzero values stored as subnormals / as 0, the smallest nonzero |x|, the images;
+    the largest underflowing fraction first."""
+    rows = {}
+    for image, under in per_image:
+        for op, var, nonzero, sub, zero, smallest in under:
+            row = rows.setdefault(var, {"op": op, "var": var, "nonzero": 0, "subnormal": 0, "zero": 0,
+                                        "min_abs": smallest, "images": []})
+            row["nonzero"] += nonzero
+            row["subnormal"] += sub
+            row["zero"] += zero
+            row["min_abs"] = min(row["min_abs"], smallest)
+            row["images"].append(image)
+    for row in rows.values():
+        row["subnormal_fraction"] = row["subnormal"] / row["nonzero"]
+        row["zero_fraction"] = row["zero"] / row["nonzero"]
+    return sorted(rows.values(), key=lambda r: -(r["subnormal"] + r["zero"]) / r["nonzero"])
+
+
 def _overflow_table(per_image: list) -> list:
     """[(image, [(op, var, peak)] in program order)] -> one row per overflowing tensor: op, var, worst peak, the
     images, and `first`: whether it was the first overflow of some image (the others may only carry its inf)."""
@@ -247,11 +301,13 @@ def estimate(mf, program, config: DeployConfig, images: list, quant, tmp: Path) 
     pres = [preprocess(rgb, config) for _, rgb in images]
     feeds = [t.name for t in program.inputs]
     results = run_isolated(mf.model_file, mf.param_file, rounded,
-                           [[np.ascontiguousarray(a) for a in model_inputs(p, feeds)] for p in pres], tmp)
-    verdicts = [(name, *agrees(config, a, b, pre)) for (name, _), pre, (a, b, _) in zip(images, pres, results)]
+                           [[np.ascontiguousarray(a) for a in model_inputs(p, feeds)] for p in pres], tmp,
+                           with_underflow=True)
+    verdicts = [(name, *agrees(config, a, b, pre)) for (name, _), pre, (a, b, _, _) in zip(images, pres, results)]
     differ = [(name, detail) for name, ok, detail in verdicts if not ok]
-    outputs = _output_stats([t.name for t in program.outputs], [(a, b) for a, b, _ in results])
-    overflows = _overflow_table([(name, over) for (name, _), (_, _, over) in zip(images, results)])
+    outputs = _output_stats([t.name for t in program.outputs], [(a, b) for a, b, _, _ in results])
+    overflows = _overflow_table([(name, over) for (name, _), (_, _, over, _) in zip(images, results)])
+    underflows = _underflow_table([(name, under) for (name, _), (_, _, _, under) in zip(images, results)])
     later = len(overflows) - sum(o["first"] for o in overflows)
     failures = [f"fp16 estimate: {o['op']} output {o['var']} overflows fp16 (max |x| {o['max_abs']:.3g} > "
                 f"{FP16_MAX:g}) on {len(o['images'])} image(s), e.g. {o['images'][0]}"
@@ -267,4 +323,5 @@ def estimate(mf, program, config: DeployConfig, images: list, quant, tmp: Path) 
             "min_cosine_vs_fp32": _lowest(cosines),
             "task_agreement": (len(images) - len(differ)) / max(len(images), 1),
             "task_agreement_rule": AGREEMENT_RULES.get(config.task, TIE_RULE),
-            "task_differs_on": [{"image": n, "detail": d} for n, d in differ], "overflows": overflows, "failures": failures}
+            "task_differs_on": [{"image": n, "detail": d} for n, d in differ], "overflows": overflows,
+            "underflows": underflows, "underflow_shown": UNDERFLOW_SHOWN, "failures": failures}

@@ -59,13 +59,45 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
 6. IPP cubic (x86-64 wheels enable IPP by default; cv2.ipp.setUseIPP(False) and builds without IPP, such as the
    aarch64 wheels, run step 3 instead): Keys cubic A = -0.75 at the float64 position (d + 0.5) * scale - 0.5,
    taps clamped, float64 separable sums (horizontal, then vertical), round half to even, clamp. NOT bit-exact:
-   IPP computes in float32 in a way we could not recover (neither its positions nor its sums: ~300 variants
-   of position, weight and summation precision and order were tried), so the output differs by 1 wherever the
-   real-valued result is a tie or within ~1e-4 of one. Ties are common at rational scales on smooth photos:
-   on the 31 sample photos 1.5e-4 of the values differ at 224x224, 2.4e-4 at 320x320, 4e-5 at
-   PaddleDetection's keep-ratio 800/1333 (moon.png 512 -> 320: 1632 of 307200); integer enlargements such as
-   x3 are worse. OpenCV's own cubic (step 3) differs from the wheel on ~2.5e-2 of the values. IPP's code is
-   CPU-dispatched (2020.0 in 4.6.0.66): the figures are for an AVX2 CPU without AVX-512.
+   the output differs by 1 wherever the real-valued result is a tie or within ~1e-4 of one. Ties are common at
+   rational scales on smooth photos: on the 31 sample photos 1.5e-4 of the values differ at 224x224, 2.4e-4 at
+   320x320, 4e-5 at PaddleDetection's keep-ratio 800/1333 (moon.png 512 -> 320: 1632 of 307200); integer
+   enlargements such as x3 are worse. OpenCV's own cubic (step 3) differs from the wheel on ~2.5e-2 of the
+   values. IPP's code is CPU-dispatched (2020.0 "l9", AVX2, in 4.6.0.66): the figures are for an AVX2 CPU
+   without AVX-512. What probing the wheel has established (x3 enlargements, one axis at a time;
+   tests/test_cv2_resize.py::test_ipp_cubic_recovered_arithmetic checks it on fresh random data):
+   - Weights are float32, a few ulps from the exact Keys values (A = -0.75, i.e. IPP's B = 0, C = 0.75), not
+     normalised, not fixed point. Recovered from the rounding of two-pixel probes (pixels a, b at two taps, zeros
+     elsewhere, all 65536 pairs): phase 1/3: -0x1.c71c72p-4, 0x1.97b424p-1, 0x1.7b4262p-2, -0x1.c71c78p-5;
+     phase 2/3: -0x1.c71c68p-5, 0x1.7b4258p-2, 0x1.97b428p-1, -0x1.c71c72p-4. They are the same at every
+     output index of a phase (no accumulating position). They fit f = 0x1.555558p-2 and 0x1.555558p-1, 1 ulp
+     above fl32(1/3), fl32(2/3) (as fl32(fl32((p + 0.5) * fl32(src / dst)) - 0.5) gives for p = 2, 3, but that
+     rule fails at 160 -> 224), with the float32 tap forms w0 = (A*f)*((f-1)*(f-1)),
+     w3 = A*(f*f - f*f*f), w1, w2 the Keys inner polynomial of f and 1 - f. At 160 -> 224 (phases k/7) the
+     pair probes fit float32 Keys weights of a float32 f again, but f is 1-3 ulps off fl32 of the exact fraction
+     (columns 30, 32, 34, 35: -1, 0, +3, +1 ulps, under the forms w0 = A*(f^3 - 2f^2 + f), w1 = ((A+2)f -
+     (A+3))f^2 + 1, w2 = ((-(A+2)f + (2A+3))f - A)f, w3 = A*(f^2 - f^3) for f < 1/2 and the mirrored forms in
+     1 - f above), and no position rule tried predicts those offsets (float32 (d + 0.5) * scale - 0.5, its
+     affine form, a float32 DDA, the first period's float32 positions, the gcd-reduced integer remainder times fl32(1 / 2dst):
+     offsets of 0 to 400 ulps). Both scales are periodic: the weights of output d equal those of d + dst / gcd
+     (checked at 160 -> 224 for d = 30, 37, 44 and 32, 39), so IPP builds one table per phase; how it computes
+     a phase's f is the open question. A lead: every recovered f is the nearest multiple of 2^-23 (phases 1/3,
+     2/7, 5/7, 1/7) or of 2^-22 (2/3, 6/7) to the exact fraction, as the fractional part of a float32 in
+     [1, 2) or [2, 4) would be; and phase 5/7's weights are phase 2/7's reversed (1 - f is exactly phase 2/7's
+     f), so IPP may compute a phase and its mirror once.
+   - Horizontal pass, interior columns: (S0*w0 + S1*w1) + (S2*w2 + S3*w3), each product and sum in float32
+     (no FMA). The 4 leftmost output columns and the last 4-8 (which ones depends on the source width mod 4)
+     use fused sums, fma(S0, w0, S2*w2) + fma(S1, w1, S3*w3) or + fma(S3, w3, S1*w1) depending on the column.
+   - Vertical pass, interior rows and columns: fma(S0, w0, S1*w1) + fma(S2, w2, S3*w3) (FMA3 in the AVX2 code);
+     the border rows and the first and last few columns of a row differ again (not recovered).
+   - Final rounding: round half to even (exact float32 ties at x2, where the weights are dyadic, go to even),
+     clamp to 0..255. Source mapping (d + 0.5) * scale - 0.5, replicated borders.
+   Still unknown: the weights and position rule at general scales (downscales to 224, periods of gcd-reduced
+   ratios, non-periodic ratios), the border-column and border-row sums, the intermediate between the passes
+   (float32 assumed), 3-channel interleaving, and IPP's warpAffine path (fx / fy not equal to dsize / size).
+   ~300 whole-image variants of position, weight and summation were tried before this per-tap probing. The
+   method that works: two-pixel probes pin each float32 weight (the rounding of fl32(a*wi) + fl32(b*wj) over all
+   65536 (a, b) admits one pair), then random rows pick the summation order column by column.
 
 The SIMD paths of 4.6.0.66 that differ from its generic C++ are part of the steps above (step 3's cubic split);
 the others (HResizeLinearVec_8u32s, ResizeAreaFastVec_SIMD_8u, the resizeNN AVX2 copies) are exact integers

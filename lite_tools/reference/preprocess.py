@@ -23,6 +23,8 @@ deploy/python/preprocess.py.
      then x = float32(float64(x) - mean[c]) and x = float32(float64(x) / std[c]) (`im -= mean` and `im /= std`
      against float64 arrays). A scale other than 1/255 or 1 (no PaddleDetection file can say one): float32 of
      float64(x) * scale first.
+   The 8-bit values are looked up in a [C, 256] table that this arithmetic fills once per config (each value is
+   normalised on its own, so the bits are the same), written straight into NCHW.
 6. PaddleDetection's extra inputs, when the model has them: im_shape = [[H, W]] of the network input and
    scale_factor = float32 of the float64 [[fy, fx]] (for a config with no detector factors, H / source h and
    W / source w in float64).
@@ -31,6 +33,7 @@ deploy/python/preprocess.py.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 
@@ -103,19 +106,57 @@ def resized_size(config: DeployConfig, w: int, h: int) -> tuple:
 
 
 def normalise(img: np.ndarray, config: DeployConfig) -> np.ndarray:
-    """Resized HxWx3 values (in the model's channel order) -> float32, in the upstream's arithmetic (step 5)."""
+    """Resized HxWxC values (in the model's channel order) -> float32, in the upstream's arithmetic (step 5). uint8
+    values are looked up in lookup_table(config): the same arithmetic on the 256 values of each channel, so the
+    same float32 bits (each value is normalised on its own), without float64 temporaries of the image's size."""
+    img = np.asarray(img)
+    if img.dtype == np.uint8 and img.ndim == 3:
+        table = lookup_table(config, img.shape[2])
+        return np.stack([table[c][img[:, :, c]] for c in range(img.shape[2])], axis=2)
+    return normalise_values(img, config)
+
+
+def normalise_values(img: np.ndarray, config: DeployConfig) -> np.ndarray:
+    """Step 5 computed as the upstream computes it, on any real values."""
+    return _upstream_arithmetic(img, follows_paddledet(config), config.scale, config.mean, config.std)
+
+
+def _upstream_arithmetic(img, paddledet: bool, scale: float, mean, std) -> np.ndarray:
     x = np.asarray(img).astype(np.float32)
-    if not follows_paddledet(config):
-        scale = np.float32(config.scale)
-        mean = np.asarray(config.mean, dtype=np.float64).astype(np.float32)
-        std = np.asarray(config.std, dtype=np.float64).astype(np.float32)
-        return (x * scale - mean) / std
-    if config.scale == 1.0 / 255.0:
+    if not paddledet:
+        mean32 = np.asarray(mean, dtype=np.float64).astype(np.float32)
+        std32 = np.asarray(std, dtype=np.float64).astype(np.float32)
+        return (x * np.float32(scale) - mean32) / std32
+    if scale == 1.0 / 255.0:
         x = x / np.float32(255.0)
-    elif config.scale != 1.0:
-        x = (x.astype(np.float64) * config.scale).astype(np.float32)
-    x = (x.astype(np.float64) - np.asarray(config.mean, dtype=np.float64)).astype(np.float32)
-    return (x.astype(np.float64) / np.asarray(config.std, dtype=np.float64)).astype(np.float32)
+    elif scale != 1.0:
+        x = (x.astype(np.float64) * scale).astype(np.float32)
+    x = (x.astype(np.float64) - np.asarray(mean, dtype=np.float64)).astype(np.float32)
+    return (x.astype(np.float64) / np.asarray(std, dtype=np.float64)).astype(np.float32)
+
+
+def lookup_table(config: DeployConfig, channels: int = 3) -> np.ndarray:
+    """[channels, 256] float32: step 5 of every 8-bit value in every channel (read-only, cached per arithmetic)."""
+    return _table(follows_paddledet(config), config.scale, tuple(config.mean), tuple(config.std), channels)
+
+
+@functools.lru_cache(maxsize=64)
+def _table(paddledet: bool, scale: float, mean: tuple, std: tuple, channels: int) -> np.ndarray:
+    values = np.repeat(np.arange(256, dtype=np.uint8)[:, None], channels, axis=1)
+    table = np.ascontiguousarray(_upstream_arithmetic(values, paddledet, scale, mean, std).T)
+    table.flags.writeable = False
+    return table
+
+
+def nchw_tensor(img: np.ndarray, config: DeployConfig) -> np.ndarray:
+    """uint8 HxWxC (model channel order) -> the [1, C, H, W] float32 input tensor: step 5 by lookup, written
+    straight into the NCHW layout (no HWC float copy, no transpose)."""
+    h, w, channels = img.shape
+    table = lookup_table(config, channels)
+    out = np.empty((1, channels, h, w), dtype=np.float32)
+    for c in range(channels):
+        np.take(table[c], img[:, :, c], out=out[0, c], mode="clip")  # clip: unbuffered; 0..255 all valid
+    return out
 
 
 def unusable(w: int, h: int, config: DeployConfig) -> str | None:
@@ -174,5 +215,5 @@ def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
     img = resample(np.ascontiguousarray(rgb, dtype=np.uint8), config, (rw, rh), (ox, oy, cw, ch), factors)
     if config.channel_order == ChannelOrder.BGR:
         img = img[:, :, ::-1]
-    tensor = np.ascontiguousarray(normalise(img, config).transpose(2, 0, 1)[None])
+    tensor = nchw_tensor(img, config)
     return Preprocessed(tensor, (w, h), (rw, rh), (ox, oy), factors)

@@ -9,10 +9,13 @@ package com.litetools.core;
  * <p>
  * A plan (one source size, one output geometry, one output window) holds the per-axis coefficient tables of the
  * window's columns and rows only; {@link #resize(int[], byte[], int)} reads ARGB pixels (Bitmap.getPixels layout,
- * alpha ignored) and writes the window as interleaved R, G, B bytes. Only the source rows and columns the window's
- * taps read are touched, through a ring of a few horizontally resampled rows: no intermediate of the full frame
- * (a 2-tap output row whose source rows no neighbour reads, as when shrinking by more than 2, skips the ring).
- * A plan is immutable and safe to share between threads (each call allocates its own few-row ring).
+ * alpha ignored) and writes the window as interleaved R, G, B bytes, or the Preprocessor's overload writes it
+ * straight into the normalised float tensor. Only the source rows and columns the window's taps read are touched,
+ * through a ring of a few horizontally resampled rows: no intermediate of the full frame. A plan is safe to share
+ * between threads: each thread keeps its own ring and row buffers in the plan, reused call after call, so a
+ * camera frame allocates nothing. The fixed-point kernels run channel by channel over whole int arrays (a
+ * gather of the taps' pixels, then plain arithmetic the JIT vectorises); integer sums have no order, so this
+ * computes OpenCV's integers exactly.
  * <p>
  * Equal to the reference bit for bit on every path. The reference itself is not cv2 for INTER_CUBIC through Intel
  * IPP (the x86-64 wheel's default, {@code ipp} true): a float64 model (step 6), 1 level off on near-ties.
@@ -115,6 +118,26 @@ public final class Cv2Resampler {
     /** Cubic: window elements below this go through the float32 vector body (step 3), the rest are integer. */
     private final int floatElems;
     private final int fullBlocksX;
+    /** The ring's size: the widest range of source rows one window row reads. */
+    private final int ringRows;
+    /**
+     * Separable kernels: xAxis's taps by tap (tap k of window column j at [k][j]), so that the horizontal pass runs
+     * one channel at a time over separate contiguous arrays, in loops the JIT vectorises.
+     */
+    private final int[][] tapIndex;
+    private final int[][] tapCoef;
+    /** Two taps at every column, the second the pixel after the first: one index read per column. */
+    private final boolean adjacentPairs;
+    /**
+     * Separable 2-tap (linear, area): all weights are non-negative and each pixel's pair sums to at most 2048, so
+     * H &lt;= 255 * 2048, H / 16 &lt;= 32640, and the vertical sum
+     * (((b0 * (H0 / 16)) / 65536) + ((b1 * (H1 / 16)) / 65536) + 2) / 4 (floors) &lt;= (2048 * 32640 / 65536 + 2) / 4
+     * = 255, and &gt;= 0: the clamp cannot change a value and is skipped.
+     */
+    private final boolean inRange;
+    /** Cubic: each window row's float32 vertical weights, coef / 2^22 (step 3's float body). */
+    private final float[] rowWeights;
+    private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
                          int winH) {
@@ -160,6 +183,52 @@ public final class Cv2Resampler {
         int limit = (int) ((long) g.width * CHANNELS / INT16_LANES * INT16_LANES);
         this.floatElems = p == PATH_SEPARABLE && interp == INTER_CUBIC
                 ? Math.max(0, Math.min(winW * CHANNELS, limit - winX * CHANNELS)) : 0;
+        this.ringRows = ay != null ? ay.maxSpan() : 1;
+        if (p == PATH_SEPARABLE) {
+            int k = ax.start[1];
+            tapIndex = new int[k][winW];
+            tapCoef = new int[k][winW];
+            for (int j = 0; j < winW; j++) {
+                for (int t = 0; t < k; t++) {
+                    tapIndex[t][j] = ax.index[j * k + t];
+                    tapCoef[t][j] = ax.coef[j * k + t];
+                }
+            }
+            inRange = k == 2 && nonNegativeAtMostOne(ax) && nonNegativeAtMostOne(ay);
+            boolean adjacent = k == 2;
+            for (int j = 0; adjacent && j < winW; j++) {
+                adjacent = tapIndex[1][j] == tapIndex[0][j] + 1;
+            }
+            adjacentPairs = adjacent;
+            rowWeights = interp == INTER_CUBIC ? new float[ay.coef.length] : null;
+            float fScale = (float) (1.0 / (COEF_SCALE * COEF_SCALE));
+            for (int t = 0; rowWeights != null && t < rowWeights.length; t++) {
+                rowWeights[t] = (float) ay.coef[t] * fScale;
+            }
+        } else {
+            tapIndex = null;
+            tapCoef = null;
+            adjacentPairs = false;
+            inRange = false;
+            rowWeights = null;
+        }
+    }
+
+    /** Whether every output's fixed-point weights are non-negative and sum to at most 1 (2048). */
+    private static boolean nonNegativeAtMostOne(Axis a) {
+        for (int i = 0; i < a.count; i++) {
+            int sum = 0;
+            for (int t = a.start[i]; t < a.start[i + 1]; t++) {
+                if (a.coef[t] < 0) {
+                    return false;
+                }
+                sum += a.coef[t];
+            }
+            if (sum > COEF_SCALE) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
@@ -430,108 +499,64 @@ public final class Cv2Resampler {
 
     /** Writes the window's R, G, B bytes row by row into out from offset; argb holds srcW * srcH pixels. */
     public void resize(int[] argb, byte[] out, int offset) {
-        if (argb.length < srcW * srcH) {
-            throw new IllegalArgumentException("pixel array holds " + argb.length + " values, image is " + srcW
-                    + "x" + srcH);
-        }
-        if (out.length - offset < winW * winH * CHANNELS) {
+        if (out.length - offset < winW * winH * CHANNELS || offset < 0) {
             throw new IllegalArgumentException("output holds " + (out.length - offset) + " bytes, window needs "
                     + winW * winH * CHANNELS);
         }
-        if (path == PATH_COPY || path == PATH_NEAREST) {
-            copyOrNearest(argb, out, offset);
-        } else if (path == PATH_AREA_FAST) {
-            areaFast(argb, out, offset);
-        } else if (path == PATH_AREA || path == PATH_IPP_CUBIC) {
-            floatSums(argb, out, offset);
-        } else {
-            separable(argb, out, offset);
-        }
-    }
-
-    private static void putRgb(byte[] out, int at, int p) {
-        out[at] = (byte) (p >> 16);
-        out[at + 1] = (byte) (p >> 8);
-        out[at + 2] = (byte) p;
-    }
-
-    private static byte toByte(double v) {
-        return (byte) (v <= 0 ? 0 : (v >= 255 ? 255 : (int) v));
-    }
-
-    private void copyOrNearest(int[] argb, byte[] out, int offset) {
-        int at = offset;
-        for (int i = 0; i < winH; i++) {
-            int row = (path == PATH_COPY ? winY + i : yAxis.index[i]) * srcW;
-            for (int j = 0; j < winW; j++) {
-                putRgb(out, at, argb[row + (path == PATH_COPY ? winX + j : xAxis.index[j])]);
-                at += CHANNELS;
-            }
-        }
-    }
-
-    /** Step 4: block sums of kx x ky; (sum + 2) >> 2 for 2 x 2, else float32; partial blocks by their count. */
-    private void areaFast(int[] argb, byte[] out, int offset) {
-        float inv = (float) (1.0 / (kx * ky));
-        boolean twoByTwo = kx == 2 && ky == 2;
-        int[] sum = new int[CHANNELS];
-        int at = offset;
-        for (int i = 0; i < winH; i++) {
-            int sy = (winY + i) * ky;
-            boolean fullY = sy + ky <= srcH;
-            for (int j = 0; j < winW; j++) {
-                int dx = winX + j;
-                int sx = dx * kx;
-                sum[0] = 0;
-                sum[1] = 0;
-                sum[2] = 0;
-                int n = 0;
-                for (int ry = sy; ry < Math.min(sy + ky, srcH); ry++) {
-                    int base = ry * srcW;
-                    for (int rx = sx; rx < Math.min(sx + kx, srcW); rx++) {
-                        int p = argb[base + rx];
-                        sum[0] += (p >> 16) & 0xff;
-                        sum[1] += (p >> 8) & 0xff;
-                        sum[2] += p & 0xff;
-                        n++;
-                    }
-                }
-                boolean full = fullY && dx < fullBlocksX;
-                for (int c = 0; c < CHANNELS; c++) {
-                    double v;
-                    if (full) {
-                        v = twoByTwo ? (sum[c] + 2) >> 2 : Math.rint((float) sum[c] * inv);
-                    } else {
-                        v = n > 0 ? Math.rint((float) sum[c] / (float) n) : 0;
-                    }
-                    out[at + c] = toByte(v);
-                }
-                at += CHANNELS;
-            }
-        }
+        Work w = work(argb);
+        w.bytes = out;
+        w.offset = offset;
+        run(argb, w);
     }
 
     /**
-     * The ring of horizontally resampled source rows: slot row % size holds row tag[slot]; size is the widest
-     * row range one output row reads, so the rows of one output row never share a slot.
+     * The window straight into a float NCHW tensor, without an 8-bit copy: value v of channel c (0 R, 1 G, 2 B) of
+     * window pixel (i, j) becomes tables[c][v] at tensor[planes[c] + i * winW + j] (the Preprocessor's
+     * normalisation, channel order included).
      */
-    private static final class Ring {
-        final int[] tag;
-        final int[][] rowsI;
-        final double[][] rowsD;
+    public void resize(int[] argb, float[][] tables, int[] planes, float[] tensor) {
+        int n = winW * winH;
+        for (int c = 0; c < CHANNELS; c++) {
+            if (tables[c].length < 256 || planes[c] < 0 || planes[c] > tensor.length - n) {
+                throw new IllegalArgumentException("channel " + c + "'s table or plane does not fit");
+            }
+        }
+        Work w = work(argb);
+        w.tables = tables;
+        w.planes = planes;
+        w.tensor = tensor;
+        run(argb, w);
+    }
 
-        Ring(int size, int elems, boolean fixedPoint) {
-            tag = new int[size];
-            java.util.Arrays.fill(tag, -1);
-            rowsI = fixedPoint ? new int[size][elems] : null;
-            rowsD = fixedPoint ? null : new double[size][elems];
+    /**
+     * One thread's buffers for this plan, kept for its next call (camera frames): a call allocates nothing. The
+     * kernels hand each finished window row to emit() as values 0..255 in one array per channel (row[c][j]), which
+     * writes it where this call's target fields say. Rows are split by channel (and taps by tap) because the JIT
+     * vectorises a loop over whole arrays, not one over a part of an array at an offset.
+     */
+    private static final class Work {
+        final int[] tag;  // ring slot -> the source row it holds, or -1: slot r % size holds row r
+        final int[][][] rowsI;  // fixed-point horizontal sums of a source row, by channel like a window row
+        final double[][] rowsD;  // the float passes' horizontal sums, interleaved (3 * j + c)
+        final int[][] pixels;  // the source pixels of one row's horizontal taps, [tap][column] like tapIndex
+        final int[][] row;
+        final int[] slots;
+        byte[] bytes;
+        int offset;
+        float[] tensor;
+        float[][] tables;
+        int[] planes;
+
+        Work(int ringRows, int width, boolean fixedPoint, int taps, int maxRowTaps) {
+            tag = new int[ringRows];
+            rowsI = fixedPoint ? new int[ringRows][CHANNELS][width] : null;
+            rowsD = fixedPoint ? null : new double[ringRows][width * CHANNELS];
+            pixels = new int[taps][width];
+            row = new int[CHANNELS][width];
+            slots = new int[maxRowTaps];
         }
 
-        boolean holds(int r) {
-            return tag[r % tag.length] == r;
-        }
-
-        /** The slot of source row r, or -1 after claiming it for r (the caller fills it). */
+        /** The slot of source row r, or -1 - slot after claiming it for r (the caller fills it). */
         int find(int r) {
             int slot = r % tag.length;
             if (tag[slot] == r) {
@@ -542,30 +567,176 @@ public final class Cv2Resampler {
         }
     }
 
-    /** Step 3's horizontal pass of one source row, exact int32: H = sum_k src[tap_k] * alpha_k per channel. */
-    private void hRowInt(int[] argb, int base, int[] dst) {
-        int[] start = xAxis.start;
-        int[] index = xAxis.index;
-        int[] coef = xAxis.coef;
-        if (start[1] == 2) {
-            for (int j = 0; j < winW; j++) {
-                int p0 = argb[base + index[2 * j]];
-                int p1 = argb[base + index[2 * j + 1]];
-                int a0 = coef[2 * j];
-                int a1 = coef[2 * j + 1];
-                dst[3 * j] = ((p0 >> 16) & 0xff) * a0 + ((p1 >> 16) & 0xff) * a1;
-                dst[3 * j + 1] = ((p0 >> 8) & 0xff) * a0 + ((p1 >> 8) & 0xff) * a1;
-                dst[3 * j + 2] = (p0 & 0xff) * a0 + (p1 & 0xff) * a1;
-            }
-            return;
+    private Work work(int[] argb) {
+        if (argb.length < srcW * srcH) {
+            throw new IllegalArgumentException("pixel array holds " + argb.length + " values, image is " + srcW
+                    + "x" + srcH);
         }
-        for (int j = 0; j < winW; j++) {
-            for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
-                int acc = 0;
-                for (int t = start[j]; t < start[j + 1]; t++) {
-                    acc += ((argb[base + index[t]] >> shift) & 0xff) * coef[t];
+        Work w = works.get();
+        if (w == null) {
+            boolean ring = path == PATH_SEPARABLE || path == PATH_AREA || path == PATH_IPP_CUBIC;
+            w = new Work(ring ? ringRows : 0, winW, path == PATH_SEPARABLE,
+                    tapIndex != null ? tapIndex.length : 0, yAxis != null ? maxTaps(yAxis) : 0);
+            works.set(w);
+        }
+        java.util.Arrays.fill(w.tag, -1);
+        return w;
+    }
+
+    /** Runs the plan's kernel: each fills w.row for window row i, then calls emit(w, i) (new kernels plug in here). */
+    private void run(int[] argb, Work w) {
+        try {
+            if (path == PATH_COPY || path == PATH_NEAREST) {
+                copyOrNearest(argb, w);
+            } else if (path == PATH_AREA_FAST) {
+                areaFast(argb, w);
+            } else if (path == PATH_AREA || path == PATH_IPP_CUBIC) {
+                floatSums(argb, w);
+            } else {
+                separable(argb, w);
+            }
+        } finally {
+            w.bytes = null;  // the plan outlives the call: hold no reference to the caller's arrays
+            w.tensor = null;
+            w.tables = null;
+            w.planes = null;
+        }
+    }
+
+    /** Window row i, in w.row, to this call's target. */
+    private void emit(Work w, int i) {
+        int n = winW;
+        if (w.tensor != null) {
+            float[] tensor = w.tensor;
+            for (int c = 0; c < CHANNELS; c++) {
+                float[] table = w.tables[c];
+                int[] row = w.row[c];
+                int o = w.planes[c] + i * n;
+                for (int j = 0; j < n; j++) {
+                    tensor[o + j] = table[row[j]];
                 }
-                dst[3 * j + c] = acc;
+            }
+        } else {
+            byte[] out = w.bytes;
+            int[] r = w.row[0];
+            int[] g = w.row[1];
+            int[] b = w.row[2];
+            for (int j = 0, at = w.offset + i * n * CHANNELS; j < n; j++, at += CHANNELS) {
+                out[at] = (byte) r[j];
+                out[at + 1] = (byte) g[j];
+                out[at + 2] = (byte) b[j];
+            }
+        }
+    }
+
+    private static int toLevel(double v) {
+        return v <= 0 ? 0 : (v >= 255 ? 255 : (int) v);
+    }
+
+    private void copyOrNearest(int[] argb, Work w) {
+        int[] r = w.row[0];
+        int[] g = w.row[1];
+        int[] b = w.row[2];
+        for (int i = 0; i < winH; i++) {
+            int base = (path == PATH_COPY ? winY + i : yAxis.index[i]) * srcW;
+            for (int j = 0; j < winW; j++) {
+                int p = argb[base + (path == PATH_COPY ? winX + j : xAxis.index[j])];
+                r[j] = (p >> 16) & 0xff;
+                g[j] = (p >> 8) & 0xff;
+                b[j] = p & 0xff;
+            }
+            emit(w, i);
+        }
+    }
+
+    /** Step 4: block sums of kx x ky; (sum + 2) >> 2 for 2 x 2, else float32; partial blocks by their count. */
+    private void areaFast(int[] argb, Work w) {
+        float inv = (float) (1.0 / (kx * ky));
+        boolean twoByTwo = kx == 2 && ky == 2;
+        int[][] row = w.row;
+        for (int i = 0; i < winH; i++) {
+            int sy = (winY + i) * ky;
+            boolean fullY = sy + ky <= srcH;
+            for (int j = 0; j < winW; j++) {
+                int dx = winX + j;
+                int sx = dx * kx;
+                int r = 0;
+                int g = 0;
+                int b = 0;
+                int n = 0;
+                for (int ry = sy; ry < Math.min(sy + ky, srcH); ry++) {
+                    int base = ry * srcW;
+                    for (int rx = sx; rx < Math.min(sx + kx, srcW); rx++) {
+                        int p = argb[base + rx];
+                        r += (p >> 16) & 0xff;
+                        g += (p >> 8) & 0xff;
+                        b += p & 0xff;
+                        n++;
+                    }
+                }
+                boolean full = fullY && dx < fullBlocksX;
+                row[0][j] = blockMean(r, n, full, twoByTwo, inv);
+                row[1][j] = blockMean(g, n, full, twoByTwo, inv);
+                row[2][j] = blockMean(b, n, full, twoByTwo, inv);
+            }
+            emit(w, i);
+        }
+    }
+
+    private static int blockMean(int sum, int n, boolean full, boolean twoByTwo, float inv) {
+        if (full) {
+            return twoByTwo ? toLevel((sum + 2) >> 2) : toLevel(Math.rint((float) sum * inv));
+        }
+        return n > 0 ? toLevel(Math.rint((float) sum / (float) n)) : 0;
+    }
+
+    /**
+     * Step 3's horizontal pass of one source row, exact int32, into dst[c] (R sums, G sums, B sums):
+     * H = sum_k src[tap_k] * alpha_k per channel. The taps' pixels are gathered first, then each channel is one
+     * loop of plain int arithmetic over contiguous arrays (integer sums have no order).
+     */
+    private void hRowInt(int[] argb, int base, int[][] px, int[][] dst) {
+        int n = winW;
+        int taps = tapIndex.length;
+        if (adjacentPairs) {
+            int[] index = tapIndex[0];
+            int[] p0 = px[0];
+            int[] p1 = px[1];
+            for (int j = 0; j < n; j++) {
+                int at = base + index[j];
+                p0[j] = argb[at];
+                p1[j] = argb[at + 1];
+            }
+        } else {
+            for (int k = 0; k < taps; k++) {
+                int[] index = tapIndex[k];
+                int[] p = px[k];
+                for (int j = 0; j < n; j++) {
+                    p[j] = argb[base + index[j]];
+                }
+            }
+        }
+        for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
+            int[] h = dst[c];
+            int[] p0 = px[0];
+            int[] a0 = tapCoef[0];
+            if (taps == 2) {
+                int[] p1 = px[1];
+                int[] a1 = tapCoef[1];
+                for (int j = 0; j < n; j++) {
+                    h[j] = ((p0[j] >> shift) & 0xff) * a0[j] + ((p1[j] >> shift) & 0xff) * a1[j];
+                }
+                continue;
+            }
+            for (int j = 0; j < n; j++) {
+                h[j] = ((p0[j] >> shift) & 0xff) * a0[j];
+            }
+            for (int k = 1; k < taps; k++) {
+                int[] p = px[k];
+                int[] a = tapCoef[k];
+                for (int j = 0; j < n; j++) {
+                    h[j] += ((p[j] >> shift) & 0xff) * a[j];
+                }
             }
         }
     }
@@ -603,24 +774,24 @@ public final class Cv2Resampler {
         }
     }
 
-    /** Fills the ring with output row i's source rows (resampled horizontally); returns their slots in tap order. */
-    private void gatherRows(int[] argb, Ring ring, int i, int[] slots) {
+    /** Fills the ring with window row i's source rows (resampled horizontally); their slots in tap order in w.slots. */
+    private void gatherRows(int[] argb, Work w, int i) {
         for (int t = yAxis.start[i], k = 0; t < yAxis.start[i + 1]; t++, k++) {
             int r = yAxis.index[t];
-            int slot = ring.find(r);
+            int slot = w.find(r);
             if (slot < 0) {
                 slot = -1 - slot;
-                if (ring.rowsI != null) {
-                    hRowInt(argb, r * srcW, ring.rowsI[slot]);
+                if (w.rowsI != null) {
+                    hRowInt(argb, r * srcW, w.pixels, w.rowsI[slot]);
                 } else {
-                    hRowDouble(argb, r * srcW, ring.rowsD[slot], path == PATH_AREA);
+                    hRowDouble(argb, r * srcW, w.rowsD[slot], path == PATH_AREA);
                 }
             }
-            slots[k] = slot;
+            w.slots[k] = slot;
         }
     }
 
-    private int maxTaps(Axis a) {
+    private static int maxTaps(Axis a) {
         int m = 1;
         for (int i = 0; i < a.count; i++) {
             m = Math.max(m, a.start[i + 1] - a.start[i]);
@@ -628,109 +799,72 @@ public final class Cv2Resampler {
         return m;
     }
 
-    /** Step 3's linear vertical pass of one element (VResizeLinearVec_32s8u): arithmetic shifts, then clamp. */
-    private static byte linearValue(int h0, int h1, int b0, int b1) {
-        int v = (((b0 * (h0 >> 4)) >> 16) + ((b1 * (h1 >> 4)) >> 16) + 2) >> 2;
-        return (byte) (v < 0 ? 0 : (v > 255 ? 255 : v));
+    /** Step 3: fixed-point separable linear / area-enlarging / cubic / lanczos4. */
+    private void separable(int[] argb, Work w) {
+        int n = winW;
+        int ksize = yAxis.start[1];
+        for (int i = 0; i < winH; i++) {
+            int t0 = yAxis.start[i];
+            gatherRows(argb, w, i);
+            for (int c = 0; c < CHANNELS; c++) {
+                int[] row = w.row[c];
+                if (ksize == 2) {
+                    // VResizeLinearVec_32s8u: arithmetic shifts, then (unless inRange proves it idle) clamp.
+                    int[] h0 = w.rowsI[w.slots[0]][c];
+                    int[] h1 = w.rowsI[w.slots[1]][c];
+                    int b0 = yAxis.coef[t0];
+                    int b1 = yAxis.coef[t0 + 1];
+                    for (int j = 0; j < n; j++) {
+                        row[j] = (((b0 * (h0[j] >> 4)) >> 16) + ((b1 * (h1[j] >> 4)) >> 16) + 2) >> 2;
+                    }
+                    if (!inRange) {
+                        for (int j = 0; j < n; j++) {
+                            row[j] = row[j] < 0 ? 0 : (row[j] > 255 ? 255 : row[j]);
+                        }
+                    }
+                } else {
+                    // column j of channel c is element 3 * j + c of OpenCV's interleaved row: below floatElems,
+                    // the float body
+                    int split = floatElems > c ? Math.min(n, (floatElems - c + 2) / 3) : 0;
+                    cubicOrLanczosRow(w, t0, ksize, c, split);
+                }
+            }
+            emit(w, i);
+        }
     }
 
     /**
-     * Whether output row i's two source rows are read by no neighbouring output row (and so are not in the ring):
-     * then fusedLinearRow computes the row without storing its horizontal sums (downscaling by more than 2).
+     * Vertical pass of channel c: columns below split in step 3's float32 vector body (cubic), the rest in int64
+     * fixed point with rounding.
      */
-    private boolean ownRows(Ring ring, int i) {
-        int r0 = yAxis.index[2 * i];
-        int r1 = yAxis.index[2 * i + 1];
-        if (ring.holds(r0) || ring.holds(r1)) {
-            return false;
-        }
-        if (i + 1 < winH) {
-            int n0 = yAxis.index[2 * i + 2];
-            int n1 = yAxis.index[2 * i + 3];
-            if (n0 == r0 || n0 == r1 || n1 == r0 || n1 == r1) {
-                return false;
+    private void cubicOrLanczosRow(Work w, int t0, int ksize, int c, int split) {
+        int[] row = w.row[c];
+        int[][][] rows = w.rowsI;
+        int[] slots = w.slots;
+        if (split > 0) {
+            int[] h0 = rows[slots[0]][c];
+            int[] h1 = rows[slots[1]][c];
+            int[] h2 = rows[slots[2]][c];
+            int[] h3 = rows[slots[3]][c];
+            float f0 = rowWeights[t0];
+            float f1 = rowWeights[t0 + 1];
+            float f2 = rowWeights[t0 + 2];
+            float f3 = rowWeights[t0 + 3];
+            for (int j = 0; j < split; j++) {
+                float t = (float) h3[j] * f3;
+                t = (float) h2[j] * f2 + t;
+                t = (float) h1[j] * f1 + t;
+                t = (float) h0[j] * f0 + t;
+                row[j] = toLevel(Math.rint(t));
             }
         }
-        return true;
-    }
-
-    /** Both passes of a 2-tap output row at once, from source rows base0 and base1: the same integers as hRowInt. */
-    private void fusedLinearRow(int[] argb, int base0, int base1, int b0, int b1, byte[] out, int at) {
-        int[] index = xAxis.index;
-        int[] coef = xAxis.coef;
-        for (int j = 0; j < winW; j++) {
-            int x0 = index[2 * j];
-            int x1 = index[2 * j + 1];
-            int a0 = coef[2 * j];
-            int a1 = coef[2 * j + 1];
-            int p0 = argb[base0 + x0];
-            int p1 = argb[base0 + x1];
-            int q0 = argb[base1 + x0];
-            int q1 = argb[base1 + x1];
-            int e = at + 3 * j;
-            out[e] = linearValue(((p0 >> 16) & 0xff) * a0 + ((p1 >> 16) & 0xff) * a1,
-                    ((q0 >> 16) & 0xff) * a0 + ((q1 >> 16) & 0xff) * a1, b0, b1);
-            out[e + 1] = linearValue(((p0 >> 8) & 0xff) * a0 + ((p1 >> 8) & 0xff) * a1,
-                    ((q0 >> 8) & 0xff) * a0 + ((q1 >> 8) & 0xff) * a1, b0, b1);
-            out[e + 2] = linearValue((p0 & 0xff) * a0 + (p1 & 0xff) * a1, (q0 & 0xff) * a0 + (q1 & 0xff) * a1,
-                    b0, b1);
-        }
-    }
-
-    /** Step 3: fixed-point separable linear / area-enlarging / cubic / lanczos4. */
-    private void separable(int[] argb, byte[] out, int offset) {
-        int elems = winW * CHANNELS;
-        Ring ring = new Ring(yAxis.maxSpan(), elems, true);
-        int ksize = yAxis.start[1];
-        int[] slots = new int[ksize];
-        int[][] h = new int[ksize][];
-        float fScale = (float) (1.0 / (COEF_SCALE * COEF_SCALE));
-        float[] fb = new float[ksize];
-        int at = offset;
-        for (int i = 0; i < winH; i++) {
-            int t0 = yAxis.start[i];
-            if (ksize == 2 && ownRows(ring, i)) {
-                fusedLinearRow(argb, yAxis.index[t0] * srcW, yAxis.index[t0 + 1] * srcW, yAxis.coef[t0],
-                        yAxis.coef[t0 + 1], out, at);
-                at += elems;
-                continue;
-            }
-            gatherRows(argb, ring, i, slots);
+        for (int j = split; j < winW; j++) {
+            long acc = 0;
             for (int k = 0; k < ksize; k++) {
-                h[k] = ring.rowsI[slots[k]];
+                acc += (long) rows[slots[k]][c][j] * yAxis.coef[t0 + k];
             }
-            if (interp == INTER_LINEAR || interp == INTER_AREA) {
-                int b0 = yAxis.coef[t0];
-                int b1 = yAxis.coef[t0 + 1];
-                int[] h0 = h[0];
-                int[] h1 = h[1];
-                for (int e = 0; e < elems; e++) {
-                    out[at + e] = linearValue(h0[e], h1[e], b0, b1);
-                }
-            } else {
-                int e = 0;
-                if (floatElems > 0) {
-                    for (int k = 0; k < 4; k++) {
-                        fb[k] = (float) yAxis.coef[t0 + k] * fScale;
-                    }
-                    for (; e < floatElems; e++) {
-                        float t = (float) h[3][e] * fb[3];
-                        t = (float) h[2][e] * fb[2] + t;
-                        t = (float) h[1][e] * fb[1] + t;
-                        t = (float) h[0][e] * fb[0] + t;
-                        out[at + e] = toByte(Math.rint(t));
-                    }
-                }
-                for (; e < elems; e++) {
-                    long acc = 0;
-                    for (int k = 0; k < ksize; k++) {
-                        acc += (long) h[k][e] * yAxis.coef[t0 + k];
-                    }
-                    long v = (acc + (1 << (2 * COEF_BITS - 1))) >> (2 * COEF_BITS);
-                    out[at + e] = (byte) (v < 0 ? 0 : (v > 255 ? 255 : v));
-                }
-            }
-            at += elems;
+            long v = (acc + (1 << (2 * COEF_BITS - 1))) >> (2 * COEF_BITS);
+            row[j] = (int) (v < 0 ? 0 : (v > 255 ? 255 : v));
         }
     }
 
@@ -738,26 +872,24 @@ public final class Cv2Resampler {
      * Steps 5 and 6's vertical pass: sum = w_0 * buf_0, then += w_j * buf_j in the entries' order (float32 for
      * area, as hRowDouble's single; float64 for IPP), round half to even, clamp.
      */
-    private void floatSums(int[] argb, byte[] out, int offset) {
-        int elems = winW * CHANNELS;
+    private void floatSums(int[] argb, Work w) {
+        int n = winW;
         boolean single = path == PATH_AREA;
-        Ring ring = new Ring(yAxis.maxSpan(), elems, false);
-        int[] slots = new int[maxTaps(yAxis)];
-        double[] w = yAxis.weight;
-        int at = offset;
+        double[] wt = yAxis.weight;
+        int[][] row = w.row;
         for (int i = 0; i < winH; i++) {
-            gatherRows(argb, ring, i, slots);
+            gatherRows(argb, w, i);
             int t0 = yAxis.start[i];
-            int n = yAxis.start[i + 1] - t0;
-            for (int e = 0; e < elems; e++) {
+            int taps = yAxis.start[i + 1] - t0;
+            for (int e = 0; e < n * CHANNELS; e++) {
                 double sum = 0;
-                for (int k = 0; k < n; k++) {
-                    double v = w[t0 + k] * ring.rowsD[slots[k]][e];
+                for (int k = 0; k < taps; k++) {
+                    double v = wt[t0 + k] * w.rowsD[w.slots[k]][e];
                     sum = single ? (float) (sum + (float) v) : sum + v;
                 }
-                out[at + e] = toByte(Math.rint(sum));
+                row[e % CHANNELS][e / CHANNELS] = toLevel(Math.rint(sum));
             }
-            at += elems;
+            emit(w, i);
         }
     }
 }

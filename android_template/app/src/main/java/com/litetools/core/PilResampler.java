@@ -23,7 +23,8 @@ package com.litetools.core;
  * and LANCZOS tables (364 input sizes up to 4100, 40 output sizes up to 2000; 244 million values), none
  * differed, and
  * tests/test_java_pil_resize.py compares the tables of many sizes with the reference's. Java's double arithmetic
- * never contracts to fused multiply-add, as Pillow's x86-64 build. Safe to share between threads.
+ * never contracts to fused multiply-add, as Pillow's x86-64 build. Safe to share between threads (each keeps its
+ * own buffers).
  */
 public final class PilResampler {
     /** Pillow's filter numbers (PIL.Image.Resampling). */
@@ -322,8 +323,8 @@ public final class PilResampler {
     /**
      * The window into rgb (row after row, R, G, B per pixel, unsigned bytes), from sourceHeight rows of
      * sourceWidth 0xAARRGGBB pixels (Bitmap.getPixels' layout; alpha is ignored, as an RGB image has none).
-     * Allocates a ring of a few rows (the most vertical taps of one output row, each windowWidth x 3 ints;
-     * ~50 KB for 1080p to a 224 crop with BICUBIC) and one such row.
+     * Uses a ring of a few rows (the most vertical taps of one output row, each windowWidth x 3 ints; ~50 KB for
+     * 1080p to a 224 crop with BICUBIC) and one such row, allocated on a thread's first call and kept for its next.
      */
     public void resize(int[] argb, byte[] rgb) {
         if (argb.length < (long) sourceWidth * sourceHeight) {
@@ -338,13 +339,18 @@ public final class PilResampler {
         // while output rows read it (the rows read only move down): horizontally resampled (windowWidth x 3
         // values), or for the vertical-first order the source's R, G, B over columns xlo .. xhi - 1.
         int n = verticalFirst ? (xhi - xlo) * 3 : windowWidth * 3;
-        int[] ring = new int[ringRows * n];
-        int[] rowInSlot = new int[ringRows];
+        Work w = works.get();
+        if (w == null) {
+            w = verticalFirst ? new Work(ringRows, n, xhi - xlo, windowWidth * 3) : new Work(ringRows, n, 0, 0);
+            works.set(w);
+        }
+        int[] ring = w.ring;
+        int[] rowInSlot = w.rowInSlot;
         java.util.Arrays.fill(rowInSlot, -1);
-        int[] at = new int[ringRows];  // ring offset of each vertical tap of the current output row
-        int[] acc = new int[n];
-        int[] packed = verticalFirst ? new int[xhi - xlo] : null;
-        int[] out = verticalFirst ? new int[windowWidth * 3] : acc;
+        int[] at = w.at;
+        int[] acc = w.acc;
+        int[] packed = w.packed;
+        int[] out = verticalFirst ? w.out : acc;
         for (int y = 0; y < windowHeight; y++) {
             for (int t = 0; t < ty.taps[y]; t++) {
                 int sy = ty.start[y] + t;
@@ -371,6 +377,27 @@ public final class PilResampler {
             }
         }
     }
+
+    /** One thread's buffers for resize(), kept for its next call (camera frames): a call allocates nothing. */
+    private static final class Work {
+        final int[] ring;
+        final int[] rowInSlot;
+        final int[] at;  // ring offset of each vertical tap of the current output row
+        final int[] acc;
+        final int[] packed;  // vertical-first only: a row of source columns, packed back to pixels
+        final int[] out;
+
+        Work(int ringRows, int n, int packedWidth, int outValues) {
+            ring = new int[ringRows * n];
+            rowInSlot = new int[ringRows];
+            at = new int[ringRows];
+            acc = new int[n];
+            packed = packedWidth > 0 ? new int[packedWidth] : null;
+            out = outValues > 0 ? new int[outValues] : null;
+        }
+    }
+
+    private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     /** count pixels from argb[from] as R, G, B ints at dst[at ..]. */
     private static void unpack(int[] argb, int from, int count, int[] dst, int at) {

@@ -10,7 +10,9 @@ package com.litetools.core;
  * each rounded to float (paddleDet: detectors). A normalised value depends only on the byte and the channel, so it
  * is looked up in a 3 x 256 table made with that arithmetic. The resamplers compute only the crop's window (a
  * 4000x1 image under resize_short 256 + crop 224 costs 224 columns); the plan is kept for the next frame of the
- * same size. Safe to share between threads.
+ * same size. Cv2Resampler writes the window straight into the tensor through the tables; Pillow's goes through
+ * a per-thread byte buffer. With {@code into}, a camera frame allocates no buffer at all. Safe to share between
+ * threads.
  */
 public final class Preprocessor {
     /** The input tensor and the geometry the postprocessors need to map results back to the source image. */
@@ -95,6 +97,7 @@ public final class Preprocessor {
     private final float[] meanF;
     private final float[] stdF;
     private final float[][] table;  // [model channel][byte]: the normalised value
+    private final float[][] bySource;  // table's rows for the source's R, G, B (BGR swaps the ends)
 
     /** cropWidth/cropHeight of 0 mean no crop; fixedWidth/fixedHeight are used when shortSide is false. */
     public Preprocessor(boolean shortSide, int shortSize, int fixedWidth, int fixedHeight, boolean keepRatio,
@@ -130,6 +133,7 @@ public final class Preprocessor {
                 table[c][v] = normalise(v, c);
             }
         }
+        bySource = bgr ? new float[][] {table[2], table[1], table[0]} : table;
     }
 
     /** PaddleDetection's (fy, fx) for a w x h image (the reference's det_factors), or null. */
@@ -193,6 +197,7 @@ public final class Preprocessor {
         final double[] factors;
         final Cv2Resampler cv2;  // one of the two: the crop window of the resize, as the upstream resamples
         final PilResampler pil;
+        final int[] planes;  // the tensor offset of the source's R, G, B planes (BGR swaps the ends)
 
         Plan(Preprocessor p, int w, int h) {
             int[] rs = p.resizedSize(w, h);
@@ -209,6 +214,8 @@ public final class Preprocessor {
             cropX = (resizedWidth - width) / 2;
             cropY = (resizedHeight - height) / 2;
             factors = p.detFactors(w, h);
+            int plane = width * height;
+            planes = p.bgr ? new int[] {2 * plane, plane, 0} : new int[] {0, plane, 2 * plane};
             if (p.antialias) {
                 pil = new PilResampler(w, h, resizedWidth, resizedHeight, PIL_FILTERS[p.interp], cropX, cropY, width,
                         height);
@@ -238,35 +245,42 @@ public final class Preprocessor {
     }
 
     public Result process(int[] argb, int w, int h) {
+        return process(argb, w, h, null);
+    }
+
+    /**
+     * As process(argb, w, h), written into {@code into} when it is exactly the tensor's size (3 x height x width;
+     * a camera loop passes the previous frame's Result.data once that tensor is fed: then a frame allocates only
+     * the small Result), else into a new array. Result.data is the array written.
+     */
+    public Result process(int[] argb, int w, int h, float[] into) {
         if (argb.length < w * h) {
             throw new IllegalArgumentException("pixel array holds " + argb.length + " values, image is " + w + "x" + h);
         }
         Plan p = planFor(w, h);
         int ow = p.width;
         int oh = p.height;
-        byte[] rgb = scratch.get();  // the resized window's bytes: one buffer per thread, reused frame after frame
-        if (rgb == null || rgb.length < 3 * oh * ow) {
-            rgb = new byte[3 * oh * ow];
-            scratch.set(rgb);
-        }
-        if (p.cv2 != null) {
-            p.cv2.resize(argb, rgb, 0);
-        } else {
-            p.pil.resize(argb, rgb);
-        }
-        float[] out = new float[3 * oh * ow];
         int plane = oh * ow;
-        int cFirst = bgr ? 2 : 0;  // the channel red goes to: 0 for RGB, 2 for BGR (blue the other end)
-        int cLast = 2 - cFirst;
-        float[] tFirst = table[cFirst];
-        float[] tMid = table[1];
-        float[] tLast = table[cLast];
-        int first = cFirst * plane;
-        int last = cLast * plane;
-        for (int o = 0, i = 0; o < plane; o++, i += 3) {
-            out[first + o] = tFirst[rgb[i] & 0xff];
-            out[plane + o] = tMid[rgb[i + 1] & 0xff];
-            out[last + o] = tLast[rgb[i + 2] & 0xff];
+        float[] out = into != null && into.length == 3 * plane ? into : new float[3 * plane];
+        if (p.cv2 != null) {  // resampled straight into the tensor through the tables
+            p.cv2.resize(argb, bySource, p.planes, out);
+        } else {
+            byte[] rgb = scratch.get();  // the resized window's bytes: one buffer per thread, reused frame after frame
+            if (rgb == null || rgb.length < 3 * plane) {
+                rgb = new byte[3 * plane];
+                scratch.set(rgb);
+            }
+            p.pil.resize(argb, rgb);
+            float[] tRed = bySource[0];
+            float[] tGreen = bySource[1];
+            float[] tBlue = bySource[2];
+            int red = p.planes[0];
+            int blue = p.planes[2];
+            for (int o = 0, i = 0; o < plane; o++, i += 3) {
+                out[red + o] = tRed[rgb[i] & 0xff];
+                out[plane + o] = tGreen[rgb[i + 1] & 0xff];
+                out[blue + o] = tBlue[rgb[i + 2] & 0xff];
+            }
         }
         return new Result(out, ow, oh, w, h, p.resizedWidth, p.resizedHeight, p.cropX, p.cropY, p.factors);
     }
