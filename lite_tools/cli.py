@@ -170,14 +170,27 @@ def _inputs(args) -> tuple:
 
 def cmd_project(args) -> int:
     """`lite-tools android` and `lite-tools flutter`."""
+    from .apk import build as apk_build
     from .codegen import project
 
+    apk = getattr(args, "apk", None)
+    apk_build.check_request(apk)
     summary = project.generate(args.kind, args.model, _config_from(args), args.out, app_name=args.app_name,
                                package=args.package, force=args.force, quant=args.quant, fp16=args.fp16,
                                progress=None if args.quiet else _say, inputs=_inputs(args))
     print(f"{args.kind.capitalize()} project for {summary['task']} ({summary['input'][0]}x{summary['input'][1]} "
           f"input, Paddle Lite {summary['lite_version']}) written to {summary['out']}")
+    if apk is not None:
+        _print_apk(apk_build.build(args.out, apk or None, progress=None if args.quiet else _say).to_json())
     return 0
+
+
+def _print_apk(built: dict | None) -> None:
+    """The APK line of `--apk`, and its note when the Paddle Lite files are missing."""
+    if built:
+        print(f"APK (debug key, apksigner verified, {built['seconds']:.1f} s): {built['path']}")
+        if built["note"]:
+            print(f"  note: {built['note']}")
 
 
 def cmd_deploy(args) -> int:
@@ -188,6 +201,8 @@ def cmd_deploy(args) -> int:
         from . import batch
         if args.model or args.config or args.preset:
             raise LiteToolsError("--batch FILE takes the models from FILE: give no MODEL, --config or --preset")
+        if args.apk is not None:
+            raise LiteToolsError("--apk builds one project's APK: not with --batch")
         return batch.run_batch(args.batch, jobs=args.jobs, quiet=args.quiet)
     if not args.model or not args.out:
         raise LiteToolsError("deploy needs MODEL and --out DIR (or --batch FILE)")
@@ -195,11 +210,12 @@ def cmd_deploy(args) -> int:
     result = deploy.deploy(args.model, _config_from(args), args.out, images_dir=args.images, quant=args.quant,
                            fp16=args.fp16, kinds=kinds, force=args.force, app_name=args.app_name,
                            package=args.package, name=args.name, progress=Progress(quiet=args.quiet),
-                           inputs=_inputs(args))
+                           inputs=_inputs(args), apk=args.apk)
     status = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
     print(f"{result.name}: {status}; report: {result.out}/report.html")
     if result.reason:
         print(f"  reason: {result.reason}")
+    _print_apk(result.apk)
     return 0 if result.ok else 1
 
 
@@ -262,11 +278,13 @@ def cmd_shitu_deploy(args) -> int:
     kinds = tuple(k for k in ("android", "flutter") if getattr(args, k)) or ("android",)
     result = deploy.deploy(system, det_dir, rec_dir, args.gallery, args.out, images_dir=args.images, kinds=kinds,
                            force=args.force, app_name=args.app_name, package=args.package, found=found,
-                           progress=Progress(quiet=args.quiet), inputs=tuple(x for x in (args.config,) if x))
+                           progress=Progress(quiet=args.quiet), inputs=tuple(x for x in (args.config,) if x),
+                           apk=args.apk)
     status = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
     print(f"shitu: {status}; report: {result.out}/report.html")
     if result.reason:
         print(f"  reason: {result.reason}")
+    _print_apk(result.apk)
     if result.projects.get("note"):
         print(f"  {result.projects['note']}")
     return 0 if result.ok else 1
@@ -343,6 +361,11 @@ def build_parser(only: str | None = None):
         names.add_argument("--no-labels", action="store_true",
                            help="bare class ids when the config's class_id_map_file cannot be found")
 
+    def apk_option(p):
+        p.add_argument("--apk", nargs="?", const="", metavar="FILE",
+                       help="also build the Android project's signed debug APK without Gradle (Debian's Android "
+                            "tools, fetched once), to FILE or app/build/outputs/apk/debug/app-debug.apk")
+
     def app_options(p):
         p.add_argument("--app-name", default="LiteTools Demo")
         p.add_argument("--package", default="com.litetools.demo")
@@ -383,6 +406,8 @@ def build_parser(only: str | None = None):
             an.add_argument("--out", required=True, help="project directory to create")
             app_options(an)
             an.add_argument("--force", action="store_true", help="replace OUT if it exists")
+            if kind == "android":
+                apk_option(an)
             an.add_argument("-q", "--quiet", action="store_true")
             an.set_defaults(func=cmd_project, kind=kind)
 
@@ -397,6 +422,7 @@ def build_parser(only: str | None = None):
         app_options(de)
         de.add_argument("--name", help="base name of the .nb files (default: the model directory's name)")
         de.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
+        apk_option(de)
         de.add_argument("--batch", help="YAML file listing many models (see README)")
         de.add_argument("-j", "--jobs", type=int, default=1, help="with --batch: models deployed in parallel")
         de.add_argument("-q", "--quiet", action="store_true")
@@ -470,6 +496,7 @@ def build_parser(only: str | None = None):
         sd.add_argument("--app-name", default="LiteTools ShiTu")
         sd.add_argument("--package", default="com.litetools.shitu")
         sd.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
+        apk_option(sd)
         sd.add_argument("-q", "--quiet", action="store_true")
         sd.set_defaults(func=cmd_shitu_deploy)
     return p

@@ -81,6 +81,31 @@ def zoo_dir():
 
 
 @pytest.fixture(scope="session")
+def preset_projects(tmp_path_factory, zoo_dir):
+    """preset -> (Android project dir, DeployConfig, model dir), each generated once per session
+    (tests/shared_projects.py)."""
+    import shared_projects
+
+    return shared_projects.make_preset_projects(tmp_path_factory.mktemp("android"), zoo_dir)
+
+
+@pytest.fixture(scope="session")
+def shitu_system(tmp_path_factory, zoo_dir):
+    """The zoo's PP-ShiTu pair: (system config, gallery, ARM .nb per role, manifests, root)."""
+    import shared_projects
+
+    return shared_projects.make_shitu_system(tmp_path_factory.mktemp("shitu-app"), zoo_dir)
+
+
+@pytest.fixture(scope="session")
+def shitu_projects(shitu_system, zoo_dir):
+    """The PP-ShiTu Android project and the Flutter host's android/, rendered from shitu_system once."""
+    import shared_projects
+
+    return shared_projects.make_shitu_projects(shitu_system, zoo_dir)
+
+
+@pytest.fixture(scope="session")
 def small_model(zoo_dir):
     """The smallest zoo classifier: stands in for 'a user's export' in the error-path tests."""
     return zoo_dir("PPLCNet_x0_25")

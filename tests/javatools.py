@@ -11,7 +11,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
-STUBS = TESTS / "java" / "stubs"
+STUBS = TESTS / "java" / "stubs"  # Flutter's embedding API, compile-only
+# Paddle Lite's Java API, compile-only: shipped with the package, for `--apk` without the user's jar
+PADDLE_LITE_API = TESTS.parent / "lite_tools" / "java" / "paddle_lite_api"
 ANDROID_NS = "{http://schemas.android.com/apk/res/android}"
 
 
@@ -69,7 +71,7 @@ def build_harness(sources, harness: Path, out_dir: Path, android_jar: Path) -> s
 
 def compile_stubs(android_jar: Path, out_dir: Path) -> Path:
     """The compile-only Paddle Lite and Flutter declarations (the Flutter ones extend android.app.Activity)."""
-    javac(sorted(STUBS.rglob("*.java")), out_dir, android_jar)
+    javac(sorted(STUBS.rglob("*.java")) + sorted(PADDLE_LITE_API.rglob("*.java")), out_dir, android_jar)
     return out_dir
 
 

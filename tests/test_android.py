@@ -22,31 +22,10 @@ from lite_tools.reference import synthetic_images
 from lite_tools.reference.postprocess import binary, multilabel
 from conftest import run_cli
 from score_rows import boundary_rows
+from shared_projects import PACKAGE, PRESET_MODELS
 from javatools import (app_sources, assert_dexable, balanced, compile_stubs, javac, undexable_sites,
                        write_r_class)
 
-PRESET_MODELS = {"pulc-person-exists": "PULC_person_exists", "pulc-safety-helmet": "PULC_safety_helmet",
-                 "pulc-person-exists-fpr1e-3": "PULC_person_exists", "pulc-safety-helmet-fpr1e-4": "PULC_safety_helmet",
-                 "imagenet-cls": "PPLCNet_x0_25", "pphgnetv2-cls": "PPHGNetV2_B0",
-                 "pulc-person-attribute": "PULC_person_attribute", "pulc-vehicle-attribute": "PULC_vehicle_attribute",
-                 "ssd-mobilenet-300": "SSD_MobileNetV1_300", "custom-bgr-nearest": "PPLCNet_x0_25",
-                 "paddledetection-infer-cfg": "SSD_MobileNetV1_300_ppdet",
-                 "picodet-s-320-coco": "picodet_s_320_coco_lcnet", "picodet-mainbody-640": "picodet_lcnet_x2_5_640_mainbody"}
-
-
-def config_for(name: str):
-    """The presets, plus a config no preset has (BGR, antialiased nearest, short side 250, top-3) and a
-    PaddleDetection export's own infer_cfg.yml (three inputs, boxes in source pixels)."""
-    if name == "paddledetection-infer-cfg":
-        from lite_tools import zoo
-        return zoo.config_for("SSD_MobileNetV1_300_ppdet")
-    if name == "custom-bgr-nearest":
-        from lite_tools.config import ChannelOrder, Interp, Resize, ResizeMode
-        return resolve(preset="imagenet-cls").replace(
-            channel_order=ChannelOrder.BGR, resize=Resize(ResizeMode.SHORT, short=250, interp=Interp.NEAREST,
-                                                          antialias=True), topk=3, source="custom BGR nearest")
-    return resolve(preset=name)
-PACKAGE = "com.example.litetest"
 CORE = "app/src/main/java/com/litetools/core"
 # The Java core repeats the reference's 8-bit resamplers and float normalisation in the same order and precision:
 # the input tensor must be bit-identical (issue 12).
@@ -54,16 +33,9 @@ PRE_ATOL = 0.0
 
 
 @pytest.fixture(scope="session")
-def projects(tmp_path_factory, zoo_dir):
-    """preset -> (project dir, DeployConfig, model dir), each generated once per session."""
-    root = tmp_path_factory.mktemp("android")
-    made = {}
-    for preset, model in PRESET_MODELS.items():
-        out = root / preset
-        codegen.generate("android", zoo_dir(model), config_for(preset), out, app_name=f"Test {preset}",
-                         package=PACKAGE)
-        made[preset] = (out, config_for(preset), zoo_dir(model))
-    return made
+def projects(preset_projects):
+    """preset -> (project dir, DeployConfig, model dir): conftest's, shared with the APK and golden tests."""
+    return preset_projects
 
 
 def _images():

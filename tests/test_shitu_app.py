@@ -15,13 +15,8 @@ import pytest
 from lite_tools import opt, zoo
 from lite_tools.codegen import shitu_app
 from lite_tools.errors import BadInput
-from lite_tools.shitu import gallery, system_config
 from javatools import app_sources, assert_dexable, compile_stubs, javac, write_r_class
-import shitu_data
-
-DET = "picodet_lcnet_x2_5_640_mainbody"
-REC = "PPLCNetV2_base_ShiTu"
-PACKAGE = "com.example.shitu"
+from shared_projects import DET, REC, SHITU_PACKAGE as PACKAGE
 CORE = "app/src/main/java/com/litetools/core"
 
 
@@ -30,32 +25,14 @@ def _sha256(path) -> str:
 
 
 @pytest.fixture(scope="module")
-def system(zoo_dir, tmp_path_factory):
-    """(system config, detector dir, recogniser dir, gallery, ARM .nb of each, manifests) for the zoo's pair."""
-    root = tmp_path_factory.mktemp("shitu-app")
-    det_dir, rec_dir = zoo_dir(DET), zoo_dir(REC)
-    det_cfg, rec_cfg = zoo.config_for(DET), zoo.config_for(REC)
-    data = shitu_data.make(root / "data", queries=1)
-    gallery.build(data.image_root, rec_dir, rec_cfg, root / "gallery")
-    g = gallery.load(root / "gallery")
-    manifests, nbs = {}, {}
-    for role, model in (("detector", det_dir), ("recogniser", rec_dir)):
-        manifests[role] = opt.optimize(model, root / "opt" / role, opt.OptOptions(targets=("arm",), name=role))
-        nbs[role] = root / "opt" / role / f"{role}.arm.nb"
-    sysc = system_config.defaults_for(det_cfg, rec_cfg)
-    return sysc, g, nbs, manifests, root
+def system(shitu_system):
+    """(system config, gallery, ARM .nb of each, manifests, root) for the zoo's pair (conftest's, shared)."""
+    return shitu_system
 
 
 @pytest.fixture(scope="module")
-def projects(system):
-    sysc, g, nbs, manifests, root = system
-    staging = root / "projects"
-    staging.mkdir()
-    kinds = shitu_app.write_projects(staging, ("android", "flutter"), system=sysc, detector=sysc.detector,
-                                     recogniser=sysc.recogniser, det_nb=nbs["detector"], rec_nb=nbs["recogniser"],
-                                     manifests=manifests, gallery=g, app_name="ShiTu Test", package=PACKAGE)
-    assert kinds == ["android", "flutter"]
-    return {"android": staging / "android", "flutter": staging / "flutter" / "android"}
+def projects(shitu_projects):
+    return shitu_projects
 
 
 def _constant(java: str, name: str) -> str:

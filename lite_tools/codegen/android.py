@@ -11,7 +11,7 @@ from pathlib import Path
 from ..config import DeployConfig, Task, for_model, write_json
 from ..errors import BadInput
 from ..reference.preprocess import follows_paddledet
-from . import ANDROID_TEMPLATE, render_tree
+from . import ANDROID_TEMPLATE, ci, render_tree
 
 PACKAGE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
 JAVA_KEYWORDS = {"abstract", "boolean", "break", "byte", "case", "catch", "char", "class", "const", "continue",
@@ -22,6 +22,10 @@ JAVA_KEYWORDS = {"abstract", "boolean", "break", "byte", "case", "catch", "char"
 SUPPORTED_TASKS = (Task.CLASSIFY, Task.BINARY, Task.MULTILABEL, Task.SSD, Task.PICODET, Task.EMBEDDING)
 MODEL_ASSET = "model.nb"
 LITE_ARCHIVE_BASE = "https://github.com/PaddlePaddle/Paddle-Lite/releases/download"
+# c++_static: the JNI library carries its C++ runtime (c++_shared needs libc++_shared.so, not in the archive);
+# with_extra: PP-LCNet's hard_swish ARM kernels are extra. Paddle Lite's v2.8-v2.12 naming, unconfirmed for v2.13-rc.
+LITE_ARCHIVE = "inference_lite_lib.android.{arch}.clang.c++_static.with_extra.with_cv.tar.gz"
+LITE_ARCHIVES = {"arm64-v8a": LITE_ARCHIVE.format(arch="armv8"), "armeabi-v7a": LITE_ARCHIVE.format(arch="armv7")}
 
 
 def check_package(package: str) -> str:
@@ -49,9 +53,10 @@ def context_for(config: DeployConfig, manifest: dict, app_name: str, package: st
     return {"config": config, "manifest": manifest, "app_name": app_name, "package": package,
             "package_path": package.replace(".", "/"), "model_asset": MODEL_ASSET,
             "lite_version": manifest["targets"]["arm"]["opt_version"], "lite_archive_base": LITE_ARCHIVE_BASE,
+            "lite_archives": LITE_ARCHIVES,
             "input_names": [t["name"] for t in manifest["inputs"]], "input_width": width, "input_height": height,
             "crop_width": crop[0], "crop_height": crop[1], "picodet": picodet_constants(config),
-            "paddledet_arithmetic": follows_paddledet(config)}
+            "paddledet_arithmetic": follows_paddledet(config), **ci.context()}
 
 
 def picodet_constants(config: DeployConfig) -> dict:

@@ -34,6 +34,7 @@ SHARED_FROM_ANDROID = [
     "app/paddle_lite.gradle",
     "app/proguard-rules.pro",
     "gradle.properties.jinja",
+    "buildSrc",  # PaddleLitePin, which paddle_lite.gradle uses
 ]
 
 

@@ -10,7 +10,7 @@ from .. import opt, outputs
 from ..config import DeployConfig
 from ..errors import BadInput
 from ..staging import folder as locked_folder
-from . import android, flutter
+from . import android, flutter, golden
 
 WRITERS = {"android": android.write_project, "flutter": flutter.write_project}
 
@@ -22,10 +22,13 @@ def check_app_name(app_name: str) -> str:
 
 
 def stage(kind: str, staging: Path, config: DeployConfig, manifest: dict, nb_file: Path, app_name: str,
-          package: str) -> dict:
-    """Render project `kind` into `staging`; return its template context."""
+          package: str, model) -> dict:
+    """Render project `kind` into `staging`; return its template context. model: the export, which the Android
+    project's golden tests get their reference outputs from (lite_tools.codegen.golden)."""
     context = android.context_for(config, manifest, app_name, package)
     WRITERS[kind](staging, context, nb_file, config, manifest)
+    if kind == "android":
+        golden.write_core(staging, context["config"], model)
     return context
 
 
@@ -45,7 +48,7 @@ def generate(kind: str, model, config: DeployConfig, out, app_name: str = "LiteT
                                 opt.OptOptions(targets=("arm",), quant=quant, fp16=fp16, name="model"))
         progress(f"{kind}: rendering the project")
         context = stage(kind, Path(tmp) / "project", config, manifest, Path(tmp) / "opt" / "model.arm.nb", app_name,
-                        package)
+                        package, model)
         outputs.install(Path(tmp) / "project", out, kind)
     return {"out": str(out), "package": package, "lite_version": context["lite_version"],
             "input": [context["input_width"], context["input_height"]], "task": config.task.value}

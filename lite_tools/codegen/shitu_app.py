@@ -19,7 +19,8 @@ from pathlib import Path
 from ..config import DeployConfig, write_json
 from ..errors import BadInput
 from ..jsonio import dumps
-from . import ANDROID_TEMPLATE, FLUTTER_TEMPLATE, TEMPLATES, android, environment, flutter, project, render_tree
+from . import (ANDROID_TEMPLATE, FLUTTER_TEMPLATE, TEMPLATES, android, environment, flutter, golden, project,
+               render_tree)
 
 SHITU_ANDROID_TEMPLATE = TEMPLATES / "android_shitu"
 SHITU_FLUTTER_TEMPLATE = TEMPLATES / "flutter_shitu"
@@ -92,9 +93,12 @@ WRITERS = {"android": _android, "flutter": _flutter}
 
 
 def write_projects(staging: Path, kinds, *, system, detector: DeployConfig, recogniser: DeployConfig, det_nb: Path,
-                   rec_nb: Path, manifests: dict, gallery, app_name: str, package: str) -> list:
+                   rec_nb: Path, manifests: dict, gallery, app_name: str, package: str, det_model=None,
+                   rec_model=None) -> list:
     """Render each of `kinds` into staging/KIND; return the kinds rendered. manifests: {"detector": opt
-    manifest, "recogniser": opt manifest}; gallery: a lite_tools.shitu.gallery.Gallery bound to the recogniser."""
+    manifest, "recogniser": opt manifest}; gallery: a lite_tools.shitu.gallery.Gallery bound to the recogniser.
+    det_model, rec_model: the exports, which the Android project's golden tests (lite_tools.codegen.golden) get
+    their reference outputs from; without them the project's tests say their data is missing."""
     android.check_package(package)
     project.check_app_name(app_name)
     det, rec, shitu = _contexts(system, detector, recogniser, manifests, gallery, app_name, package)
@@ -104,5 +108,8 @@ def write_projects(staging: Path, kinds, *, system, detector: DeployConfig, reco
             raise BadInput(f"unknown project kind {kind!r}; choose from {', '.join(WRITERS)}")
         WRITERS[kind](Path(staging) / kind, det, rec, shitu, Path(det_nb), Path(rec_nb), detector, recogniser,
                       manifests, gallery)
+        if kind == "android" and det_model is not None and rec_model is not None:
+            golden.write_shitu(Path(staging) / kind, system, det["config"], rec["config"], det_model, rec_model,
+                               gallery)
         rendered.append(kind)
     return rendered

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import opt, outputs
+from ..apk import build as apk_build
 from ..config import read_config_file
 from ..config import for_model
 from ..errors import BadInput
@@ -57,6 +58,7 @@ class ShituDeployResult:
     artifacts: dict
     stages: dict
     forced: bool = False
+    apk: dict | None = None  # with apk=: lite_tools.apk.build.ApkBuild.to_json()
 
     def to_json(self) -> dict:
         return {"format": "lite-tools-shitu-deploy/1", **dataclasses.asdict(self)}
@@ -135,9 +137,9 @@ def _worst_cosine(worst: float, cos: float) -> float:
 def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=None, kinds=("android",),
            force: bool = False, app_name: str = "LiteTools ShiTu", package: str = "com.litetools.shitu",
            found: dict | None = None, progress: Progress | None = None, inputs=(), det_lite_export=None,
-           rec_lite_export=None) -> ShituDeployResult:
+           rec_lite_export=None, apk=None) -> ShituDeployResult:
     """det_lite_export / rec_lite_export: build the Lite side from another export (a re-export, or in tests a
-    perturbed one the gates must catch)."""
+    perturbed one the gates must catch). apk: as lite_tools.deploy.deploy's."""
     from ..deploy import SAMPLES, _said_as, check_app_request, load_images
     from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
     from ..parity import check as parity_check
@@ -146,6 +148,7 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
 
     progress = progress or Progress(quiet=True)
     check_app_request(kinds, app_name, package)
+    apk_build.check_request(apk, kinds)
     if system.detector is None or det_dir is None:
         raise BadInput(f"{system.source}: has no detector; lite-tools shitu deploy needs the mainbody detector")
     det_dir, rec_dir, gallery_dir, out = Path(det_dir), Path(rec_dir), Path(gallery_dir), Path(out)
@@ -233,7 +236,7 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
         if engine_gates_ok or force:
             with progress.stage("projects"):
                 projects = _render_projects(staging, kinds, system, det_cfg, rec_cfg, manifests, g, app_name,
-                                            package)
+                                            package, (det_dir, rec_dir))
         with progress.stage("java core"):
             # the core as it ships when a project was rendered (else the template's, which the projects copy)
             rendered = [staging / kind for kind in projects["rendered"]]
@@ -270,6 +273,10 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
 
         (staging / "report.json").write_text(dumps(result.to_json(), indent=2, default=str))
         outputs.install(staging, out, "shitu deploy")
+    if apk is not None and "android project" in result.artifacts:
+        with progress.stage("apk"):
+            result.apk = apk_build.build(out / "android", apk or None, progress=progress).to_json()
+        result.stages["apk"] = progress.timings["apk"]
     return result
 
 def _label_counts(labels) -> dict:
@@ -328,12 +335,15 @@ def _images_json(images, recorded, lite_runs, crops, det_parity) -> list:
                     "notes": list(rec.result.notes)})
     return out
 
-def _render_projects(staging: Path, kinds, system, det_cfg, rec_cfg, manifests, g, app_name, package) -> dict:
-    """The two-model app projects (lite_tools.codegen.shitu_app), rendered into `staging`."""
+def _render_projects(staging: Path, kinds, system, det_cfg, rec_cfg, manifests, g, app_name, package,
+                     models) -> dict:
+    """The two-model app projects (lite_tools.codegen.shitu_app), rendered into `staging`. models: (detector
+    dir, recogniser dir), for the Android project's golden tests."""
     from ..codegen import shitu_app
 
     rendered = shitu_app.write_projects(staging, kinds, system=system, detector=det_cfg, recogniser=rec_cfg,
                                         det_nb=staging / "opt" / "det.arm.nb", rec_nb=staging / "opt" / "rec.arm.nb",
                                         manifests={"detector": manifests["det"], "recogniser": manifests["rec"]},
-                                        gallery=g, app_name=app_name, package=package)
+                                        gallery=g, app_name=app_name, package=package, det_model=models[0],
+                                        rec_model=models[1])
     return {"rendered": list(rendered), "note": ""}

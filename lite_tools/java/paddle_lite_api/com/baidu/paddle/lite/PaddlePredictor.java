@@ -1,6 +1,6 @@
 package com.baidu.paddle.lite;
 
-/** Compile-only declaration of Paddle Lite's Java API; tests only. */
+/** Compile-only declaration of Paddle Lite's Java API (tests; --apk without the user's jar): never dexed. */
 public class PaddlePredictor {
     public static PaddlePredictor createPaddlePredictor(ConfigBase config) {
         throw new UnsupportedOperationException("compile-only stub");
