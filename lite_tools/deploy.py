@@ -15,6 +15,7 @@ import shutil
 from pathlib import Path
 
 from . import javacheck, opt, outputs
+from .apk import build as apk_build
 from .codegen import android, project
 from .config import DeployConfig
 from .errors import BadInput, LiteToolsError
@@ -38,6 +39,7 @@ class DeployResult:
     artifacts: dict  # what -> path inside OUT
     forced: bool = False
     verify_target: dict | None = None  # the x86 model parity ran on (manifest entry)
+    apk: dict | None = None  # with apk=: lite_tools.apk.build.ApkBuild.to_json()
 
     def to_json(self) -> dict:
         return {"format": "lite-tools-deploy/1", **dataclasses.asdict(self)}
@@ -78,8 +80,9 @@ def check_app_request(kinds, app_name: str, package: str) -> None:
 def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: bool = False, kinds=("android",),
            force: bool = False, app_name: str = "LiteTools Demo", package: str = "com.litetools.demo",
            name: str | None = None, progress: Progress | None = None, replace_out: bool = False,
-           inputs=()) -> DeployResult:
+           inputs=(), apk=None) -> DeployResult:
     """force: replace OUT and write the projects even when a check fails; replace_out: only replace OUT.
+    apk: also build the Android project's signed debug APK once it is in OUT ("": where Gradle puts it; a path).
     inputs: the user's other input paths (config, labels, batch file): OUT must not be or contain any of them, nor
     `model` or `images_dir` (lite_tools.outputs has the rule)."""
     from .parity import check as parity_check
@@ -87,6 +90,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
 
     progress = progress or Progress(quiet=True)
     check_app_request(kinds, app_name, package)
+    apk_build.check_request(apk, kinds)
     out = Path(out)
     outputs.check_destination(out, force or replace_out, (model, images_dir or SAMPLES, *inputs))
     name = name or Path(model).resolve().name
@@ -120,7 +124,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
             for kind in kinds:
                 with progress.stage(kind):
                     project.stage(kind, staging / kind, config, manifest, staging / "opt" / f"{name}.arm.nb",
-                                  app_name, package)
+                                  app_name, package, model)
                     rendered[kind] = staging / kind
             with progress.stage("java core"):
                 first = rendered[kinds[0]]
@@ -140,9 +144,13 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
                                      artifacts=artifacts, forced=bool(reason) and force,
                                      verify_target=verify["targets"]["x86"])
         from .deploy_report import write_report
-        write_report(deploy_result, staging)
+        write_report(deploy_result, staging, images)  # the report draws each engine's result on them
         deploy_result.artifacts["report"] = "report.html"
         from .jsonio import dumps  # NaN (a model that outputs NaN) as null: report.json stays JSON
         (staging / "report.json").write_text(dumps(deploy_result.to_json(), indent=2, default=str))
         outputs.install(staging, out, "deploy")
+    if apk is not None and "android project" in deploy_result.artifacts:
+        with progress.stage("apk"):
+            deploy_result.apk = apk_build.build(out / "android", apk or None, progress=progress).to_json()
+        deploy_result.stages["apk"] = progress.timings["apk"]
     return deploy_result

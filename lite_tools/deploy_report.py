@@ -1,4 +1,6 @@
-"""report.html for `lite-tools deploy`: one self-contained page (no external assets) rendered from DeployResult."""
+"""report.html for `lite-tools deploy`: one self-contained page rendered from DeployResult and the compared images:
+the verdict, then every image with what each engine produced (lite_tools.report_gallery), then the details. Its only
+references are data: URIs, anchors within the page and relative links to the artifacts beside it in OUT."""
 
 from __future__ import annotations
 
@@ -6,7 +8,12 @@ import html
 from pathlib import Path
 
 from .parity.report import histogram_svg
+from .report_gallery import CLICK_CSS, Gallery
+from .report_images import timings_svg
 from .report_text import size_text
+
+
+VERDICT_OK, VERDICT_BAD = "#0b7a3e", "#c4161c"  # the badge's colours (the browser test finds them on screen)
 
 
 def _table(rows, head=None) -> str:
@@ -32,11 +39,33 @@ def java_section(j) -> str:
             + "".join(f"<p class=bad>{e(x)}</p>" for x in j["mismatches"][:10]))
 
 
-def render(result) -> str:
+def _size_on_disk(path: Path):
+    """A file's size, a folder's total; None when it is not (yet) there."""
+    if path.is_file():
+        return path.stat().st_size
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return None
+
+
+def artifacts_table(artifacts: dict, out_dir) -> str:
+    """Each artifact with its size and a relative link (the page lives in OUT beside them)."""
+    e = html.escape
+    rows = []
+    for what, rel in artifacts.items():
+        size = _size_on_disk(Path(out_dir) / rel) if out_dir else None
+        rows.append([what, f'<a href="{e(rel, quote=True)}"><code>{e(rel)}</code></a>',
+                     "" if size is None else size_text(size)])
+    return _table(rows, ["artifact", "path (in OUT)", "size"])
+
+
+def render(result, images=(), out_dir=None) -> str:
+    """images: [(name, HxWx3 uint8 RGB)] as compared (none: the cards show results without pictures);
+    out_dir: where the artifacts are now (for their sizes)."""
     e = html.escape
     m = result.manifest
     verdict = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
-    colour = "#283" if result.ok else "#c22"
+    colour = VERDICT_OK if result.ok else VERDICT_BAD
     shown = dict(m["targets"])
     if result.verify_target:
         shown["x86 (verified, fp32)"] = result.verify_target
@@ -76,16 +105,20 @@ def render(result) -> str:
                         + "".join(f"; {e(o['op'])} {e(o['var'])} reaches {o['max_abs']:.3g}"
                                   for o in f16["overflows"] if o["first"]) + ".</p>")
     java_html = java_section(result.java)
-    stages = _table([[k, f"{v:.2f} s"] for k, v in result.stages.items()]
-                    + [["total", f"{sum(result.stages.values()):.2f} s"]], ["stage", "wall time"])
-    arts = _table([[k, f"<code>{e(str(Path(result.out) / v))}</code>"] for k, v in result.artifacts.items()],
-                  ["artifact", "path"])
+    stages = (timings_svg(result.stages) + f"<p>Total {sum(result.stages.values()):.2f} s.</p>")
+    arts = artifacts_table(result.artifacts, out_dir) + f"<p>OUT is <code>{e(str(result.out))}</code>.</p>"
+    gallery = Gallery(parity, result.java, list(images))
+    agree = sum(not gallery.differs(r) for r in gallery.rows)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>lite-tools deploy: {e(result.name)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;margin:.5em 0}}
 td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:left;vertical-align:top}}
-.verdict{{font-size:28px;color:{colour}}}.bad{{color:#c22}}code{{font-size:12px}}</style></head><body>
+.verdict{{font-size:26px;font-weight:bold;color:#fff;background:{colour};display:inline-block;padding:6px 18px;
+border-radius:6px;margin:0}}.bad{{color:#c22}}code{{font-size:12px}}{CLICK_CSS}</style></head><body>
 <h1>lite-tools deploy: {e(result.name)}</h1>
 <p class="verdict">{verdict}</p>{f'<p class=bad>{e(result.reason)}</p>' if result.reason else ''}
+<p>{len(gallery.rows)} image(s): the engines agree on {agree}. Click an image for it at full size.</p>
+<h2>Images: reference, Paddle Lite and the Java core</h2>{gallery.html()}
+<h2>Across images</h2>{gallery.summary_html()}
 <h2>Artifacts</h2>{arts}
 <h2>Model and conversion</h2>{model}{targets}<p>Ops: {e(ops)}</p>
 <h2>Parity: Paddle Lite x86 against Paddle Inference</h2>{parity_html}
@@ -94,7 +127,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:left;vert
 </body></html>"""
 
 
-def write_report(result, out_dir: Path) -> Path:
+def write_report(result, out_dir: Path, images=()) -> Path:
     path = Path(out_dir) / "report.html"
-    path.write_text(render(result), encoding="utf-8")
+    path.write_text(render(result, images, out_dir), encoding="utf-8")
     return path

@@ -58,7 +58,7 @@ class JavaCheck:
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)
-        d.pop("java_results")
+        d["results"] = d.pop("java_results")  # per image, what the core produced: the report draws it
         return d
 
 

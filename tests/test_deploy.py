@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -34,7 +35,11 @@ def test_deploy_end_to_end(zoo_dir, tmp_path, model, preset):
     assert (out / "android/app/src/main/assets/model.nb").read_bytes() == (out / "opt/m.arm.nb").read_bytes()
     page = (out / "report.html").read_text()
     assert "READY" in page and "<svg" in page and "sha256" in page
-    assert not any(ref in page for ref in ("src=", "<link", "href=", "url(", "<script"))
+    # self-contained: inline JPEGs, anchors in the page, relative links to the artifacts beside it (all there)
+    assert not any(ref in page for ref in ("<link", "url(", "<script"))
+    refs = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert page.count("src=") + page.count("href=") == len(refs) and "data:image/jpeg;base64," in page
+    assert all(r.startswith(("data:image/jpeg;base64,", "#")) or (out / r).exists() for r in refs)
     # Plain progress lines (not a TTY): one per stage start and end, each with its time.
     assert "parity: done in" in proc.stderr and "java core: done in" in proc.stderr
 
@@ -161,7 +166,7 @@ def test_an_installed_wheel_carries_templates_samples_and_harness(zoo_dir, tmp_p
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
                             str(REPO)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr[-800:]
-    (wheel,) = (tmp_path / "dist").glob("lite_tools-*.whl")
+    (wheel,) = (tmp_path / "dist").glob("paddle_lite_tools-*.whl")
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     assert (site / "lite_tools/templates/android/app/src/main/java/com/litetools/core/Preprocessor.java").is_file()

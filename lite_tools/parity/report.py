@@ -79,7 +79,8 @@ def _number(v, spec: str) -> str:
 
 
 def fp16_section(f: dict) -> str:
-    """The --fp16 estimate: what it models, that it is an estimate, the per-output figures and every overflow."""
+    """The --fp16 estimate: what it models, that it is an estimate, the per-output figures, every overflow and
+    (as information) the tensors whose values underflow."""
     e = html.escape
     outs = "".join(f"<tr><td>{e(o['name'])}</td><td>{_number(o['max_abs'], '.3g')}</td>"
                    f"<td>{_number(o['min_cosine'], '.6f')}</td><td>{o['compared']}</td></tr>" for o in f["outputs"])
@@ -94,7 +95,26 @@ def fp16_section(f: dict) -> str:
             f"<table><tr><th>output</th><th>max |Δ| vs fp32</th><th>min cosine</th><th>images compared</th></tr>"
             f"{outs}</table>" + (f"<h3>Tensors that overflow fp16 (|x| &gt; 65504 or inf/NaN)</h3><table><tr>"
                                  f"<th>op</th><th>output</th><th>max |x|</th><th>overflow</th><th>images</th></tr>"
-                                 f"{over}</table>" if over else "<p>No tensor overflows fp16.</p>"))
+                                 f"{over}</table>" if over else "<p>No tensor overflows fp16.</p>")
+            + _underflow_html(f))
+
+
+def _underflow_html(f: dict) -> str:
+    """The fp16 estimate's underflow rows: information, not a failure (a changed task result already is one)."""
+    e, rows = html.escape, f.get("underflows", [])
+    shown = [u for u in rows if u["subnormal_fraction"] + u["zero_fraction"] >= f["underflow_shown"]]
+    table = "".join(f"<tr><td>{e(u['op'])}</td><td>{e(u['var'])}</td><td>{u['subnormal_fraction']:.2%}</td>"
+                    f"<td>{u['zero_fraction']:.2%}</td><td>{u['min_abs']:.3g}</td><td>{len(u['images'])}</td></tr>"
+                    for u in shown)
+    rest = len(rows) - len(shown)
+    return ("<h3>Values that underflow fp16 (information)</h3><p>Of each fp32 tensor's nonzero values, the share fp16 "
+            "stores as a subnormal (|x| &lt; 6.1e-5, fewer significant bits) or as 0 (|x| &le; 2.98e-8). This alone "
+            "does not make --fp16 NOT READY: where it changes the task result, the task agreement above fails.</p>"
+            + (f"<table><tr><th>op</th><th>output</th><th>subnormal</th><th>to 0</th><th>smallest nonzero |x|</th>"
+               f"<th>images</th></tr>{table}</table>" if shown else "")
+            + (f"<p>{rest} {'more ' if shown else ''}tensor(s) underflow on less than {f['underflow_shown']:.0%} of "
+               f"their nonzero values (parity.json lists them all).</p>" if rest else "")
+            + ("<p>No value underflows fp16.</p>" if not rows else ""))
 
 
 def render_html(report: ParityReport) -> str:

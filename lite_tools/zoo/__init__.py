@@ -1,8 +1,9 @@
 """Faithful architectures with deterministic weights, exported the way PaddleClas/PaddleDetection export.
 
-Pretrained weights cannot be downloaded here; these stand in for them in tests and the demo. Exports are cached
-on disk by a key over the zoo's own source files, so editing an architecture rebuilds it. Not imported by the
-CLI at start-up (it imports paddle).
+Pretrained weights cannot be downloaded from model hubs here; these stand in for them in tests and the demo. The
+entries marked `trained` are the exception: they load published weights that PyPI packages ship (lite_tools/pretrained).
+Exports are cached on disk by a key over the zoo's own source files, so editing an architecture rebuilds it. Not
+imported by the CLI at start-up (it imports paddle).
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class ZooEntry:
     # detector: PaddleDetection's export form, set on the network (`export_form`) before saving: "nms" (the
     # default export), "decoded" (export.nms=False) or "raw" (export.benchmark / post_process=False); "" = n/a
     form: str = ""
+    # build() returns the network with trained weights (lite_tools/pretrained): no deterministic initialisation or
+    # calibration, and lite_tools/pretrained's source joins the cache key
+    trained: bool = False
+    # why the optimizer and parity tests (tests/test_opt_zoo.py, tests/test_parity.py) leave it out; "" = they run
+    exempt: str = ""
 
     @property
     def file_stem(self) -> str:
@@ -95,9 +101,11 @@ def _registry() -> dict:
                                                  seed=506, gain=(("fc.weight", 0.05), ("fc.bias", 30.0)),
                                                  head="sigmoid", preset="pulc-vehicle-attribute")
 
-    def hgnet():
-        from .pphgnet_v2 import PPHGNetV2
-        return PPHGNetV2("B0")
+    def hgnet(variant):
+        def build():
+            from .pphgnet_v2 import PPHGNetV2
+            return PPHGNetV2(variant)
+        return build
 
     def lcnet_v2():
         from .pplcnet_v2 import PPLCNetV2
@@ -107,8 +115,15 @@ def _registry() -> dict:
         from .ssd_mobilenet import SSDMobileNetV1
         return SSDMobileNetV1()
 
-    entries["PPHGNetV2_B0"] = ZooEntry("PP-HGNetV2-B0, ImageNet 1000-class head", hgnet, (3, 224, 224), seed=301,
-                                       preset="pphgnetv2-cls")
+    entries["PPHGNetV2_B0"] = ZooEntry("PP-HGNetV2-B0, ImageNet 1000-class head", hgnet("B0"), (3, 224, 224),
+                                       seed=301, preset="pphgnetv2-cls")
+    # B1-B6 share B0's code (only zoo/pphgnet_v2.py's CONFIGS differ), so opt and parity on B0 cover their ops;
+    # tests/test_zoo_hgnet_variants.py holds their parameter counts and names to PaddleClas's own pp_hgnet_v2.py.
+    for i in range(1, 7):
+        entries[f"PPHGNetV2_B{i}"] = ZooEntry(
+            f"PP-HGNetV2-B{i}, ImageNet 1000-class head (exempt from opt and parity: they run on B0)",
+            hgnet(f"B{i}"), (3, 224, 224), seed=310 + i, preset="pphgnetv2-cls",
+            exempt="B0's layers at other widths and depths (B4-B6 without the affine blocks): B0's runs cover them")
     entries["PPLCNetV2_base"] = ZooEntry("PP-LCNetV2-base, ImageNet 1000-class head", lcnet_v2, (3, 224, 224),
                                          seed=302)
     def ssd_ppdet():
@@ -124,13 +139,20 @@ def _registry() -> dict:
                                               gain=(("conf_heads", 0.5),), preset="ssd-mobilenet-300")
     entries.update(_picodet_entries())
     entries.update(_shitu_entries())
+    from ..pretrained import text_orientation
+    entries[text_orientation.NAME] = ZooEntry(text_orientation.DESCRIPTION, text_orientation.build,
+                                              text_orientation.INPUT_SHAPE, seed=0, preset=None,
+                                              infer_cfg=text_orientation.INFERENCE_YML, trained=True)
+    from ..pretrained import layout
+    entries[layout.NAME] = ZooEntry(layout.DESCRIPTION, layout.build, (3, *layout.INPUT_HW), seed=0, kind="detector",
+                                    preset=None, infer_cfg=layout.infer_cfg(), form="raw", trained=True)
     return entries
 
 
 def _picodet_entries() -> dict:
     """PicoDet the ways PaddleDetection exports it (zoo/picodet.py): each model's forms share one seed, so their
     parameters are bit-identical; only the graph after the heads differs."""
-    from .picodet import CDLA_LABELS, COCO_LABELS, MAINBODY_LABELS, infer_cfg
+    from .picodet import COCO_LABELS, MAINBODY_LABELS, infer_cfg
 
     def model(arch, scale, labels, hw, seed, bias, pad_stride=0, forms=("nms", "raw")):
         def build():
@@ -150,17 +172,12 @@ def _picodet_entries() -> dict:
     entries = {}
     v2 = model("v2", 0.75, COCO_LABELS, (320, 320), 601, V2_BIAS, forms=("nms", "raw", "decoded"))
     mainbody = model("legacy", 2.5, MAINBODY_LABELS, (640, 640), 602, LEGACY_BIAS)
-    layout = model("legacy", 1.0, CDLA_LABELS, (800, 608), 603, LAYOUT_BIAS, pad_stride=32, forms=("raw",))
     for name, about, forms in (
             ("picodet_s_320_coco_lcnet", "PicoDet-S v2 (LCNet x0.75, LCPAN, PicoHeadV2), 320x320, COCO 80", v2),
             ("picodet_lcnet_x2_5_640_mainbody", "legacy PicoDet (LCNet x2.5, CSP-PAN, PicoHead), 640x640, PP-ShiTu "
-             "mainbody (1 class)", mainbody),
-            ("picodet_lcnet_x1_0_layout", "legacy PicoDet (LCNet x1.0, CSP-PAN, PicoHead), 800x608, PP-Structure "
-             "layout (10 CDLA classes)", layout)):
+             "mainbody (1 class)", mainbody)):
         for form, kwargs in forms.items():
             suffix = {"nms": "", "raw": "_raw", "decoded": "_no_nms"}[form]
-            if name == "picodet_lcnet_x1_0_layout":
-                suffix = ""  # published with export.benchmark: raw heads are its one form
             entries[name + suffix] = ZooEntry(f"{about}; {forms_text[form]}", **kwargs)
     return entries
 
@@ -186,9 +203,6 @@ V2_BIAS = {"bn_damping": 0.04, "cls_gain": 30.0, "cls_bias": [-80.0, -80.0, -80.
            "class_bias": [0.0] * 2 + [-80.0] * 78, "align_bias": 0.0, "reg_lean": 1.0}
 LEGACY_BIAS = {"bn_damping": 0.065, "cls_gain": 4.0, "cls_bias": [-80.0, -80.0, -80.0, -0.4], "reg_lean": 1.0,
                "calibration_photos": 12}
-# Layout: 1 of the 10 classes (text) fires; its one form (raw heads) has no in-graph NMS to agree with.
-LAYOUT_BIAS = {"bn_damping": 0.05, "cls_gain": 16.0, "cls_bias": [-80.0, -80.0, -80.0, -4.2],
-               "class_bias": [0.0] + [-80.0] * 9, "reg_lean": 1.0, "calibration_photos": 12}
 
 
 def _shitu_entries() -> dict:
@@ -233,6 +247,8 @@ label_list:
                                           "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person",
                                           "pottedplant", "sheep", "sofa", "train", "tvmonitor"))
 REGISTRY = _registry()
+# the entries the optimizer and parity tests run on
+CHECKED = tuple(name for name, entry in REGISTRY.items() if not entry.exempt)
 
 
 def config_for(name: str):
@@ -243,9 +259,9 @@ def config_for(name: str):
     return resolve(preset=entry.preset) if entry.preset else read_config_file(exported(name) / entry.config_file)
 
 
-def source_digest() -> str:
+def source_digest(folder: Path = ZOO_DIR) -> str:
     h = hashlib.sha256()
-    for path in sorted(ZOO_DIR.glob("*.py")):
+    for path in sorted(folder.glob("*.py")):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
 
@@ -315,13 +331,14 @@ def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
     paddle.set_device("cpu")
     paddle.seed(entry.seed)
     net = entry.build()
-    init_parameters(net, entry.seed, dict(entry.gain))
-    if hasattr(net, "after_init"):  # an architecture's own deterministic adjustments (PicoDet's head biases)
-        net.after_init()
-    forward = net.head_outputs if entry.kind == "detector" else net
-    calibrate_batchnorm(forward, net, entry.input_shape, entry.seed)
-    if hasattr(net, "after_calibration"):  # adjustments of the measured statistics (PicoDet's damping)
-        net.after_calibration()
+    if not entry.trained:
+        init_parameters(net, entry.seed, dict(entry.gain))
+        if hasattr(net, "after_init"):  # an architecture's own deterministic adjustments (PicoDet's head biases)
+            net.after_init()
+        forward = net.head_outputs if entry.kind == "detector" else net
+        calibrate_batchnorm(forward, net, entry.input_shape, entry.seed)
+        if hasattr(net, "after_calibration"):  # adjustments of the measured statistics (PicoDet's damping)
+            net.after_calibration()
     if hasattr(net, "before_export"):  # e.g. PaddleClas's re_parameterize, which its export runs
         net.before_export()
     net.eval()
@@ -346,7 +363,8 @@ def exported(name: str) -> Path:
     """Directory holding the export of zoo model `name`, built once per cache and zoo source."""
     entry = _entry(name)
     from importlib.metadata import version
-    key = cache.key_of("zoo", name, source_digest(), version("paddlepaddle"))
+    trained = [source_digest(ZOO_DIR.parent / "pretrained")] if entry.trained else []
+    key = cache.key_of("zoo", name, source_digest(), version("paddlepaddle"), *trained)
     final = cache.folder("zoo") / f"{name}-{key[:16]}"
     if (final / f"{entry.file_stem}.pdiparams").is_file():
         return final

@@ -1,6 +1,7 @@
 """PP-HGNetV2 (PaddleClas): a 2x2-conv/max-pool stem, HG stages of stacked (light) conv layers whose outputs
 are concatenated and aggregated by squeeze/excitation 1x1 convs, learnable affine blocks (B0-B3), and a
-2048-wide 1x1 conv head. Sub-layer names follow PaddleClas's `PPHGNetV2`."""
+2048-wide 1x1 conv head. Variants B0-B6 as PaddleClas defines them; sub-layer names, and so state_dict keys and
+shapes, are PaddleClas's `PPHGNetV2` (tests/test_zoo_hgnet_variants.py)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,26 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-# Per stage: (in, mid, out, blocks, downsample, light_block, kernel, layers_per_block).
-CONFIGS = {
-    "B0": {"stem": (3, 16, 16), "use_lab": True, "stages": [
-        (16, 16, 64, 1, False, False, 3, 3),
-        (64, 32, 256, 1, True, False, 3, 3),
-        (256, 64, 512, 2, True, True, 5, 3),
-        (512, 128, 1024, 1, True, True, 5, 3)]},
+# PaddleClas's PPHGNetV2_B0..B6: (stem mid/out channels, layers per HG block, learnable affine blocks, and per stage
+# (mid, out channels, blocks)). The rest is the same in every variant: each stage takes the previous one's output,
+# stages 2-4 start with a depthwise stride-2 conv, stages 1-2 stack 3x3 conv layers and stages 3-4 light 5x5 ones.
+VARIANTS = {
+    "B0": ((16, 16), 3, True, ((16, 64, 1), (32, 256, 1), (64, 512, 2), (128, 1024, 1))),
+    "B1": ((24, 32), 3, True, ((32, 64, 1), (48, 256, 1), (96, 512, 2), (192, 1024, 1))),
+    "B2": ((24, 32), 4, True, ((32, 96, 1), (64, 384, 1), (128, 768, 3), (256, 1536, 1))),
+    "B3": ((24, 32), 5, True, ((32, 128, 1), (64, 512, 1), (128, 1024, 3), (256, 2048, 1))),
+    "B4": ((32, 48), 6, False, ((48, 128, 1), (96, 512, 1), (192, 1024, 3), (384, 2048, 1))),
+    "B5": ((32, 64), 6, False, ((64, 128, 1), (128, 512, 2), (256, 1024, 5), (512, 2048, 2))),
+    "B6": ((48, 96), 6, False, ((96, 192, 2), (192, 512, 3), (384, 1024, 6), (768, 2048, 3))),
 }
+
+
+def stage_args(variant: str) -> list:
+    """Per stage: (in, mid, out, blocks, downsample, light_block, kernel, layers_per_block), HGV2Stage's order."""
+    (_, stem_out), layers, _, stages = VARIANTS[variant]
+    ins = [stem_out] + [out for _, out, _ in stages[:-1]]
+    return [(in_ch, mid, out, blocks, i > 0, i >= 2, 5 if i >= 2 else 3, layers)
+            for i, (in_ch, (mid, out, blocks)) in enumerate(zip(ins, stages))]
 
 
 class LearnableAffineBlock(nn.Layer):
@@ -115,13 +128,12 @@ class HGV2Stage(nn.Layer):
 class PPHGNetV2(nn.Layer):
     def __init__(self, variant="B0", class_num=1000, class_expand=2048, dropout_prob=0.0):
         super().__init__()
-        cfg = CONFIGS[variant]
-        use_lab = cfg["use_lab"]
+        (stem_mid, stem_out), _, use_lab, stages = VARIANTS[variant]
         self.use_lab = use_lab
-        self.stem = StemBlock(*cfg["stem"], use_lab=use_lab)
-        self.stages = nn.LayerList([HGV2Stage(*stage, use_lab=use_lab) for stage in cfg["stages"]])
+        self.stem = StemBlock(3, stem_mid, stem_out, use_lab=use_lab)
+        self.stages = nn.LayerList([HGV2Stage(*args, use_lab=use_lab) for args in stage_args(variant)])
         self.avg_pool = nn.AdaptiveAvgPool2D(1)
-        self.last_conv = nn.Conv2D(cfg["stages"][-1][2], class_expand, 1, bias_attr=False)
+        self.last_conv = nn.Conv2D(stages[-1][1], class_expand, 1, bias_attr=False)
         self.act = nn.ReLU()
         if use_lab:
             self.lab = LearnableAffineBlock()
