@@ -2,7 +2,8 @@
 bit for bit (so Python, Java and faiss can be compared: Java == Python exactly, faiss up to ties).
 
 Why a format of our own: faiss's files need faiss on the phone, and PaddleClas's id_map.pkl is a pickle. This one
-is read with a ByteBuffer view: no parsing, no copy of the vectors into the Java heap.
+is read with a ByteBuffer view: no parsing; float32 vectors are read in place, int8 ones copied once into a Java
+int[] (the JIT vectorises loops over arrays, not over a ByteBuffer).
 
 Layout, little-endian, every section at a multiple of 64 bytes:
 
