@@ -52,6 +52,29 @@ def small_images(long_side: int) -> list:
     return out
 
 
+def usable_images(images: list, config: DeployConfig) -> list:
+    """The images `config` can preprocess: not a sliver its resize leaves no pixels of, and not smaller than its
+    crop once resized (a keep_ratio resize into a square with a square crop takes square images only). When none
+    is, the centre square of the first one (every resize keeps a square one whole)."""
+    from ..reference.preprocess import resized_size, unusable
+
+    def fits(rgb) -> bool:
+        h, w = rgb.shape[:2]
+        if unusable(w, h, config):
+            return False
+        rw, rh = resized_size(config, w, h)
+        return not config.crop or (rw >= config.crop[0] and rh >= config.crop[1])
+
+    kept = [(name, rgb) for name, rgb in images if fits(rgb)]
+    if kept or not images:
+        return kept
+    name, rgb = images[0]
+    h, w = rgb.shape[:2]
+    side = min(w, h)
+    square = rgb[(h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side]
+    return [(f"{name} (centre square)", np.ascontiguousarray(square))] if fits(square) else []
+
+
 class Writer:
     """Big-endian fields as java.io.DataInputStream reads them; strings as int length + UTF-8 bytes."""
 
@@ -165,10 +188,9 @@ def core_cases(config: DeployConfig, engine, images=None) -> tuple:
     """(data bytes, summary): every image through the reference and Paddle Inference (`engine`, the model's
     PaddleInferenceEngine). config: the settled one the project was rendered from (android.context_for's)."""
     from ..reference import model_inputs, postprocess, preprocess
-    from ..reference.preprocess import unusable
 
-    images = small_images(LONG_SIDE.get(config.task, DEFAULT_LONG_SIDE)) if images is None else images
-    images = [(n, rgb) for n, rgb in images if not unusable(rgb.shape[1], rgb.shape[0], config)]
+    images = usable_images(small_images(LONG_SIDE.get(config.task, DEFAULT_LONG_SIDE)) if images is None else images,
+                           config)
     w = Writer()
     w.int(MAGIC)
     w.text(config.task.value)
