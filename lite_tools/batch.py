@@ -22,7 +22,6 @@ so the tests kill a worker deterministically.
 
 from __future__ import annotations
 
-import multiprocessing
 import multiprocessing.connection
 import os
 import signal
@@ -30,8 +29,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import outputs, staging
+from . import child, outputs, staging
 from .errors import BadInput, LiteToolsError
+from .lite_runner import describe_exit
 
 INPUT_KEYS = ("model", "config", "images", "labels")
 
@@ -158,13 +158,9 @@ def _worker(conn) -> None:
         pass
 
 
-def _died(job: dict, exitcode, started: float) -> dict:
+def _died(job: dict, exitcode: int, started: float) -> dict:
     """The row of a job whose worker ended without sending one."""
-    try:
-        how = signal.Signals(-exitcode).name if exitcode < 0 else f"exit code {exitcode}"
-    except (TypeError, ValueError):
-        how = f"exit code {exitcode}"
-    return {"name": job["name"], "status": "FAILED", "reason": f"worker died ({how})",
+    return {"name": job["name"], "status": "FAILED", "reason": f"worker died ({describe_exit(exitcode)})",
             "seconds": round(time.perf_counter() - started, 2), "report": ""}
 
 
@@ -173,16 +169,12 @@ def _run_all(todo: list, jobs: int, quiet: bool) -> list:
 
     A worker serves one job after another (Paddle is imported once per worker, ~1 s); one that dies costs only the
     job it was running, FAILED with the signal, and a fresh worker takes its place."""
-    context = multiprocessing.get_context("spawn")  # paddle's threads do not survive fork
     staging.handle_sigterm()
     workers, free, busy, rows = [], [], {}, []  # busy: conn -> (process, job, started)
     waiting = list(todo)
 
     def start():
-        conn, child = context.Pipe()
-        process = context.Process(target=_worker, args=(child,))  # not daemonic: deploy has children
-        process.start()
-        child.close()  # the worker holds the only other end: EOF once it is gone
+        process, conn = child.start(_worker, daemon=False)  # not daemonic: deploy has children
         workers.append((process, conn))
         return process, conn
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import child
 from .errors import BadInput
 
 
@@ -58,11 +59,7 @@ class LiteEngine:
 
 def _lite_worker(conn, nb_file: str, log_file: str) -> None:
     """Child side of IsolatedLiteEngine: Lite's native output goes to a log, tensors come and go over a pipe."""
-    import os
-
-    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
+    child.output_to(log_file)
     try:
         engine = LiteEngine(Path(nb_file))
     except Exception as e:  # a Python-level refusal (a native one kills this process instead)
@@ -80,14 +77,14 @@ def _lite_worker(conn, nb_file: str, log_file: str) -> None:
 
 
 class IsolatedLiteEngine:
-    """LiteEngine in a spawned child process: Paddle Lite aborts or segfaults on corrupt or mismatched models and
-    inputs, and that must not take the CLI down. The same interface as LiteEngine; a dead child becomes a
-    one-line ToolFailure naming the signal, the model and Lite's last complaint."""
+    """LiteEngine in a spawned child process (lite_tools.child): Paddle Lite aborts or segfaults on corrupt or
+    mismatched models and inputs, and that must not take the CLI down. The same interface as LiteEngine; a dead
+    child becomes a one-line ToolFailure naming the signal, the model and Lite's last complaint. A long-lived
+    worker (one model load, many runs), so it uses child.start/answer rather than child.call."""
 
     def __init__(self, nb_file: Path, timeout: float = 600, log_dir=None):
         """log_dir: where Lite's log goes; parity and bisect give their locked work folder, which a later run
         sweeps after a SIGKILL (a log of its own in $TMPDIR would stay there forever)."""
-        import multiprocessing
         import tempfile
 
         if not Path(nb_file).is_file():
@@ -96,11 +93,7 @@ class IsolatedLiteEngine:
         self._log = tempfile.NamedTemporaryFile(prefix="lite-tools-lite-", suffix=".log", delete=False,
                                                 dir=log_dir)
         self._log.close()
-        ctx = multiprocessing.get_context("spawn")  # paddle's threads in this process do not survive a fork
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_lite_worker, args=(child, str(nb_file), self._log.name), daemon=True)
-        self._proc.start()
-        child.close()
+        self._proc, self._conn = child.start(_lite_worker, str(nb_file), self._log.name)
         reply = self._receive("loading")
         if reply[0] == "error":
             self.close()
@@ -109,15 +102,11 @@ class IsolatedLiteEngine:
 
     def _receive(self, doing: str):
         from .errors import ToolFailure
-        from .lite_runner import describe_exit
 
-        try:
-            if self._conn.poll(self.timeout):
-                return self._conn.recv()
-        except (EOFError, OSError):
-            pass
-        self._proc.join(5)
-        reason = describe_exit(self._proc.exitcode) if self._proc.exitcode is not None else "no answer"
+        reply = child.answer(self._conn, self.timeout)
+        if reply is not None:
+            return reply
+        reason = child.how_it_ended(self._proc, self.timeout)
         complaint = self._last_complaint()
         self.close()
         hint = " (truncated or corrupt .nb, or one made by another opt version?)" if doing == "loading" else ""
@@ -151,9 +140,7 @@ class IsolatedLiteEngine:
                 self._conn.send(None)
             except (BrokenPipeError, OSError):
                 pass
-            self._proc.join(5)
-            if self._proc.is_alive():
-                self._proc.kill()
+            child.stop(self._proc)
         self._conn.close()
         Path(self._log.name).unlink(missing_ok=True)
 

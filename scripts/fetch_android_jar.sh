@@ -7,13 +7,9 @@ CACHE=${LITE_TOOLS_ANDROID_CACHE:-"$(cd "$(dirname "$0")/.." && pwd)/build/andro
 JAR="$CACHE/android-23.jar"
 if [ -s "$JAR" ]; then echo "$JAR"; exit 0; fi
 source "$(dirname "$0")/fetch_lib.sh"
-private_apt "$CACHE" bullseye
-apt_update "$CACHE"
-(cd "$CACHE" && retry "apt-get download libandroid-23-java" apt-get -qq "${APT_OPTS[@]}" download libandroid-23-java >&2)
-DEB=$(ls "$CACHE"/libandroid-23-java_*.deb | head -n1)
-rm -rf "$CACHE/extract" && dpkg-deb -x "$DEB" "$CACHE/extract"
-FOUND=$(find "$CACHE/extract" -type f -name '*android-23.jar' | head -n1)
-if [ -z "$FOUND" ]; then echo "fetch_android_jar: no android.jar inside $DEB" >&2; exit 1; fi
+fetch_debs "$CACHE" bullseye alone libandroid-23-java
+FOUND=$(find "$CACHE/root" -type f -name '*android-23.jar' | head -n1)
+if [ -z "$FOUND" ]; then echo "fetch_android_jar: no android.jar inside ${FETCHED_DEBS[0]}" >&2; exit 1; fi
 cp "$FOUND" "$JAR.tmp" && mv "$JAR.tmp" "$JAR"
-rm -rf "$CACHE/extract" "$CACHE/apt/lists" "$CACHE/apt/cache"
+rm -rf "$CACHE/root"
 echo "$JAR"

@@ -8,14 +8,8 @@ CACHE=${LITE_TOOLS_CHROMIUM_CACHE:-"$(cd "$(dirname "$0")/.." && pwd)/build/chro
 if [ -x /usr/bin/chromium ]; then echo /usr/bin/chromium; exit 0; fi
 if [ -x "$CACHE/chromium" ]; then echo "$CACHE/chromium"; exit 0; fi
 source "$(dirname "$0")/fetch_lib.sh"
-private_apt "$CACHE" bookworm
-apt_update "$CACHE"
-RETRY_CLEAN="$CACHE/apt/cache/archives/partial/*" retry "apt-get install --download-only chromium" \
-    apt-get -qq "${APT_OPTS[@]}" install --download-only --no-install-recommends -y chromium >&2
-rm -rf "$CACHE/root" && mkdir -p "$CACHE/root"
-for deb in "$CACHE"/apt/cache/archives/*.deb; do dpkg-deb -x "$deb" "$CACHE/root"; done
+fetch_debs "$CACHE" bookworm closure chromium
 if [ ! -x "$CACHE/root/usr/lib/chromium/chromium" ]; then echo "fetch_chromium: no chromium after download" >&2; exit 1; fi
-rm -rf "$CACHE/apt"
 # Every folder of shared libraries in the extracted tree, ahead of the system's.
 LIBS=$(find "$CACHE/root" -name '*.so*' -printf '%h\n' | sort -u | tr '\n' ':')
 cat > "$CACHE/chromium.tmp" <<LAUNCH

@@ -6,15 +6,9 @@ set -euo pipefail
 CACHE=${LITE_TOOLS_GROOVY_CACHE:-"$(cd "$(dirname "$0")/.." && pwd)/build/groovy"}
 if [ -s "$CACHE/classpath" ]; then cat "$CACHE/classpath"; exit 0; fi
 source "$(dirname "$0")/fetch_lib.sh"
-private_apt "$CACHE" bookworm
-apt_update "$CACHE"
-retry "apt-get install --download-only groovy" \
-    apt-get -qq "${APT_OPTS[@]}" install --download-only --no-install-recommends -y groovy >&2
-rm -rf "$CACHE/root" && mkdir -p "$CACHE/root"
-for deb in "$CACHE"/apt/cache/archives/*.deb; do dpkg-deb -x "$deb" "$CACHE/root"; done
+fetch_debs "$CACHE" bookworm closure groovy
 # Jars Debian already has installed stay where they are; the downloaded ones are in the private root.
 CP=$(find "$CACHE/root/usr/share/java" /usr/share/java -maxdepth 1 -name '*.jar' -type f 2>/dev/null | tr '\n' ':')
 if ! echo "$CP" | grep -q 'groovy-2'; then echo "fetch_groovy: no groovy jar after download" >&2; exit 1; fi
-rm -rf "$CACHE/apt"
 printf '%s' "$CP" > "$CACHE/classpath.tmp" && mv "$CACHE/classpath.tmp" "$CACHE/classpath"
 cat "$CACHE/classpath"

@@ -6,16 +6,10 @@ set -euo pipefail
 CACHE=${LITE_TOOLS_JUNIT_CACHE:-"$(cd "$(dirname "$0")/.." && pwd)/build/junit"}
 if [ -s "$CACHE/classpath" ]; then cat "$CACHE/classpath"; exit 0; fi
 source "$(dirname "$0")/fetch_lib.sh"
-private_apt "$CACHE" bookworm
-apt_update "$CACHE"
-(cd "$CACHE" && RETRY_CLEAN="$CACHE/*.deb" retry "apt-get download junit4 libhamcrest-java" \
-    apt-get -qq "${APT_OPTS[@]}" download junit4 libhamcrest-java >&2)
-rm -rf "$CACHE/root" && mkdir -p "$CACHE/root"
-for deb in "$CACHE"/*.deb; do dpkg-deb -x "$deb" "$CACHE/root"; done
+fetch_debs "$CACHE" bookworm alone junit4 libhamcrest-java
 # The versioned files (junit4.jar and hamcrest-2.2.jar; the other names are symlinks to them)
 JUNIT=$(find "$CACHE/root/usr/share/java" -maxdepth 1 -name 'junit4*.jar' -type f | head -n1)
 HAMCREST=$(find "$CACHE/root/usr/share/java" -maxdepth 1 -name 'hamcrest-[0-9]*.jar' -type f | head -n1)
 if [ -z "$JUNIT" ] || [ -z "$HAMCREST" ]; then echo "fetch_junit: no junit4/hamcrest jar after download" >&2; exit 1; fi
-rm -rf "$CACHE/apt" "$CACHE"/*.deb
 printf '%s:%s' "$JUNIT" "$HAMCREST" > "$CACHE/classpath.tmp" && mv "$CACHE/classpath.tmp" "$CACHE/classpath"
 cat "$CACHE/classpath"

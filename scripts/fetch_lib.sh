@@ -39,3 +39,30 @@ apt_update() {
     RETRY_CLEAN="$cache/apt/lists/*" retry "apt-get update ($cache)" \
         bash -c 'mkdir -p "$0/apt/lists/partial" && apt-get -qq "${@}" update >&2' "$cache" "${APT_OPTS[@]}"
 }
+
+# fetch_debs CACHE SUITE HOW PACKAGE...: Debian SUITE's PACKAGEs extracted with dpkg-deb into a fresh CACHE/root,
+# through the private apt state above. HOW is `closure` (apt-get install --download-only: the packages and what this
+# machine lacks of their dependencies) or `alone` (apt-get download: only the packages, into CACHE/debs). The apt state
+# and the .deb files are removed afterwards (FETCHED_DEBS keeps their paths, for messages); the caller checks
+# CACHE/root for what it needs.
+fetch_debs() {
+    local cache=$1 suite=$2 how=$3 debs deb; shift 3
+    private_apt "$cache" "$suite"
+    apt_update "$cache"
+    case "$how" in
+        closure)
+            RETRY_CLEAN="$cache/apt/cache/archives/partial/*" retry "apt-get install --download-only $*" \
+                apt-get -qq "${APT_OPTS[@]}" install --download-only --no-install-recommends -y "$@" >&2
+            debs="$cache/apt/cache/archives" ;;
+        alone)
+            debs="$cache/debs"
+            rm -rf "$debs" && mkdir -p "$debs"
+            (cd "$debs" && RETRY_CLEAN="$debs/*.deb" retry "apt-get download $*" \
+                apt-get -qq "${APT_OPTS[@]}" download "$@" >&2) ;;
+        *) echo "fetch_debs: HOW is closure or alone, not $how" >&2; return 2 ;;
+    esac
+    rm -rf "$cache/root" && mkdir -p "$cache/root"
+    FETCHED_DEBS=("$debs"/*.deb)
+    for deb in "${FETCHED_DEBS[@]}"; do dpkg-deb -x "$deb" "$cache/root"; done
+    rm -rf "$cache/apt" "$cache/debs"
+}

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import child
 from ..config import DeployConfig, Task
 from ..errors import ToolFailure
 from ..reference import model_inputs, postprocess, preprocess
@@ -180,50 +181,17 @@ def run_both(model_file: str, param_file: str, rounded_file: str, inputs: list, 
     return results
 
 
-def _worker(conn, log_file: str, job: tuple) -> None:
-    import os
-
-    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    try:
-        conn.send(("ok", run_both(*job)))
-    except Exception as e:  # a Python-level failure (a native one kills this process instead)
-        conn.send(("error", f"{type(e).__name__}: {e}"))
-
-
 def run_isolated(model_file: Path, param_file: Path, rounded_file: Path, inputs: list, tmp: Path,
                  with_underflow: bool = False) -> list:
-    """run_both in a spawned child (Paddle's threads do not survive a fork; a native abort must not kill us)."""
-    import multiprocessing
-
-    from ..lite_runner import describe_exit
-
-    log = Path(tmp) / "fp16-estimate.log"
-    ctx = multiprocessing.get_context("spawn")
-    conn, child = ctx.Pipe()
-    proc = ctx.Process(target=_worker, args=(child, str(log), (str(model_file), str(param_file),
-                                                                str(rounded_file), inputs, with_underflow)),
-                       daemon=True)
-    proc.start()
-    child.close()
-    reply = None
+    """run_both in a spawned child (lite_tools.child: a native abort must not kill us), Paddle's output in a log."""
     try:
-        if conn.poll(TIMEOUT):
-            reply = conn.recv()
-    except (EOFError, OSError):
-        pass
-    proc.join(5 if reply else 0.5)
-    if proc.is_alive():
-        proc.kill()
-        proc.join()
-    conn.close()
-    if reply is None:
-        how = describe_exit(proc.exitcode) if proc.exitcode is not None else f"no answer in {TIMEOUT} s"
-        raise ToolFailure(f"Paddle crashed ({how}) while estimating fp16 for {model_file}")
-    if reply[0] == "error":
-        raise ToolFailure(f"the fp16 estimate failed in Paddle for {model_file}: {reply[1].splitlines()[0][:200]}")
-    return reply[1]
+        return child.call(run_both, str(model_file), str(param_file), str(rounded_file), inputs, with_underflow,
+                          timeout=TIMEOUT, log_file=Path(tmp) / "fp16-estimate.log")
+    except child.Died as e:
+        raise ToolFailure(f"Paddle crashed ({e}) while estimating fp16 for {model_file}") from None
+    except child.Failed as e:
+        first = str(e).splitlines()[0][:200]
+        raise ToolFailure(f"the fp16 estimate failed in Paddle for {model_file}: {first}") from None
 
 
 def _output_stats(names, pairs) -> list:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import child
 from ..errors import BadInput
 from ..model import files
 from . import index
@@ -269,9 +270,9 @@ def _limit_memory(file_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
-def _faiss_child(conn, path: str) -> None:
-    """The spawned child's body: read the index, search it with agreement_queries(); send ("ok", vectors, ids,
-    info, queries, faiss's top-k ids) or ("bad", message)."""
+def _read_and_search(path: str) -> tuple:
+    """The spawned child's body: read the index, search it with agreement_queries(); (vectors, ids, info, queries,
+    faiss's top-k ids), or BadInput naming the file."""
     import faiss  # before the limit: its libraries are mapped already
 
     faiss.omp_set_num_threads(1)  # 100 queries: threads would only add stacks to the address space
@@ -281,15 +282,11 @@ def _faiss_child(conn, path: str) -> None:
         vectors, ids, info, faiss_index = read_faiss_index(path)
         queries = agreement_queries(vectors)
         _, theirs = faiss_index.search(queries, min(AGREEMENT_K, len(vectors)))
-        conn.send(("ok", vectors, ids, info, queries, theirs))
-    except BadInput as e:
-        conn.send(("bad", str(e)))
     except MemoryError:
-        conn.send(("bad", f"{path}: faiss cannot search it ({TOO_GREEDY})"))
+        raise BadInput(f"{path}: faiss cannot search it ({TOO_GREEDY})") from None
     except RuntimeError as e:
-        conn.send(("bad", f"{path}: faiss cannot search it ({_last_line(e)[:160]}): a damaged file"))
-    finally:
-        conn.close()
+        raise BadInput(f"{path}: faiss cannot search it ({_last_line(e)[:160]}): a damaged file") from None
+    return vectors, ids, info, queries, theirs
 
 
 def _last_line(e: Exception) -> str:
@@ -300,35 +297,12 @@ def _last_line(e: Exception) -> str:
 def read_faiss_isolated(path) -> tuple:
     """read_faiss_index() and faiss's search for agreement() in a spawned child (module docstring):
     (vectors, ids, info, queries, faiss's top-k ids per query)."""
-    import multiprocessing
-
-    from ..lite_runner import describe_exit
-
     path = Path(path)
     files.require_file(path)
-    ctx = multiprocessing.get_context("spawn")  # paddle's threads in this process do not survive a fork
-    conn, child_end = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_faiss_child, args=(child_end, str(path)), daemon=True)
-    proc.start()
-    child_end.close()
-    reply = None
     try:
-        if conn.poll(CHILD_TIMEOUT_S):
-            reply = conn.recv()
-    except (EOFError, OSError):
-        pass
-    finally:
-        conn.close()
-        proc.join(30)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-    if reply is None:
-        how = describe_exit(proc.exitcode) if proc.exitcode is not None else f"no answer in {CHILD_TIMEOUT_S} s"
-        raise BadInput(f"{path}: faiss crashed reading or searching it ({how}): a damaged or hostile file")
-    if reply[0] == "bad":
-        raise BadInput(reply[1])
-    return reply[1:]
+        return child.call(_read_and_search, str(path), timeout=CHILD_TIMEOUT_S)
+    except (child.Died, child.Failed) as e:
+        raise BadInput(f"{path}: faiss crashed reading or searching it ({e}): a damaged or hostile file") from None
 
 
 def read_paddleclas_index(index_dir, delimiter: str = "\t") -> dict:
