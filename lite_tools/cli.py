@@ -51,8 +51,10 @@ def cmd_doctor(args) -> int:
 def cmd_zoo_list(args) -> int:
     from . import zoo
 
-    for name, entry in zoo.REGISTRY.items():
-        print(f"{name:24s} {entry.description}")
+    width = max(map(len, zoo.REGISTRY))
+    for name, entry in zoo.REGISTRY.items():  # trained or not: lite_tools.provenance says why it matters
+        weights = "trained" if entry.trained else "untrained (deterministic, for tests)"
+        print(f"{name:{width}s}  {weights:36s}  {entry.description}")
     return 0
 
 
@@ -142,9 +144,22 @@ def cmd_parity(args) -> int:
     return 0 if result.ok else 1
 
 
+def _print_weights(*weights) -> None:
+    """Once, the note of weights that are not trained (lite_tools.provenance records): their outputs are not
+    predictions. Trained and unrecorded weights say nothing here (the report names a trained one's source)."""
+    from . import provenance
+
+    notes = sorted({w["note"] for w in weights if provenance.not_predictions(w)})
+    for note in notes:
+        print(f"  weights: {note}")
+
+
 def _print_verdict(result) -> None:
+    from . import provenance
+
     print(("PASS" if result.ok else "FAIL") + f": {len(result.images)} image(s), task {result.task}, worst max_abs "
           f"{max((i.worst_abs for i in result.images), default=0):.3g}")
+    _print_weights(provenance.record(result.model))
     for line in result.failures[:10]:
         print(f"  - {line}")
     for line in result.diagnosis:
@@ -213,6 +228,7 @@ def cmd_deploy(args) -> int:
                            inputs=_inputs(args), apk=args.apk)
     status = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
     print(f"{result.name}: {status}; report: {result.out}/report.html")
+    _print_weights(result.weights)
     if result.reason:
         print(f"  reason: {result.reason}")
     _print_apk(result.apk)
@@ -282,6 +298,7 @@ def cmd_shitu_deploy(args) -> int:
                            apk=args.apk)
     status = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
     print(f"shitu: {status}; report: {result.out}/report.html")
+    _print_weights(*(m.get("weights") for m in result.models.values()))
     if result.reason:
         print(f"  reason: {result.reason}")
     _print_apk(result.apk)

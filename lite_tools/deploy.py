@@ -1,9 +1,10 @@
 """`lite-tools deploy`: one command from an export to verified app projects.
 
 opt (ARM ships, x86 is verified) -> parity on images (the `lite-tools parity` gate) -> projects rendered into a
-staging folder -> the Java core run on the JVM against the Python reference -> report.html; the staging folder
-becomes OUT only at the end. A parity or Java-core failure stops before any project reaches OUT (unless --force)
-and the report says why.
+staging folder -> the Java core run on the JVM against the Python reference -> with --apk, the signed APK (in the
+staging folder too: lite_tools.apk.placement) -> report.html; the staging folder becomes OUT only at the end. A
+parity or Java-core failure stops before any project reaches OUT (unless --force) and the report says why; a failed
+APK build leaves OUT as it was.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import errno
 import shutil
 from pathlib import Path
 
-from . import javacheck, opt, outputs
-from .apk import build as apk_build
+from . import javacheck, opt, outputs, provenance
+from .apk import placement as apk_placement
 from .codegen import android, project
 from .config import DeployConfig
 from .errors import BadInput, LiteToolsError
@@ -40,6 +41,7 @@ class DeployResult:
     forced: bool = False
     verify_target: dict | None = None  # the x86 model parity ran on (manifest entry)
     apk: dict | None = None  # with apk=: lite_tools.apk.build.ApkBuild.to_json()
+    weights: dict | None = None  # lite_tools.provenance.record(model): None when the export records nothing
 
     def to_json(self) -> dict:
         return {"format": "lite-tools-deploy/1", **dataclasses.asdict(self)}
@@ -82,7 +84,8 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
            name: str | None = None, progress: Progress | None = None, replace_out: bool = False,
            inputs=(), apk=None) -> DeployResult:
     """force: replace OUT and write the projects even when a check fails; replace_out: only replace OUT.
-    apk: also build the Android project's signed debug APK once it is in OUT ("": where Gradle puts it; a path).
+    apk: also build the Android project's signed debug APK ("": where Gradle puts it; a path), before OUT is
+    installed (lite_tools.apk.placement).
     inputs: the user's other input paths (config, labels, batch file): OUT must not be or contain any of them, nor
     `model` or `images_dir` (lite_tools.outputs has the rule)."""
     from .parity import check as parity_check
@@ -90,9 +93,9 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
 
     progress = progress or Progress(quiet=True)
     check_app_request(kinds, app_name, package)
-    apk_build.check_request(apk, kinds)
     out = Path(out)
     outputs.check_destination(out, force or replace_out, (model, images_dir or SAMPLES, *inputs))
+    placement = apk_placement.plan(apk, out, kinds, force or replace_out)
     name = name or Path(model).resolve().name
     # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left beside OUT
     with locked_folder(outputs.parent_of(out), ".lite-tools-deploy-") as tmp, _said_as(Path(tmp) / "out", out):
@@ -139,18 +142,17 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
                     shutil.rmtree(path)
             else:
                 artifacts.update({f"{kind} project": kind for kind in rendered})
+        built, built_at = apk_placement.stage(placement, staging, Path(tmp), out, artifacts, progress)
         deploy_result = DeployResult(ok=not reason, out=str(out), name=name, reason=reason,
                                      stages=dict(progress.timings), manifest=manifest, parity=parity, java=java,
                                      artifacts=artifacts, forced=bool(reason) and force,
-                                     verify_target=verify["targets"]["x86"])
+                                     verify_target=verify["targets"]["x86"], weights=provenance.record(model),
+                                     apk=built)
         from .deploy_report import write_report
         write_report(deploy_result, staging, images)  # the report draws each engine's result on them
         deploy_result.artifacts["report"] = "report.html"
         from .jsonio import dumps  # NaN (a model that outputs NaN) as null: report.json stays JSON
         (staging / "report.json").write_text(dumps(deploy_result.to_json(), indent=2, default=str))
         outputs.install(staging, out, "deploy")
-    if apk is not None and "android project" in deploy_result.artifacts:
-        with progress.stage("apk"):
-            deploy_result.apk = apk_build.build(out / "android", apk or None, progress=progress).to_json()
-        deploy_result.stages["apk"] = progress.timings["apk"]
+        apk_placement.finish(placement, built_at)
     return deploy_result

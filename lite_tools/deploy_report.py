@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from . import provenance
 from .parity.report import histogram_svg
 from .report_gallery import CLICK_CSS, Gallery
 from .report_images import timings_svg
@@ -107,7 +108,11 @@ def render(result, images=(), out_dir=None) -> str:
     java_html = java_section(result.java)
     stages = (timings_svg(result.stages) + f"<p>Total {sum(result.stages.values()):.2f} s.</p>")
     arts = artifacts_table(result.artifacts, out_dir) + f"<p>OUT is <code>{e(str(result.out))}</code>.</p>"
-    gallery = Gallery(parity, result.java, list(images))
+    weights = result.weights
+    untrained = provenance.not_predictions(weights)
+    gallery = Gallery(parity, result.java, list(images), untrained=untrained)
+    images_title = (f"Images: {provenance.OUTPUTS_LABEL} of the reference, Paddle Lite and the Java core" if untrained
+                    else "Images: reference, Paddle Lite and the Java core")
     agree = sum(not gallery.differs(r) for r in gallery.rows)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>lite-tools deploy: {e(result.name)}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;margin:.5em 0}}
@@ -116,8 +121,9 @@ td,th{{border:1px solid #ccc;padding:3px 6px;font-size:13px;text-align:left;vert
 border-radius:6px;margin:0}}.bad{{color:#c22}}code{{font-size:12px}}{CLICK_CSS}</style></head><body>
 <h1>lite-tools deploy: {e(result.name)}</h1>
 <p class="verdict">{verdict}</p>{f'<p class=bad>{e(result.reason)}</p>' if result.reason else ''}
+{provenance.banner_html(weights)}
 <p>{len(gallery.rows)} image(s): the engines agree on {agree}. Click an image for it at full size.</p>
-<h2>Images: reference, Paddle Lite and the Java core</h2>{gallery.html()}
+<h2>{e(images_title)}</h2>{gallery.html()}
 <h2>Across images</h2>{gallery.summary_html()}
 <h2>Artifacts</h2>{arts}
 <h2>Model and conversion</h2>{model}{targets}<p>Ops: {e(ops)}</p>

@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from . import staging
+from .apk import core_classes
+from .apk.toolchain import JVM_FLAGS
 from .config import DeployConfig, Task
 from .config.for_model import output_form
 from .engines import PaddleInferenceEngine
@@ -107,12 +109,19 @@ def compile_core(core_dir: Path, out_dir: Path, android_jar=FIND) -> str:
         mode, against = ["-source", "8", "-target", "8", "-bootclasspath", jar], AGAINST_ANDROID
     else:
         mode, against = ["--release", "8"], AGAINST_JAVA8
-    sources = sorted(Path(core_dir).resolve().glob("*.java")) + [HARNESS]
+    core_dir = Path(core_dir).resolve()
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
+    # the classes an earlier check or APK build compiled of this very core (lite_tools.apk.core_classes)
+    cached = bool(android_jar) and core_classes.restore(core_dir, android_jar, out_dir)
+    sources = ([] if cached else sorted(core_dir.glob("*.java"))) + [HARNESS]
     # -Xlint:-options: newer JDKs warn about -source 8 itself. cwd: a crashing javac writes its args file there.
-    _run(["javac", *mode, "-Xlint:-options", "-encoding", "UTF-8", "-d", str(out_dir), *map(str, sources)],
-         f"compiling the Java core against {against}", cwd=out_dir)
+    # JVM_FLAGS (C1 only, serial GC): javac runs for seconds, which they make about half the CPU time
+    _run(["javac", *(f"-J{f}" for f in JVM_FLAGS), *mode, "-Xlint:-options", "-encoding", "UTF-8", "-cp",
+          str(out_dir), "-d", str(out_dir), *map(str, sources)], f"compiling the Java core against {against}",
+         cwd=out_dir)
+    if android_jar and not cached:
+        core_classes.remember(core_dir, android_jar, out_dir)
     return against
 
 

@@ -9,6 +9,7 @@ import collections
 import dataclasses
 import html
 
+from . import provenance
 from . import report_images as ri
 
 CLICK_CSS = """.card{border:1px solid #ccc;border-radius:6px;padding:8px;margin:10px 0}
@@ -17,7 +18,8 @@ CLICK_CSS = """.card{border:1px solid #ccc;border-radius:6px;padding:8px;margin:
 .mark{background:#d7191c;color:#fff;padding:2px 8px;border-radius:4px;font-weight:bold}
 .same{color:#1a7a3a}.lb{display:none}.lb:target{display:flex;position:fixed;inset:0;background:rgba(0,0,0,.85);
 align-items:center;justify-content:center;z-index:9}.lb img{max-width:96vw;max-height:96vh}
-td.differ{background:#fbd3d3}.key{display:inline-block;width:22px;height:0;vertical-align:middle;margin:0 4px}"""
+td.differ{background:#fbd3d3}.untrained-tag{background:#fff3cd;color:#c4161c;padding:2px 8px;border-radius:4px;
+font-weight:bold}.key{display:inline-block;width:22px;height:0;vertical-align:middle;margin:0 4px}"""
 
 
 def _labels(parity_image: dict) -> dict:
@@ -73,8 +75,11 @@ def _ids(items):
 class Gallery:
     """Cards for every compared image plus the task summary, from parity.json, the Java check and the images."""
 
-    def __init__(self, parity: dict, java: dict | None, images: list):
+    def __init__(self, parity: dict, java: dict | None, images: list, untrained: bool = False):
+        """untrained: the weights are not trained (lite_tools.provenance): each card says its results are
+        outputs, not predictions."""
         self.task = parity.get("task", "")
+        self.untrained = untrained
         self.rgb = dict(images)
         java_rows = (java or {}).get("results") or []
         mism = (java or {}).get("mismatches", [])
@@ -166,7 +171,8 @@ class Gallery:
         worst_ref = dataclasses.asdict(worst[1]) if worst else None
         panels = (self._detection_panels(i, r, rgb, engines, differ, worst_ref) if det
                   else self._classifier_panels(i, r, rgb, engines))
-        return (f'<div class="card{" differ" if differ else ""}" id="img-{i}"><b>{e(r["name"])}</b> {mark}'
+        tag = f"<span class=untrained-tag>{e(provenance.OUTPUTS_LABEL)}</span> " if self.untrained else ""
+        return (f'<div class="card{" differ" if differ else ""}" id="img-{i}"><b>{e(r["name"])}</b> {tag}{mark}'
                 f'<div class=panels>{"".join(panels)}</div>{full}</div>')
 
     @staticmethod

@@ -90,6 +90,27 @@ def preset_projects(tmp_path_factory, zoo_dir):
 
 
 @pytest.fixture(scope="session")
+def picodet_raw_project(tmp_path_factory, zoo_dir):
+    """(Android project, settled DeployConfig, model dir) of the zoo's PicoDet-S exported with raw heads
+    (picodet_s_320_coco_lcnet_raw, the picodet-s-320-coco preset): the PicoDetPostprocessor path no preset's model
+    takes (theirs have NMS in the graph)."""
+    import shared_projects
+    from lite_tools.codegen import project
+    from lite_tools.config import for_model, resolve
+    from lite_tools.model import files, program as programs
+
+    model, out = zoo_dir("picodet_s_320_coco_lcnet_raw"), tmp_path_factory.mktemp("picodet-raw") / "project"
+    preset = resolve(preset="picodet-s-320-coco")
+    project.generate("android", model, preset, out, app_name="Test raw", package=shared_projects.PACKAGE)
+    model_file = files.locate(model).model_file
+    program = programs.load_program(model_file)
+    config = for_model.settle(preset, [(t.name, t.shape) for t in program.outputs], str(model_file),
+                              inputs=[(t.name, t.shape) for t in program.inputs])
+    assert config.det_form == "raw"
+    return out, config, model
+
+
+@pytest.fixture(scope="session")
 def shitu_system(tmp_path_factory, zoo_dir):
     """The zoo's PP-ShiTu pair: (system config, gallery, ARM .nb per role, manifests, root)."""
     import shared_projects
@@ -103,6 +124,24 @@ def shitu_projects(shitu_system, zoo_dir):
     import shared_projects
 
     return shared_projects.make_shitu_projects(shitu_system, zoo_dir)
+
+
+@pytest.fixture(scope="session")
+def apk_tools():
+    """The toolchain, fetched once into build/apk-tools by scripts/fetch_apk_tools.sh (what --apk fetches)."""
+    proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_apk_tools.sh")], capture_output=True, text=True,
+                          env=dict(os.environ, LITE_TOOLS_PYTHON=sys.executable))
+    assert proc.returncode == 0, proc.stderr
+    cache = Path(proc.stdout.strip().splitlines()[-1])
+    from lite_tools.apk import toolchain
+
+    return toolchain.ensure(cache)
+
+
+@pytest.fixture(scope="session")
+def apk_env(apk_tools):
+    """The environment a CLI run needs to use the same cache."""
+    return {"LITE_TOOLS_APK_CACHE": str(apk_tools.root.parent)}
 
 
 @pytest.fixture(scope="session")

@@ -7,9 +7,7 @@ objects written here); bad input is one line. Nothing here runs on a device."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import shutil
 import struct
 import subprocess
@@ -24,28 +22,12 @@ from lite_tools.apk import build, elf, toolchain
 from lite_tools.codegen import project as codegen
 from lite_tools.config.presets import PRESETS
 from lite_tools.errors import BadInput, EXIT_BAD_INPUT, ToolFailure
-from conftest import REPO, refused, run_cli
+from conftest import refused, run_cli
+from apk_readback import CORE, androguard_apk, assert_reads_back, dex_classes
 from shared_projects import PACKAGE, PRESET_MODELS, SHITU_PACKAGE, config_for
 
-CORE = "app/src/main/java/com/litetools/core"
 LIB_PADDLE = "libpaddle_lite_jni.so"
 DT_STRSZ = 10  # the string table's size: readelf needs it, our reader (like the loader for DT_NEEDED) does not
-
-
-@pytest.fixture(scope="session")
-def apk_tools():
-    """The toolchain, fetched once into build/apk-tools by scripts/fetch_apk_tools.sh (what --apk fetches)."""
-    proc = subprocess.run(["bash", str(REPO / "scripts" / "fetch_apk_tools.sh")], capture_output=True, text=True,
-                          env=dict(os.environ, LITE_TOOLS_PYTHON=sys.executable))
-    assert proc.returncode == 0, proc.stderr
-    cache = Path(proc.stdout.strip().splitlines()[-1])
-    return toolchain.ensure(cache)
-
-
-@pytest.fixture(scope="session")
-def apk_env(apk_tools):
-    """The environment a CLI run needs to use the same cache."""
-    return {"LITE_TOOLS_APK_CACHE": str(apk_tools.root.parent)}
 
 
 @pytest.fixture(scope="session")
@@ -59,55 +41,6 @@ def preset_apks(tmp_path_factory, zoo_dir, apk_tools):
     with ThreadPoolExecutor(max_workers=2) as pool:
         builds = dict(zip(PRESETS, pool.map(lambda p: build.build(root / p, tools=apk_tools), PRESETS)))
     return {preset: (root / preset, builds[preset]) for preset in PRESETS}
-
-
-def badging(apk_tools, apk: Path) -> str:
-    return apk_tools.run([apk_tools.aapt, "dump", "badging", apk], "aapt dump badging")
-
-
-def androguard_apk(apk: Path):
-    from androguard.core.apk import APK
-    from loguru import logger
-
-    logger.remove()  # androguard logs every parsed chunk at DEBUG
-    return APK(str(apk))
-
-
-def dex_classes(parsed) -> set:
-    """Class names (com/litetools/core/Labels) in every classes*.dex, by androguard's DEX parser."""
-    from androguard.core.dex import DEX
-
-    return {c.get_name()[1:-1] for dex in parsed.get_all_dex() for c in DEX(dex).get_classes()}
-
-
-def assert_reads_back(apk_tools, result, project: Path, nb_sha256: dict) -> set:
-    """What an installer and the app see, from two readers; nb_sha256: asset name -> the manifest's sha256."""
-    apk = result.path
-    assert apk == project / "app/build/outputs/apk/debug/app-debug.apk" and apk.is_file()
-    text = badging(apk_tools, apk)
-    assert f"package: name='{result.package}'" in text, text
-    assert "sdkVersion:'23'" in text, text
-    assert f"launchable-activity: name='{result.package}.MainActivity'" in text, text
-    assert "uses-permission: name='android.permission.CAMERA'" in text, text
-    parsed = androguard_apk(apk)
-    assert parsed.get_package() == result.package and parsed.get_min_sdk_version() == "23"
-    assert parsed.get_main_activity() == f"{result.package}.MainActivity"
-    assert "android.permission.CAMERA" in parsed.get_permissions()
-    assert parsed.is_signed_v1() and parsed.is_signed_v2()
-    with zipfile.ZipFile(apk) as z:
-        for name, sha in nb_sha256.items():
-            entry = z.getinfo(f"assets/{name}")
-            assert entry.compress_type == zipfile.ZIP_STORED, name  # noCompress: memory-mapped by the app
-            assert hashlib.sha256(parsed.get_file(f"assets/{name}")).hexdigest() == sha, name
-    classes = dex_classes(parsed)
-    core = {f"com/litetools/core/{p.name.split('.')[0]}" for p in (project / CORE).glob("*.java")}
-    assert core and core <= classes, sorted(core - classes)
-    assert f"{result.package.replace('.', '/')}/R" in classes  # aapt2's R, compiled with the app
-    assert not [c for c in classes if c.startswith(("com/baidu/", "io/flutter/"))]  # the stubs stay out
-    tests = project / "app/src/test/java"
-    test_classes = {str(p.relative_to(tests).with_suffix("")) for p in tests.rglob("*.java")}
-    assert not test_classes & classes  # src/test is never dexed
-    return classes
 
 
 @pytest.mark.parametrize("preset", list(PRESETS))
@@ -361,3 +294,30 @@ def test_a_library_missing_from_the_toolchain_is_named(apk_tools, tmp_path):
         toolchain._usable(toolchain.Toolchain(root))
     assert "needs libziparchive.so.0" in str(e.value) and "\n" not in str(e.value), str(e.value)
     assert toolchain._usable(apk_tools) == apk_tools  # the real tree has them all
+
+
+def test_the_core_classes_are_reused_only_for_the_same_sources(preset_apks, apk_tools, tmp_path, monkeypatch):
+    """lite_tools.apk.core_classes: what the Java-core check compiled comes back byte for byte for the same sources
+    and android.jar; a changed source, or a cache entry that is not a jar of core classes, compiles anew."""
+    from lite_tools import javacheck
+    from lite_tools.apk import core_classes
+
+    monkeypatch.setenv("LITE_TOOLS_CACHE", str(tmp_path / "cache"))
+    core = tmp_path / "core"
+    shutil.copytree(preset_apks["imagenet-cls"][0] / CORE, core)
+    jar = apk_tools.android_jar
+    assert not core_classes.restore(core, jar, tmp_path / "none")
+    javacheck.compile_core(core, tmp_path / "checked", android_jar=jar)  # a miss: compiles, then remembers
+    compiled = {p.name: p.read_bytes() for p in (tmp_path / "checked" / core_classes.PACKAGE).glob("*.class")}
+    assert core_classes.restore(core, jar, tmp_path / "again")
+    restored = {p.name: p.read_bytes() for p in (tmp_path / "again" / core_classes.PACKAGE).glob("*.class")}
+    assert compiled and restored == compiled and not list((tmp_path / "again").glob("CoreHarness*"))
+    labels = core / "Labels.java"
+    labels.write_text(labels.read_text() + "\n// changed\n")
+    assert not core_classes.restore(core, jar, tmp_path / "changed")
+    labels.write_text(labels.read_text().replace("\n// changed\n", ""))
+    (entry,) = (tmp_path / "cache" / core_classes.KIND).glob("*.jar")
+    entry.write_bytes(b"not a jar")
+    assert not core_classes.restore(core, jar, tmp_path / "corrupt")
+    assert javacheck.compile_core(core, tmp_path / "recompiled", android_jar=jar) == javacheck.AGAINST_ANDROID
+    assert {p.name for p in (tmp_path / "recompiled" / core_classes.PACKAGE).glob("*.class")} == set(compiled)

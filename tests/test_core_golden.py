@@ -93,6 +93,39 @@ def test_golden_tests_pass_in_every_preset_project(projects, android_jar, junit,
     assert result["failed"] == [] and result["run"] == len(CORE_TESTS), result["output"]
 
 
+def test_golden_tests_pass_in_the_picodet_raw_project(picodet_raw_project, android_jar, junit, tmp_path):
+    """PicoDetPostprocessor on raw heads (the preset's model has NMS in the graph), from the flushed outputs."""
+    project, config, _ = picodet_raw_project
+    data = project / golden.RESOURCE_DIR / golden.CORE_DATA
+    assert golden_header(data) == ("picodet", len(golden.IMAGES)) and data.stat().st_size <= MAX_DATA_BYTES
+    assert 'DET_FORM = "raw"' in (project / CORE / "DeployConstants.java").read_text()
+    result = run_junit(project, tmp_path / "classes", android_jar, junit)
+    assert result["failed"] == [] and result["run"] == len(CORE_TESTS), result["output"]
+
+
+def test_flushed_picodet_heads_give_the_reference_results_of_the_real_ones(picodet_raw_project):
+    """What golden.unread_flushed leaves out (sub-threshold scores, the box logits of cells no score of which
+    reaches the floor) changes no result: on each golden image, the reference's boxes from Paddle Inference's real
+    heads and from the flushed ones are equal, and there are boxes; the flushed heads hold < 1% of the values."""
+    import numpy as np
+
+    from lite_tools.reference import model_inputs, postprocess, preprocess
+
+    _, config, model = picodet_raw_project
+    engine = golden.reference_engine(model)
+    images = golden.usable_images(golden.small_images(golden.LONG_SIDE[config.task]), config)
+    assert len(images) == len(golden.IMAGES)
+    for name, rgb in images:
+        pre = preprocess(rgb, config)
+        heads = engine.run(model_inputs(pre, engine.input_names))
+        assert len(heads) == 8  # [scores x 4 levels, box distributions x 4]
+        real = postprocess(heads, config, pre)
+        flushed = golden.unread_flushed(heads, config, pre, real)
+        assert real and postprocess(flushed, config, pre) == real, name
+        kept = sum(int(np.count_nonzero(f)) for f in flushed)
+        assert 0 < kept < 0.01 * sum(np.size(h) for h in heads), name
+
+
 def test_golden_tests_pass_in_the_shitu_project(shitu_project, android_jar, junit, tmp_path):
     for name in (golden.CORE_DATA, golden.SHITU_DATA):
         assert (shitu_project / golden.RESOURCE_DIR / name).stat().st_size <= MAX_DATA_BYTES
@@ -148,6 +181,15 @@ def test_a_wrong_label_fails_the_results_test(projects, android_jar, junit, tmp_
 def test_a_wrong_threshold_fails_the_results_test(projects, android_jar, junit, tmp_path):
     project = mutated(projects["ssd-mobilenet-300"][0], tmp_path / "p", "DeployConstants",
                       set_constant("SCORE_THRESHOLD", "0.9"))
+    result = run_junit(project, tmp_path / "classes", android_jar, junit)
+    assert result["failed"] == ["resultsMatchTheReference"], result["output"]
+
+
+@pytest.mark.parametrize("constant, value", [("NMS_THRESHOLD", "0.0"), ("HOST_SCORE_THRESHOLD", "0.7")])
+def test_wrong_picodet_nms_fails_the_results_test(picodet_raw_project, android_jar, junit, tmp_path, constant,
+                                                  value):
+    """PicoDetPostprocessor's host NMS made wrong (every overlap suppressed; a higher score threshold)."""
+    project = mutated(picodet_raw_project[0], tmp_path / "p", "DeployConstants", set_constant(constant, value))
     result = run_junit(project, tmp_path / "classes", android_jar, junit)
     assert result["failed"] == ["resultsMatchTheReference"], result["output"]
 

@@ -128,7 +128,7 @@ def test_O40_zoo_export_with_cache_dev_null(tmp_path):
     proc = run_cli("zoo", "export", "PPLCNet_x0_25", "--out", tmp_path / "z", env={"LITE_TOOLS_CACHE": "/dev/null"})
     assert "/dev/null" in warned_once(proc)
     assert sorted(p.name for p in (tmp_path / "z").iterdir()) == [".lite-tools-output.json", "inference.pdiparams",
-                                                                   "inference.pdmodel"]
+                                                                   "inference.pdmodel", "lite-tools-weights.json"]
 
 
 def test_O41_cache_on_an_empty_read_only_mount(model, tmp_path):

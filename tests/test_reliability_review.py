@@ -43,7 +43,7 @@ def test_out_dot_is_the_current_folder(zoo_dir, tmp_path):
     proc = run_cli("zoo", "export", "PULC_person_exists", "--out", ".", cwd=here)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in here.iterdir()) == [".lite-tools-output.json", "inference.pdiparams",
-                                                      "inference.pdmodel"]
+                                                      "inference.pdmodel", "lite-tools-weights.json"]
     app = tmp_path / "app"
     app.mkdir()
     proc = run_cli("android", here, *PRESET, "--out", ".", "--force", cwd=app)  # an existing OUT needs --force

@@ -67,7 +67,8 @@ def test_zoo_export_twice_into_the_same_folder_works(tmp_path, zoo_dir):
     same = export(PERSON, out)
     assert same.returncode == 0, same.stderr
     exported_as(out, PERSON, zoo_dir)
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "inference.pdiparams", "inference.pdmodel", "notes.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "inference.pdiparams", "inference.pdmodel",
+                                                     "lite-tools-weights.json", "notes.txt"]
     assert leftovers(tmp_path) == [] and leftovers(out) == []
 
 
@@ -98,6 +99,7 @@ def test_O45_zoo_export_with_read_only_home(tmp_path):
     setup = f"{read_only(home)}\nunset LITE_TOOLS_CACHE\nexport HOME={shlex.quote(str(home))}"
     proc = in_mount_ns(setup, "zoo", "export", SMALL, "--out", out, env={"TMPDIR": str(tmpdir)})
     assert str(home / ".cache" / "lite-tools") in warned_once(proc)
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "inference.pdiparams", "inference.pdmodel"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "inference.pdiparams", "inference.pdmodel",
+                                                     "lite-tools-weights.json"]
     assert list(home.iterdir()) == []
     assert [p.name for p in tmpdir.iterdir() if p.name != ".cache"] == []

@@ -66,7 +66,7 @@ def test_cli_zoo_export(tmp_path):
     proc = run_cli("zoo", "export", "PULC_person_exists", "--out", tmp_path / "pulc")
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "pulc").iterdir()) == [".lite-tools-output.json", "inference.pdiparams",
-                                                                      "inference.pdmodel"]
+                                                                      "inference.pdmodel", "lite-tools-weights.json"]
     proc = run_cli("zoo", "export", "NoSuchNet", "--out", tmp_path / "x")
     assert proc.returncode == 2 and "unknown zoo model 'NoSuchNet'" in proc.stderr
 

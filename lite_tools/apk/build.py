@@ -29,7 +29,8 @@ import time
 import zipfile
 from pathlib import Path
 
-from . import elf, toolchain as toolchains
+from . import core_classes, elf, toolchain as toolchains
+from .. import cache
 from ..errors import BadInput
 
 APK_IN_PROJECT = Path("app/build/outputs/apk/debug/app-debug.apk")
@@ -59,6 +60,8 @@ class ApkBuild:
     paddle_jar: bool
     note: str  # "" when the Paddle Lite files are all there
     seconds: float
+    bytes: int = 0
+    sha256: str = ""
 
     def to_json(self) -> dict:
         return {**dataclasses.asdict(self), "path": str(self.path)}
@@ -111,22 +114,25 @@ def read_gradle(path: Path) -> GradleFacts:
 
 
 def build(project, apk=None, tools: toolchains.Toolchain | None = None, compile_only=COMPILE_ONLY,
-          progress=None) -> ApkBuild:
-    """The signed, verified debug APK of `project`, written to `apk` (default: where Gradle puts it)."""
+          progress=None, paddle_root=None) -> ApkBuild:
+    """The signed, verified debug APK of `project`, written to `apk` (default: where Gradle puts it).
+    paddle_root: the project folder holding the user's Paddle Lite files (default `project`; a deploy builds its
+    staged project with the files the user placed in OUT's, lite_tools.apk.placement)."""
     started = time.monotonic()
     say = progress or (lambda m: None)
     project = Path(project)
+    paddle_root = Path(paddle_root) if paddle_root else project
     app = project / "app"
     facts = read_gradle(app / "build.gradle")
     apk = Path(apk) if apk else project / APK_IN_PROJECT
     check_writable(apk)
-    jar = project / PADDLE_JAR
+    jar = paddle_root / PADDLE_JAR
     if jar.exists():
         check_jar(jar)
     elif compile_only is None or not Path(compile_only).is_dir():
         raise BadInput(f"{jar} is missing, and this lite-tools install has no compile-only Paddle Lite API "
                        "(lite_tools/java/paddle_lite_api): place Paddle Lite's PaddlePredictor.jar there")
-    natives = native_libs(project / JNI_LIBS)
+    natives = native_libs(paddle_root / JNI_LIBS)
     tools = tools or toolchains.ensure(progress=say)
     sources = sorted((app / "src/main/java").rglob("*.java"))
     if not sources:
@@ -136,9 +142,9 @@ def build(project, apk=None, tools: toolchains.Toolchain | None = None, compile_
         say("apk: resources (aapt2)")
         base = _link_resources(app, facts, tools, tmp)
         say("apk: compiling Java against API 23")
-        classes = _compile(tools, sources + sorted((tmp / "gen").rglob("*.java")),
-                           ["-cp", str(jar)] if jar.exists() else ["-sourcepath", str(compile_only), "-implicit:none"],
-                           tmp)
+        classes = _compile_app(tools, app / "src/main/java" / core_classes.PACKAGE,
+                               sources + sorted((tmp / "gen").rglob("*.java")), jar if jar.exists() else None,
+                               compile_only, tmp)
         say("apk: dexing (dx, minSdk 23)")
         _dex(tools, facts.min_sdk, classes, jar if jar.exists() else None, tmp / "classes.dex", sources)
         unaligned = tmp / "unaligned.apk"
@@ -160,7 +166,8 @@ def build(project, apk=None, tools: toolchains.Toolchain | None = None, compile_
     return ApkBuild(path=apk, package=facts.application_id, min_sdk=facts.min_sdk,
                     native_libs=tuple(name for name, _ in natives), paddle_jar=jar.exists(),
                     note=paddle_note(jar.exists(), has_jni),
-                    seconds=round(time.monotonic() - started, 2))
+                    seconds=round(time.monotonic() - started, 2), bytes=apk.stat().st_size,
+                    sha256=cache.sha256_file(apk))
 
 
 def check_writable(apk: Path) -> None:
@@ -238,15 +245,37 @@ def _link_resources(app: Path, facts: GradleFacts, tools, tmp: Path) -> Path:
     return tmp / "base.apk"
 
 
-def _compile(tools, sources: list, paths: list, tmp: Path) -> Path:
-    """javac against API 23. Its android.jar has no java.lang.invoke, so a lambda crashes javac without naming its
-    file: then the classes are compiled as plain Java 8 and dx, which cannot dex them at minSdk 23, names it."""
+def _compile_app(tools, core_dir: Path, sources: list, jar, compile_only, tmp: Path) -> Path:
+    """The app's classes: with the core's from lite_tools.apk.core_classes when the Java-core check (or an earlier
+    build) compiled this very core, only the rest is compiled; anything amiss there compiles it all."""
+    paths = ["-cp", str(jar)] if jar else ["-sourcepath", str(compile_only), "-implicit:none"]
+    restored = tmp / "core-classes"
+    if core_dir.is_dir() and core_classes.restore(core_dir, tools.android_jar, restored):
+        rest = [s for s in sources if s.parent.resolve() != core_dir.resolve()]
+        against = ["-cp", f"{restored}:{jar}"] if jar else ["-cp", str(restored), *paths]
+        (tmp / "classes").mkdir()
+        proc = tools.attempt([*tools.javac, *against, "-d", tmp / "classes", *rest],
+                             "javac (the app's Java against API 23's android.jar)", cwd=tmp)
+        if proc.returncode == 0:
+            shutil.copytree(restored, tmp / "classes", dirs_exist_ok=True)
+            return tmp / "classes"
+        shutil.rmtree(tmp / "classes", ignore_errors=True)
+    classes, against_api23 = _compile(tools, sources, paths, tmp)
+    if core_dir.is_dir() and against_api23:  # never classes of the lambda fallback's `--release 8`
+        core_classes.remember(core_dir, tools.android_jar, classes)
+    return classes
+
+
+def _compile(tools, sources: list, paths: list, tmp: Path) -> tuple:
+    """javac against API 23: (classes, True). Its android.jar has no java.lang.invoke, so a lambda crashes javac
+    without naming its file: then the classes are compiled as plain Java 8 (classes, False) and dx, which cannot dex
+    them at minSdk 23, names it."""
     classes = tmp / "classes"
     classes.mkdir()
     what = "javac (the app's Java against API 23's android.jar)"
     proc = tools.attempt([*tools.javac, *paths, "-d", classes, *sources], what, cwd=tmp)
     if proc.returncode == 0:
-        return classes
+        return classes, True
     output = proc.stderr + proc.stdout
     if "java.lang.invoke" not in output:
         raise BadInput(f"{what} failed: {toolchains.first_error(output)}")
@@ -258,7 +287,7 @@ def _compile(tools, sources: list, paths: list, tmp: Path) -> Path:
         paths = ["-cp", str(tools.android_jar), *paths]
     tools.run(["javac", "--release", "8", "-encoding", "UTF-8", *paths, "-d", classes, *sources],
               "javac --release 8 (to find the lambda)", cwd=tmp)
-    return classes
+    return classes, False
 
 
 def _dex(tools, min_sdk: int, classes: Path, jar, out: Path, sources: list) -> None:

@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+from .. import provenance
 from ..config import DeployConfig, Task, for_model, write_json
 from ..errors import BadInput
 from ..reference.preprocess import follows_paddledet
@@ -45,7 +46,9 @@ def check_model_matches_config(manifest: dict, config: DeployConfig) -> tuple:
     return config.input_size
 
 
-def context_for(config: DeployConfig, manifest: dict, app_name: str, package: str) -> dict:
+def context_for(config: DeployConfig, manifest: dict, app_name: str, package: str, weights_notice: str = "") -> dict:
+    """weights_notice: lite_tools.provenance.app_notice of the app's models ("": the app says nothing of its
+    weights); the screen shows it above the results and the result text starts with APP_RESULT_PREFIX."""
     tensors = {kind: [(t["name"], t["shape"]) for t in manifest[kind]] for kind in ("inputs", "outputs")}
     config = for_model.settle(config, tensors["outputs"], manifest["model"]["model_file"], inputs=tensors["inputs"])
     width, height = check_model_matches_config(manifest, config)
@@ -56,7 +59,12 @@ def context_for(config: DeployConfig, manifest: dict, app_name: str, package: st
             "lite_archives": LITE_ARCHIVES,
             "input_names": [t["name"] for t in manifest["inputs"]], "input_width": width, "input_height": height,
             "crop_width": crop[0], "crop_height": crop[1], "picodet": picodet_constants(config),
-            "paddledet_arithmetic": follows_paddledet(config), **ci.context()}
+            "paddledet_arithmetic": follows_paddledet(config), **weights_context(weights_notice), **ci.context()}
+
+
+def weights_context(notice: str) -> dict:
+    """The templates' values for the untrained-weights notice (both "" when there is nothing to say)."""
+    return {"weights_notice": notice, "weights_result_prefix": provenance.APP_RESULT_PREFIX if notice else ""}
 
 
 def picodet_constants(config: DeployConfig) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import opt, outputs
+from .. import opt, outputs, provenance
 from ..config import DeployConfig
 from ..errors import BadInput
 from ..staging import folder as locked_folder
@@ -24,8 +24,10 @@ def check_app_name(app_name: str) -> str:
 def stage(kind: str, staging: Path, config: DeployConfig, manifest: dict, nb_file: Path, app_name: str,
           package: str, model) -> dict:
     """Render project `kind` into `staging`; return its template context. model: the export, which the Android
-    project's golden tests get their reference outputs from (lite_tools.codegen.golden)."""
-    context = android.context_for(config, manifest, app_name, package)
+    project's golden tests get their reference outputs from (lite_tools.codegen.golden), and whose recorded
+    weights (lite_tools.provenance) decide whether the app says its results are not predictions."""
+    notice = provenance.app_notice(provenance.record(model))
+    context = android.context_for(config, manifest, app_name, package, weights_notice=notice)
     WRITERS[kind](staging, context, nb_file, config, manifest)
     if kind == "android":
         golden.write_core(staging, context["config"], model)

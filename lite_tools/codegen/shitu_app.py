@@ -16,6 +16,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from .. import provenance
 from ..config import DeployConfig, write_json
 from ..errors import BadInput
 from ..jsonio import dumps
@@ -30,13 +31,14 @@ GALLERY_ELEMENT = "float32"  # exact scores: what the x86 gates compared
 
 
 def _contexts(system, detector: DeployConfig, recogniser: DeployConfig, manifests: dict, gallery, app_name: str,
-              package: str) -> tuple:
-    """(detector context, recogniser context, shitu values): each model's config settled against its manifest."""
-    det = android.context_for(detector, manifests["detector"], app_name, package)
+              package: str, weights_notice: str = "") -> tuple:
+    """(detector context, recogniser context, shitu values): each model's config settled against its manifest.
+    weights_notice: lite_tools.provenance.app_notice of the two models, which the one screen shows."""
+    det = android.context_for(detector, manifests["detector"], app_name, package, weights_notice=weights_notice)
     if det["config"].det_form != "nms":
         raise BadInput(f"{detector.source}: the PP-ShiTu app runs a mainbody detector with NMS in its graph (as "
                        f"PaddleClas's DetPredictor reads it); this one has {det['config'].det_form} outputs")
-    rec = android.context_for(recogniser, manifests["recogniser"], app_name, package)
+    rec = android.context_for(recogniser, manifests["recogniser"], app_name, package, weights_notice=weights_notice)
     rec = {**rec, "model_asset": REC_ASSET, "constants_class": "RecConstants"}
     search = system.search
     shitu = {"source": system.source or "--det/--rec", "max_det_results": system.max_det_results,
@@ -98,10 +100,12 @@ def write_projects(staging: Path, kinds, *, system, detector: DeployConfig, reco
     """Render each of `kinds` into staging/KIND; return the kinds rendered. manifests: {"detector": opt
     manifest, "recogniser": opt manifest}; gallery: a lite_tools.shitu.gallery.Gallery bound to the recogniser.
     det_model, rec_model: the exports, which the Android project's golden tests (lite_tools.codegen.golden) get
-    their reference outputs from; without them the project's tests say their data is missing."""
+    their reference outputs from; without them the project's tests say their data is missing. Their recorded
+    weights (lite_tools.provenance) decide whether the app says its results are not predictions."""
     android.check_package(package)
     project.check_app_name(app_name)
-    det, rec, shitu = _contexts(system, detector, recogniser, manifests, gallery, app_name, package)
+    notice = provenance.app_notice(provenance.record(det_model), provenance.record(rec_model))
+    det, rec, shitu = _contexts(system, detector, recogniser, manifests, gallery, app_name, package, notice)
     rendered = []
     for kind in kinds:
         if kind not in WRITERS:

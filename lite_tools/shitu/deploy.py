@@ -16,7 +16,8 @@
    - end to end, per image: the pipeline on the Lite engines against the pipeline on Paddle Inference (same labels,
      boxes within BOX_PX), and com.litetools.core.ShituPipeline on the JVM against the Python reference.
 4. projects (the two-model app templates, lite_tools.codegen.shitu_app) with the gallery in the assets.
-5. report.html / report.json; everything is staged and becomes OUT at once (lite_tools.outputs).
+5. with --apk, the Android project's signed APK (lite_tools.apk.placement); report.html / report.json; everything
+   is staged and becomes OUT at once (lite_tools.outputs).
 A failed gate stops before any project reaches OUT (exit 1) unless --force.
 """
 
@@ -28,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import opt, outputs
-from ..apk import build as apk_build
+from .. import opt, outputs, provenance
+from ..apk import placement as apk_placement
 from ..config import read_config_file
 from ..config import for_model
 from ..errors import BadInput
@@ -148,11 +149,11 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
 
     progress = progress or Progress(quiet=True)
     check_app_request(kinds, app_name, package)
-    apk_build.check_request(apk, kinds)
     if system.detector is None or det_dir is None:
         raise BadInput(f"{system.source}: has no detector; lite-tools shitu deploy needs the mainbody detector")
     det_dir, rec_dir, gallery_dir, out = Path(det_dir), Path(rec_dir), Path(gallery_dir), Path(out)
     outputs.check_destination(out, force, (det_dir, rec_dir, gallery_dir, images_dir or SAMPLES, *inputs))
+    placement = apk_placement.plan(apk, out, kinds, force)
     g = galleries.load(gallery_dir)
     galleries.require_params(g, rec_dir)  # quick refusal before any optimiser runs
     det_cfg, det_outputs = _settled(system.detector, det_dir, "detector")
@@ -253,18 +254,21 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
                 shutil.rmtree(path)
             projects = {"rendered": [], "note": "projects not written: a gate failed (--force writes them anyway)"}
         artifacts.update({f"{kind} project": kind for kind in projects["rendered"]})
+        built, built_at = apk_placement.stage(placement, staging, Path(tmp), out, artifacts, progress)
         images_json = _images_json(images, recorded, lite_runs, per_image, det_parity)
         result = ShituDeployResult(
             ok=not reason, out=str(out), reason=reason, system=system.to_json(),
             models={"detector": {"dir": str(det_dir), "found_by": (found or {}).get("detector", ""),
-                                 "manifest": manifests["det"], "outputs": det_outputs},
+                                 "manifest": manifests["det"], "outputs": det_outputs,
+                                 "weights": provenance.record(det_dir)},
                     "recogniser": {"dir": str(rec_dir), "found_by": (found or {}).get("recogniser", ""),
-                                   "manifest": manifests["rec"], "outputs": rec_outputs}},
+                                   "manifest": manifests["rec"], "outputs": rec_outputs,
+                                   "weights": provenance.record(rec_dir)}},
             gallery={"dir": str(gallery_dir), "count": g.count, "dim": g.dim, "labels": _label_counts(g.labels),
                      "params_sha256": g.params_sha256, "nb_sha256": g.nb_sha256,
                      "origin": g.manifest.get("origin", "")},
             gates=gates, images=images_json, projects=projects, artifacts=artifacts,
-            stages=dict(progress.timings), forced=bool(reason) and force)
+            stages=dict(progress.timings), forced=bool(reason) and force, apk=built)
         from .report import write_report
 
         write_report(result, staging)
@@ -273,10 +277,7 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
 
         (staging / "report.json").write_text(dumps(result.to_json(), indent=2, default=str))
         outputs.install(staging, out, "shitu deploy")
-    if apk is not None and "android project" in result.artifacts:
-        with progress.stage("apk"):
-            result.apk = apk_build.build(out / "android", apk or None, progress=progress).to_json()
-        result.stages["apk"] = progress.timings["apk"]
+        apk_placement.finish(placement, built_at)
     return result
 
 def _label_counts(labels) -> dict:

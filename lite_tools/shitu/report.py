@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from .. import provenance
 from ..deploy_report import _table
 from ..report_text import size_text
 
@@ -33,6 +34,10 @@ def render(result) -> str:
     parts = [f"<h1 style='color:{colour}'>PP-ShiTu: {verdict}</h1>"]
     if result.reason:
         parts.append(f"<p class=bad>{e(result.reason)}</p>")
+    weights = {role: m.get("weights") for role, m in result.models.items()}  # absent in reports from before it
+    parts += [provenance.banner_html(w, f"{role}: ") for role, w in weights.items() if w is not None]
+    untrained = any(provenance.not_predictions(w) for w in weights.values())
+    said = f"{provenance.OUTPUTS_LABEL}, " if untrained else ""
     parts.append("<h2>System</h2>" + _table(_rows([
         ("config", s["source"]), ("detections kept", f"top {s['max_det_results']}, then score >= {s['threshold']}"),
         ("recognition", f"top-1 of {s['search']['return_k']} kept when score >= {s['search']['score_thres']}"),
@@ -61,10 +66,10 @@ def render(result) -> str:
                      f"<p>detector parity: {'PASS' if image['detector_ok'] else 'FAIL'}; "
                      f"{len(image['detections'])} detection(s) kept</p>"
                      + _table(_rows(crops), ("crop", "top-1", "score", "kept", "cosine Lite/Paddle"))
-                     + "<p>result (Paddle Inference):</p>" + _table(_rows(shown) or [("-", "-", "-")],
-                                                                    ("label", "box", "score"))
-                     + "<p>result (Paddle Lite):</p>" + _table(_rows(lite) or [("-", "-", "-")],
-                                                               ("label", "box", "score"))
+                     + f"<p>result ({said}Paddle Inference):</p>" + _table(_rows(shown) or [("-", "-", "-")],
+                                                                            ("label", "box", "score"))
+                     + f"<p>result ({said}Paddle Lite):</p>" + _table(_rows(lite) or [("-", "-", "-")],
+                                                                     ("label", "box", "score"))
                      + "".join(f"<p class=note>{e(n)}</p>" for n in image["notes"]))
     parts.append("<h2>Projects</h2><p>" + e(", ".join(result.projects["rendered"]) or result.projects["note"]
                                             or "not rendered (a gate failed)") + "</p>")

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable
 
-from .. import cache, outputs, staging
+from .. import cache, outputs, provenance, staging
 from ..errors import BadInput
 
 # Paddle's C++ (glog) INFO lines ("New Executor is Running.") on stderr: glog reads this when paddle is first
@@ -49,6 +49,8 @@ class ZooEntry:
     # build() returns the network with trained weights (lite_tools/pretrained): no deterministic initialisation or
     # calibration, and lite_tools/pretrained's source joins the cache key
     trained: bool = False
+    # trained: the published weights it loads, as reports and apps name them (lite_tools.provenance)
+    weights_source: str = ""
     # why the optimizer and parity tests (tests/test_opt_zoo.py, tests/test_parity.py) leave it out; "" = they run
     exempt: str = ""
 
@@ -142,10 +144,12 @@ def _registry() -> dict:
     from ..pretrained import text_orientation
     entries[text_orientation.NAME] = ZooEntry(text_orientation.DESCRIPTION, text_orientation.build,
                                               text_orientation.INPUT_SHAPE, seed=0, preset=None,
-                                              infer_cfg=text_orientation.INFERENCE_YML, trained=True)
+                                              infer_cfg=text_orientation.INFERENCE_YML, trained=True,
+                                              weights_source=text_orientation.WEIGHTS_SOURCE)
     from ..pretrained import layout
     entries[layout.NAME] = ZooEntry(layout.DESCRIPTION, layout.build, (3, *layout.INPUT_HW), seed=0, kind="detector",
-                                    preset=None, infer_cfg=layout.infer_cfg(), form="raw", trained=True)
+                                    preset=None, infer_cfg=layout.infer_cfg(), form="raw", trained=True,
+                                    weights_source=layout.WEIGHTS_SOURCE)
     return entries
 
 
@@ -354,6 +358,7 @@ def _build_and_save_in_scope(name: str, out_dir: Path) -> None:
     paddle.jit.save(model, str(out_dir / entry.file_stem), input_spec=specs)
     if entry.infer_cfg:
         (out_dir / entry.config_file).write_text(entry.infer_cfg)
+    provenance.write(out_dir, name, entry.trained, entry.weights_source)
     info = out_dir / f"{entry.file_stem}.pdiparams.info"
     if info.exists():
         info.unlink()
