@@ -192,11 +192,10 @@ def cmd_project(args) -> int:
     apk_build.check_request(apk)
     summary = project.generate(args.kind, args.model, _config_from(args), args.out, app_name=args.app_name,
                                package=args.package, force=args.force, quant=args.quant, fp16=args.fp16,
-                               progress=None if args.quiet else _say, inputs=_inputs(args))
+                               progress=None if args.quiet else _say, inputs=_inputs(args), apk=apk)
     print(f"{args.kind.capitalize()} project for {summary['task']} ({summary['input'][0]}x{summary['input'][1]} "
           f"input, Paddle Lite {summary['lite_version']}) written to {summary['out']}")
-    if apk is not None:
-        _print_apk(apk_build.build(args.out, apk or None, progress=None if args.quiet else _say).to_json())
+    _print_apk(summary["apk"])
     return 0
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from lite_tools import outputs
 from lite_tools.apk import build, elf, toolchain
 from lite_tools.codegen import project as codegen
 from lite_tools.config.presets import PRESETS
@@ -265,11 +266,16 @@ def test_cli_builds_the_apk_and_keeps_the_users_files(small_model, apk_tools, ap
     assert "apksigner verified" in proc.stdout and str(apk) in proc.stdout
     assert f"note: {build.paddle_note(jar=False, jni=False)}" in proc.stdout
     assert androguard_apk(apk).get_package() == PACKAGE
+    # built before OUT was installed: OUT's marker claims it (a re-run may replace it; a user's file it would not)
+    assert build.APK_IN_PROJECT.as_posix() in outputs.read_marker(out)
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     (out / "app/libs").mkdir(parents=True)
     (out / build.PADDLE_JAR).write_bytes(b"PK\x03\x04 broken")
     proc = run_cli("android", small_model, "--preset", "imagenet-cls", "--package", PACKAGE, "--out", out,
                    "--force", "--apk", env=apk_env)
     refused(proc, f"{out / build.PADDLE_JAR}: not a jar")
+    # refused before any work: the project and its APK are as they were
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.name != "PaddlePredictor.jar"} == before
 
 
 def test_without_apt_get_the_toolchain_is_one_line(tmp_path, monkeypatch):

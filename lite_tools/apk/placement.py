@@ -33,11 +33,13 @@ PROJECT = "android"  # the Android project's folder in OUT
 class Placement:
     target: Path  # where the APK ends up (as the user named it; absolute when outside OUT)
     in_out: str | None  # its path inside OUT, None when outside
+    project: str = PROJECT  # the Android project's folder inside OUT ("" for `lite-tools android`: OUT itself)
 
 
-def plan(apk, out, kinds, replace: bool) -> Placement | None:
+def plan(apk, out, kinds, replace: bool, project: str = PROJECT) -> Placement | None:
     """Refuse, before any work, an `--apk` that cannot be met (lite_tools.apk.build.check_request's rules, a FILE
-    that is not ours to replace, bad Paddle Lite files in OUT/android); apk: None (no APK), "" (the default) or FILE."""
+    that is not ours to replace, bad Paddle Lite files in OUT/android); apk: None (no APK), "" (the default) or FILE.
+    project: where the Android project is in OUT ("" when OUT is the project, as `lite-tools android` writes it)."""
     if apk is None:
         return None
     out = Path(out)
@@ -48,21 +50,21 @@ def plan(apk, out, kinds, replace: bool) -> Placement | None:
     if apk and real == real_out:
         raise BadInput(f"cannot write the APK to {apk}: it is OUT itself")
     if inside:
-        rel = (PurePosixPath(PROJECT) / build.APK_IN_PROJECT.as_posix() if not apk
+        rel = (PurePosixPath(project) / build.APK_IN_PROJECT.as_posix() if not apk
                else PurePosixPath(real.relative_to(real_out).as_posix()))
         if str(rel) == outputs.MARKER:
             raise BadInput(f"cannot write the APK to {apk}: lite-tools' marker file goes there")
-        placement = Placement(target=Path(apk) if apk else out / rel, in_out=str(rel))
+        placement = Placement(target=Path(apk) if apk else out / rel, in_out=str(rel), project=project)
         if os.path.lexists(out / rel) and str(rel) not in (outputs.read_marker(out) or ()):
             raise BadInput(f"{placement.target}: exists and was not written by lite-tools (OUT's marker does not "
                            "list it): remove it yourself or choose another --apk path")
     else:
-        placement = Placement(target=Path(os.path.abspath(apk)), in_out=None)
+        placement = Placement(target=Path(os.path.abspath(apk)), in_out=None, project=project)
         if os.path.lexists(placement.target) and not (replace and _ours(out, placement.target)):
             raise BadInput(f"{placement.target}: exists, and {out}/report.json does not record it as the APK an "
                            "earlier deploy wrote there, unchanged: lite-tools never overwrites a file it did not "
                            "write; remove it yourself or choose another --apk path")
-    user_project = out / PROJECT
+    user_project = out / project
     if (user_project / build.PADDLE_JAR).exists():
         build.check_jar(user_project / build.PADDLE_JAR)
     build.native_libs(user_project / build.JNI_LIBS)
@@ -102,8 +104,8 @@ def build_staged(placement: Placement, staging: Path, private: Path, out: Path, 
             raise BadInput(f"cannot write the APK to {placement.target}: lite-tools writes another file there")
     else:
         built_at = Path(tempfile.mkdtemp(prefix="apk-", dir=private)) / placement.target.name
-    user_project = Path(out) / PROJECT
-    result = build.build(staging / PROJECT, built_at, paddle_root=user_project if user_project.is_dir() else None,
+    user_project = Path(out) / placement.project
+    result = build.build(staging / placement.project, built_at, paddle_root=user_project if user_project.is_dir() else None,
                          progress=progress)
     return {**result.to_json(), "path": str(placement.target), "in_out": placement.in_out}, built_at
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import opt, outputs, provenance
+from ..apk import placement as apk_placement
 from ..config import DeployConfig
 from ..errors import BadInput
 from ..staging import folder as locked_folder
@@ -36,14 +37,18 @@ def stage(kind: str, staging: Path, config: DeployConfig, manifest: dict, nb_fil
 
 def generate(kind: str, model, config: DeployConfig, out, app_name: str = "LiteTools Demo",
              package: str = "com.litetools.demo", force: bool = False, quant=None, fp16: bool = False,
-             progress=None, inputs=()) -> dict:
+             progress=None, inputs=(), apk=None) -> dict:
     """`lite-tools android|flutter`: opt for ARM, check, render, move into place; return a summary.
-    inputs: the user's other input paths (config, labels), which OUT must not be or contain, as `model`."""
+    inputs: the user's other input paths (config, labels), which OUT must not be or contain, as `model`.
+    apk: also build the signed debug APK (lite_tools.apk.placement: None, "" for where Gradle puts it, or FILE); one
+    inside OUT is built before OUT is installed, so OUT's marker lists it and a failed build leaves OUT as it was."""
     progress = progress or (lambda m: None)
     android.check_package(package)
     check_app_name(app_name)
     out = Path(out)
     outputs.check_destination(out, force, (model, *inputs))
+    placement = apk_placement.plan(apk, out, (kind,), force, project="")
+    built = built_at = None
     with locked_folder(outputs.parent_of(out), f".lite-tools-{kind}-") as tmp:  # locked: a killed run's is swept
         progress(f"{kind}: optimising for arm")
         manifest = opt.optimize(model, Path(tmp) / "opt",
@@ -51,6 +56,11 @@ def generate(kind: str, model, config: DeployConfig, out, app_name: str = "LiteT
         progress(f"{kind}: rendering the project")
         context = stage(kind, Path(tmp) / "project", config, manifest, Path(tmp) / "opt" / "model.arm.nb", app_name,
                         package, model)
+        if placement is not None:
+            progress(f"{kind}: building the APK")
+            built, built_at = apk_placement.build_staged(placement, Path(tmp) / "project", Path(tmp), out,
+                                                         progress=progress)
         outputs.install(Path(tmp) / "project", out, kind)
-    return {"out": str(out), "package": package, "lite_version": context["lite_version"],
+    apk_placement.finish(placement, built_at)
+    return {"apk": built, "out": str(out), "package": package, "lite_version": context["lite_version"],
             "input": [context["input_width"], context["input_height"]], "task": config.task.value}
