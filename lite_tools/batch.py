@@ -29,7 +29,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import child, outputs, staging
+from . import child, outputs, provenance, staging
 from .errors import BadInput, LiteToolsError
 from .lite_runner import describe_exit
 
@@ -137,6 +137,8 @@ def run_one(job: dict) -> dict:
                         inputs=[job.get("config"), job.get("labels"), job.get("batch_file")])
         row.update(status="READY" if result.ok else "NOT READY", reason=result.reason,
                    report=str(Path(result.out) / "report.html"))
+        if provenance.not_predictions(result.weights):  # said in the summary too, not only in its report
+            row["weights"] = result.weights["note"]
     except LiteToolsError as e:
         row["reason"] = str(e)
     except Exception as e:  # a bug in one model's run must not stop the others
@@ -224,13 +226,15 @@ def _run_all(todo: list, jobs: int, quiet: bool) -> list:
 
 def table(rows: list) -> str:
     """The summary: columns as wide as their header or widest cell, whichever is wider; a NOT READY row's reason
-    on a line of its own below its report."""
+    and the note of weights that are not trained (lite_tools.provenance) on lines of their own below its report."""
     header = ("model", "status", "time", "report / reason")
     cells = []
     for r in rows:
         cells.append((r["name"], r["status"], f"{r['seconds']:.1f}s", r["report"] or r["reason"]))
         if r["report"] and r["reason"]:
             cells.append(("", "", "", r["reason"]))
+        if r.get("weights"):
+            cells.append(("", "", "", f"weights: {r['weights']}"))
     widths = [max(len(c[i]) for c in [header, *cells]) for i in range(3)]
 
     def line(c):

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from conftest import poison_first_conv, run_cli
+from lite_tools import provenance
 
 
 def _report(out):
@@ -104,6 +105,11 @@ models:
     rows = {ln.split()[0]: ln for ln in lines[1:-1] if ln.strip()}
     assert "READY" in rows["person"] and "READY" in rows["helmet"]
     assert "ERROR" in rows["broken"] and "not a Paddle program" in rows["broken"]
+    # the zoo's weights are untrained: the summary says so below each of their rows, not below the broken one's
+    for name in ("person", "helmet", "broken"):
+        below = lines[lines.index(rows[name]) + 1]
+        said = below.strip() == f"weights: {provenance.UNTRAINED_NOTE}"
+        assert said == (name != "broken"), (name, below)
     assert (tmp_path / "results/person/report.html").is_file()
     assert (tmp_path / "results/helmet/flutter/pubspec.yaml").is_file()
     assert not (tmp_path / "results/person/flutter").exists()
