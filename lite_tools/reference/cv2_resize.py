@@ -1,7 +1,8 @@
 """cv2.resize on uint8 images, to the last bit: what PaddleClas's and PaddleDetection's Python deploy compute with
 opencv-python(-headless) 4.6.0.66 (the version PaddleClas 2.6.0 installs), specified step by step for the Java port.
 
-Entry: resize(img, width, height, interp, fx=None, fy=None, window=None, ipp=True) on HxWxC or HxW uint8.
+Entry: resize(img, width, height, interp, fx=None, fy=None, window=None, ipp=True, consume=None) on HxWxC or HxW
+uint8 (consume: receive the rows chunk by chunk instead of an array; see resize).
 interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their names.
 
 0. Geometry (cv::resize). A non-empty (width, height) wins: inv_scale_x = width / w, inv_scale_y = height / h
@@ -57,47 +58,36 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    product and sum rounded); per output row, sum = beta_0 * buf_0, then sum += beta_j * buf_j in the y
    entries' order (float32); output round_half_even(sum) clamped to 0..255.
 6. IPP cubic (x86-64 wheels enable IPP by default; cv2.ipp.setUseIPP(False) and builds without IPP, such as the
-   aarch64 wheels, run step 3 instead): Keys cubic A = -0.75 at the float64 position (d + 0.5) * scale - 0.5,
-   taps clamped, float64 separable sums (horizontal, then vertical), round half to even, clamp. NOT bit-exact:
-   the output differs by 1 wherever the real-valued result is a tie or within ~1e-4 of one. Ties are common at
-   rational scales on smooth photos: on the 31 sample photos 1.5e-4 of the values differ at 224x224, 2.4e-4 at
-   320x320, 4e-5 at PaddleDetection's keep-ratio 800/1333 (moon.png 512 -> 320: 1632 of 307200); integer
-   enlargements such as x3 are worse. OpenCV's own cubic (step 3) differs from the wheel on ~2.5e-2 of the
-   values. IPP's code is CPU-dispatched (2020.0 "l9", AVX2, in 4.6.0.66): the figures are for an AVX2 CPU
-   without AVX-512. What probing the wheel has established (x3 enlargements, one axis at a time;
-   tests/test_cv2_resize.py::test_ipp_cubic_recovered_arithmetic checks it on fresh random data):
-   - Weights are float32, a few ulps from the exact Keys values (A = -0.75, i.e. IPP's B = 0, C = 0.75), not
-     normalised, not fixed point. Recovered from the rounding of two-pixel probes (pixels a, b at two taps, zeros
-     elsewhere, all 65536 pairs): phase 1/3: -0x1.c71c72p-4, 0x1.97b424p-1, 0x1.7b4262p-2, -0x1.c71c78p-5;
-     phase 2/3: -0x1.c71c68p-5, 0x1.7b4258p-2, 0x1.97b428p-1, -0x1.c71c72p-4. They are the same at every
-     output index of a phase (no accumulating position). They fit f = 0x1.555558p-2 and 0x1.555558p-1, 1 ulp
-     above fl32(1/3), fl32(2/3) (as fl32(fl32((p + 0.5) * fl32(src / dst)) - 0.5) gives for p = 2, 3, but that
-     rule fails at 160 -> 224), with the float32 tap forms w0 = (A*f)*((f-1)*(f-1)),
-     w3 = A*(f*f - f*f*f), w1, w2 the Keys inner polynomial of f and 1 - f. At 160 -> 224 (phases k/7) the
-     pair probes fit float32 Keys weights of a float32 f again, but f is 1-3 ulps off fl32 of the exact fraction
-     (columns 30, 32, 34, 35: -1, 0, +3, +1 ulps, under the forms w0 = A*(f^3 - 2f^2 + f), w1 = ((A+2)f -
-     (A+3))f^2 + 1, w2 = ((-(A+2)f + (2A+3))f - A)f, w3 = A*(f^2 - f^3) for f < 1/2 and the mirrored forms in
-     1 - f above), and no position rule tried predicts those offsets (float32 (d + 0.5) * scale - 0.5, its
-     affine form, a float32 DDA, the first period's float32 positions, the gcd-reduced integer remainder times fl32(1 / 2dst):
-     offsets of 0 to 400 ulps). Both scales are periodic: the weights of output d equal those of d + dst / gcd
-     (checked at 160 -> 224 for d = 30, 37, 44 and 32, 39), so IPP builds one table per phase; how it computes
-     a phase's f is the open question. A lead: every recovered f is the nearest multiple of 2^-23 (phases 1/3,
-     2/7, 5/7, 1/7) or of 2^-22 (2/3, 6/7) to the exact fraction, as the fractional part of a float32 in
-     [1, 2) or [2, 4) would be; and phase 5/7's weights are phase 2/7's reversed (1 - f is exactly phase 2/7's
-     f), so IPP may compute a phase and its mirror once.
-   - Horizontal pass, interior columns: (S0*w0 + S1*w1) + (S2*w2 + S3*w3), each product and sum in float32
-     (no FMA). The 4 leftmost output columns and the last 4-8 (which ones depends on the source width mod 4)
-     use fused sums, fma(S0, w0, S2*w2) + fma(S1, w1, S3*w3) or + fma(S3, w3, S1*w1) depending on the column.
-   - Vertical pass, interior rows and columns: fma(S0, w0, S1*w1) + fma(S2, w2, S3*w3) (FMA3 in the AVX2 code);
-     the border rows and the first and last few columns of a row differ again (not recovered).
-   - Final rounding: round half to even (exact float32 ties at x2, where the weights are dyadic, go to even),
-     clamp to 0..255. Source mapping (d + 0.5) * scale - 0.5, replicated borders.
-   Still unknown: the weights and position rule at general scales (downscales to 224, periods of gcd-reduced
-   ratios, non-periodic ratios), the border-column and border-row sums, the intermediate between the passes
-   (float32 assumed), 3-channel interleaving, and IPP's warpAffine path (fx / fy not equal to dsize / size).
-   ~300 whole-image variants of position, weight and summation were tried before this per-tap probing. The
-   method that works: two-pixel probes pin each float32 weight (the rounding of fl32(a*wi) + fl32(b*wj) over all
-   65536 (a, b) admits one pair), then random rows pick the summation order column by column.
+   aarch64 wheels, run step 3 instead). OpenCV hands IPP B = 0, C = 0.75 (Mitchell-Netravali, equal to Keys
+   A = -0.75) with a replicated border. Found by probing the wheel (two-pixel probes pin each float32 weight:
+   the rounding of fl32(a*wi) + fl32(b*wj) over all 65536 (a, b) admits one pair; photos, whose exact ties
+   are frequent, then pick the summation order). IPP's code is CPU-dispatched (2020.0 "l9", AVX2, in
+   4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. fma(a, b, c) is a float32 fused
+   multiply-add (one rounding).
+   - Position, per axis and output index d, in float64: x = (d + 0.5) * (src / dst) - 0.5 (src / dst the
+     float64 scale of step 0), s = floor(x); then f32 = float32(x - s) and f = float32(1 + f32) - 1 (two
+     roundings: f is a multiple of 2^-23, and the first rounding decides the ties of the second).
+   - Weights, evaluated in float64 from f and rounded once to float32 (A = -0.75): w0 = A f (f - 1)^2,
+     w1 = (A + 2) f^3 - (A + 3) f^2 + 1, w2 = -(A + 2) f^3 + (2A + 3) f^2 - A f, w3 = A (f^2 - f^3)
+     (f^2 = f*f, f^3 = f^2*f). Taps s - 1 .. s + 2, clamped to the image.
+   - Border pixels: an output column whose taps were clamped (the first tap is 0 twice, or the last is n - 1
+     twice), an output row likewise; IPP computes every output pixel in such a row or column with other sums.
+   - Horizontal pass per source row, float32, S_k the tap pixels: one channel (S0*w0 + S1*w1) + (S2*w2 +
+     S3*w3), no FMA; three or four channels fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2). One or three channels:
+     border columns, and every column of a border row, fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1) instead (four
+     channels keep their form there).
+   - Vertical pass on those float32 sums H_k (no rounding in between): fma(H0, b0, H1*b1) + fma(H2, b2,
+     H3*b3) over the interior elements of the output row (those between the border columns, channels
+     interleaved), 8 at a time, then 4 if 4 are left; the last (n mod 8) mod 4 of the n interior elements
+     (H0*b0 + H1*b1) + (H2*b2 + H3*b3); border rows and columns fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))).
+     Round half to even, clamp to 0..255.
+   Measured against the wheel: 0 levels on the 31 sample photos (3 channels; 1 and 4 channels at 224 and 320)
+   at 224x224, 320x320, resize-short-256, x1.5 and x2, PaddleDetection's keep-ratio scale, whenever fx / fy
+   equal dsize / size (2.1e8 values), and on the cut-outs at the edge sizes. Not reproduced (1 level): (a) an
+   axis enlarged exactly x3, where IPP sums some columns and rows near the borders differently again (e.g.
+   23 -> 69: columns 2, 3, 62, 63, 65, 66; rows 4 of a x3 height): 6 of 2.9e6 values on the photos; (b) IPP's
+   warpAffine, which runs when fx / fy differ from dsize / size by more than 1e-10 relative (e.g. fx = 1.5 on
+   an odd width): the same arithmetic up to rare values (97 of 7.5e7 on the photos).
 
 The SIMD paths of 4.6.0.66 that differ from its generic C++ are part of the steps above (step 3's cubic split);
 the others (HResizeLinearVec_8u32s, ResizeAreaFastVec_SIMD_8u, the resizeNN AVX2 copies) are exact integers
@@ -106,12 +96,21 @@ equal to the scalar code.
 window=(x, y, w, h) computes only that part of the output, from the source rows and columns its taps read, a
 chunk of output rows at a time: every output pixel above depends only on its own coordinates (and, for the
 cubic split, on the full output width), so the window equals cropping the full result bit for bit, and a
-sliver image whose full resize is huge costs no more than its crop.
+sliver image whose full resize is huge costs no more than its crop. The two-tap kernels (linear, area
+enlarging: _two_tap) keep a plan per geometry (taps, coefficients, chunks) and per-thread scratch arrays, so a
+stream of same-size frames builds no tables and touches no fresh pages: a copy of the source rows read, one
+gather per output column and source row (both taps, all channels) and in-place int32 passes are all the
+per-frame work. The IPP cubic passes (step 6) likewise run on blocks of rows whose float64 temporaries
+(IPP_BLOCK_ELEMS) stay in the CPU's cache, in per-thread scratch arrays; their float32 fma is emulated in float64
+with a check for float32 midpoints, which the horizontal pass skips where the float64 sum is exact for every
+pair of pixels (_exact_pair: nearly always), so the check costs the vertical pass only.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import threading
 
 import numpy as np
 
@@ -126,6 +125,10 @@ FLT_EPSILON = np.float32(np.finfo(np.float32).eps)
 INT16_LANES = 8
 # Output rows per step of the separable paths: bounds the temporaries to a few rows of the window.
 CHUNK_ROWS = 256
+# The two-tap path (linear, area enlarging) sizes its chunks of output rows so that no scratch array exceeds this.
+TWO_TAP_CHUNK_BYTES = 1 << 21
+# Elements per block of rows in the IPP cubic passes: their float64 temporaries (512 KB) stay in the CPU's cache.
+IPP_BLOCK_ELEMS = 1 << 16
 
 F32 = np.float32
 
@@ -313,24 +316,11 @@ def _two_pass(src: np.ndarray, xt: np.ndarray, yt: np.ndarray, horizontal, verti
 
 
 def _vpass(h: np.ndarray, pos: np.ndarray, beta: np.ndarray, interp: int, float_elems) -> np.ndarray:
-    """Vertical pass: output row i combines rows h[pos[i, k]] with beta[i, k]. float_elems: boolean [w * C],
-    the elements the cubic kernel computes in its float32 SIMD body (None for the other kernels). Linear
-    shifts h in place (it is the caller's scratch)."""
+    """Vertical pass of the cubic and lanczos4 kernels: output row i combines rows h[pos[i, k]] with beta[i, k].
+    float_elems: boolean [w * C], the elements the cubic kernel computes in its float32 SIMD body (None for
+    lanczos4). The two-tap kernels have their own path (_two_tap)."""
     n, ksize = beta.shape
     b = beta.astype(np.int32)
-    if interp in (INTER_LINEAR, INTER_AREA):
-        h4 = h
-        h4 >>= 4
-        t = np.take(h4, pos[:, 0], axis=0)
-        t *= b[:, 0, None]
-        t >>= 16
-        u = np.take(h4, pos[:, 1], axis=0)
-        u *= b[:, 1, None]
-        u >>= 16
-        t += u
-        t += 2
-        t >>= 2
-        return np.clip(t, 0, 255).astype(np.uint8)
     acc = np.take(h, pos[:, 0], axis=0).astype(np.int64) * b[:, 0, None]
     for k in range(1, ksize):
         acc += np.take(h, pos[:, k], axis=0).astype(np.int64) * b[:, k, None]
@@ -348,9 +338,11 @@ def _vpass(h: np.ndarray, pos: np.ndarray, beta: np.ndarray, interp: int, float_
     return out
 
 
-def _separable(src, dst_w, dst_h, inv_x, inv_y, interp, window):
+def _separable(src, dst_w, dst_h, inv_x, inv_y, interp, window, consume=None):
     x0, y0, cw, ch = window
     h_in, w_in, channels = src.shape
+    if interp in (INTER_LINEAR, INTER_AREA):
+        return _two_tap(src, _two_tap_plan(h_in, w_in, channels, inv_x, inv_y, interp, tuple(window)), consume)
     area_mode = interp == INTER_AREA
     xt, alpha = axis_coeffs(w_in, inv_x, interp, area_mode, True, x0, cw)
     yt, beta = axis_coeffs(h_in, inv_y, interp, area_mode, False, y0, ch)
@@ -363,24 +355,289 @@ def _separable(src, dst_w, dst_h, inv_x, inv_y, interp, window):
                      lambda h, pos, r0: _vpass(h, pos, beta[r0:r0 + len(pos)], interp, float_elems))
 
 
+# ---------------------------------------------------------------------------------------------- two taps
+
+_SCRATCH = threading.local()
+
+
+def scratch(name: str, shape: tuple, dtype) -> np.ndarray:
+    """A reusable per-thread array for temporaries of a few MB per call (the two-tap path's, the normalisation's
+    indices): fresh allocations of that size are often new pages from the OS on every call, whose page faults
+    cost more than the arithmetic. The contents are garbage. Each name keeps its largest size so far (for the
+    two-tap path at most TWO_TAP_CHUNK_BYTES, or two rows of a wider image)."""
+    pool = _SCRATCH.__dict__.setdefault("pool", {})
+    size = math.prod(shape)
+    buf = pool.get((name, dtype))
+    if buf is None or buf.size < size:
+        buf = pool[(name, dtype)] = np.empty(size, dtype)
+    return buf[:size].reshape(shape)
+
+
+@functools.lru_cache(maxsize=32)
+def _two_tap_plan(h_in: int, w_in: int, channels: int, inv_x: float, inv_y: float, interp: int,
+                  window: tuple) -> tuple:
+    """Everything of a two-tap resize that depends on the geometry only, computed once per geometry (same-size
+    frames are the norm): the column span (lo, hi) of the source the taps read (whole rows when they are most of
+    it: one memcpy each), each output column's first tap relative to lo and the int32 coefficients of its two taps
+    ([w, 1] each), and per chunk of output rows (r0, the source rows of tap 0 then of tap 1, and their int32
+    coefficients [n] each)."""
+    x0, y0, cw, ch = window
+    area_mode = interp == INTER_AREA
+    xt, alpha = axis_coeffs(w_in, inv_x, interp, area_mode, True, x0, cw)
+    yt, beta = axis_coeffs(h_in, inv_y, interp, area_mode, False, y0, ch)
+    lo, hi = int(xt.min()), int(xt.max()) + 1
+    if 2 * (hi - lo) >= w_in:
+        lo, hi = 0, w_in
+    alpha_x = tuple(alpha[:, k, None].astype(np.int32) for k in range(2))
+    per_row = max(2 * (hi - lo) * channels, 16 * channels * cw)  # bytes of the largest scratch per output row
+    per_chunk = max(1, TWO_TAP_CHUNK_BYTES // per_row)
+    per_chunk = -(-ch // -(-ch // per_chunk))  # the same number of chunks, of even size
+    chunks = tuple((r0, np.ascontiguousarray(yt[r0:r0 + per_chunk].T).reshape(-1),
+                    beta[r0:r0 + per_chunk, 0].astype(np.int32), beta[r0:r0 + per_chunk, 1].astype(np.int32))
+                   for r0 in range(0, ch, per_chunk))
+    return (lo, hi), xt[:, 0] - lo, alpha_x, chunks
+
+
+def _two_tap(src: np.ndarray, plan: tuple, consume=None) -> np.ndarray | None:
+    """Step 3 for K = 2 (INTER_LINEAR; INTER_AREA enlarging), a chunk of output rows at a time: the source rows of
+    both vertical taps are copied; each output column's two horizontal taps are adjacent pixels (s, s + 1), so one
+    gather of a 2C-byte window per column and row (a uint64 for C <= 4) reads both, and H = (S0 * a0 + S1 * a1)
+    >> 4 follows in int32, channel-planar [C, w, rows]; then each output row is (((b0 * H0) >> 16) +
+    ((b1 * H1) >> 16) + 2) >> 2. The coefficients of a pixel are >= 0 and sum to 2047..2049, so H >> 4 <= 32655,
+    b * (H >> 4) < 2^31 and the result is 0..255 without clamping. Where s is clamped to the last column its
+    window runs past the row, into bytes whose coefficient is 0 (the spare bytes after the last row). Returns the
+    uint8 window, or with consume, hands it each chunk's int32 rows (resize) and returns None."""
+    (lo, hi), starts, (a0, a1), chunks = plan
+    h_in, w_in, channels = src.shape
+    cw, span = len(starts), hi - lo
+    row_bytes = span * channels
+    pair = np.dtype(np.uint64) if channels <= 4 else np.dtype((np.void, 2 * channels))
+    out = None if consume else np.empty((chunks[-1][0] + len(chunks[-1][1]) // 2, cw, channels), dtype=np.uint8)
+    whole_rows = (lo, hi) == (0, w_in) and src.flags.c_contiguous
+    for r0, rows, b0, b1 in chunks:
+        m, n = len(rows), len(rows) // 2
+        buf = scratch("rows", (m * row_bytes + pair.itemsize,), np.uint8)
+        block = buf[:m * row_bytes].reshape(m, row_bytes)
+        if whole_rows:
+            np.take(src.reshape(h_in, w_in * channels), rows, axis=0, out=block, mode="clip")
+        else:  # a narrow span or a strided image: a fancy index copies just that
+            block.reshape(m, span, channels)[...] = src[rows, lo:hi]
+        windows = np.ndarray((span, m), pair, buffer=buf, strides=(channels, row_bytes))
+        pairs = windows[starts].view(np.uint8).reshape(cw, m, pair.itemsize)[:, :, :2 * channels]
+        taps = scratch("taps", (2, channels, cw, m), np.int32)
+        np.copyto(taps, pairs.reshape(cw, m, 2, channels).transpose(2, 3, 0, 1))
+        h, t = taps
+        h *= a0
+        t *= a1
+        h += t
+        h >>= 4
+        v = scratch("v", (2, channels, cw, n), np.int32)
+        np.multiply(h[:, :, :n], b0, out=v[0])
+        np.multiply(h[:, :, n:], b1, out=v[1])
+        v >>= 16
+        v0 = v[0]
+        v0 += v[1]
+        v0 += 2
+        v0 >>= 2
+        if consume:
+            consume(r0, v0.transpose(2, 1, 0))
+        else:
+            for c in range(channels):
+                np.copyto(out[r0:r0 + n, :, c], v0[c].T, casting="unsafe")
+    return out
+
+
 # ---------------------------------------------------------------------------------------------- IPP cubic
 
-def _keys_cubic64(t: np.ndarray) -> np.ndarray:
-    a = -0.75
-    t = np.abs(t)
-    return np.where(t < 1, ((a + 2) * t - (a + 3)) * t * t + 1,
-                    np.where(t < 2, ((a * t - 5 * a) * t + 8 * a) * t - 4 * a, 0.0))
+def _round_fma(s: np.ndarray, x, y, z, bits: np.ndarray, half: np.ndarray) -> None:
+    """Make s (float64, = x*y + z rounded once, x*y exact) round to float32 as the exact x*y + z does: the two
+    roundings can differ only where s sits exactly halfway between two floats (its low 29 mantissa bits
+    1000...0) and the sum was inexact; there the exact error (TwoSum) moves s off the midpoint towards the exact
+    value. bits (int64) and half (bool), of s's shape: scratch for the test."""
+    np.bitwise_and(s.view(np.int64), 0x1FFFFFFF, out=bits)
+    np.equal(bits, 0x10000000, out=half)
+    if half.any():
+        i = np.nonzero(half)
+        si = s[i]
+        pi = np.broadcast_to(x, s.shape)[i].astype(np.float64) * np.broadcast_to(y, s.shape)[i]
+        zi = np.broadcast_to(z, s.shape)[i].astype(np.float64)
+        back = si - zi
+        e = (pi - back) + (zi - (si - back))
+        s[i] = np.where(e == 0, si, np.nextafter(si, np.where(e > 0, np.inf, -np.inf)))
+
+
+def _fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """float32 fused multiply-add, correctly rounded, of float32 values (uint8 pixels and float64 copies of
+    float32 weights are exact stand-ins): x*y is exact in float64 (24 x 24 bits), s = x*y + z is rounded once to
+    float64, and _round_fma settles the rare double-rounding cases."""
+    s = np.multiply(x, y, dtype=np.float64)
+    s += z
+    _round_fma(s, x, y, z, np.empty(s.shape, np.int64), np.empty(s.shape, bool))
+    return s.astype(np.float32)
+
+
+def _exact_pair(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
+    """Per weight pair (float32), whether S*wa + float32(T*wb) is exact in float64 for all pixels S, T in 0..255:
+    S*wa is a multiple of ulp(wa) below 2^(ea+9), float32(T*wb) one of ulp(wb) (T >= 1) below 2^(eb+9), so the
+    sum needs at most |ea - eb| + 33 bits (e: binary exponents); a zero weight leaves one exact term. Where it is
+    exact, rounding the float64 sum to float32 is the fma; elsewhere _round_fma must check it."""
+    ea, eb = np.frexp(wa)[1], np.frexp(wb)[1]
+    return (wa == 0) | (wb == 0) | (np.abs(ea - eb) <= 20)
 
 
 def ipp_cubic_axis(n_in: int, inv_scale: float, first: int, count: int) -> tuple:
-    """(taps [count, 4] clamped, float64 weights [count, 4]): Keys a = -0.75 at the exact (float64) position."""
+    """(taps [count, 4] clamped, float32 weights [count, 4]) of IPP's cubic along one axis (step 6)."""
     d = np.arange(first, first + count, dtype=np.float64)
     pos = (d + 0.5) * (1.0 / inv_scale) - 0.5
     s = np.floor(pos)
-    f = pos - s
-    w = np.stack([_keys_cubic64(f + 1), _keys_cubic64(f), _keys_cubic64(1 - f), _keys_cubic64(2 - f)], axis=1)
+    f32 = (pos - s).astype(np.float32)
+    f = ((F32(1) + f32) - F32(1)).astype(np.float64)  # f rounded through 1 + f in float32
+    a = -0.75
+    f2 = f * f
+    f3 = f2 * f
+    w = np.stack([a * f * ((f - 1) * (f - 1)), (a + 2) * f3 - (a + 3) * f2 + 1,
+                  -(a + 2) * f3 + (2 * a + 3) * f2 - a * f, a * (f2 - f3)], axis=1).astype(np.float32)
     taps = s.astype(np.int64)[:, None] - 1 + np.arange(4)[None, :]
     return np.clip(taps, 0, n_in - 1), w
+
+
+class _IppBlock:
+    """Scratch arrays for one block of rows of an IPP pass (a few hundred KB, so the float64 temporaries stay in
+    the CPU's cache): the four taps (gathered in one take: [n, 4 * width] for the horizontal pass, [4 * n, width]
+    for the vertical one), a float32 product, a float64 sum, a second float32 sum and the midpoint test's int64 /
+    bool arrays. view(n) gives those of the first n rows, the taps as four [n, width] arrays."""
+
+    def __init__(self, name: str, rows: int, width: int, tap_dtype, taps_in_row: bool):
+        self.taps_in_row = taps_in_row
+        self.arrays = (scratch(name + ".taps", (4 * rows * width,), tap_dtype),
+                       scratch(name + ".p", (rows, width), F32), scratch(name + ".s", (rows, width), np.float64),
+                       scratch(name + ".q", (rows, width), F32), scratch(name + ".bits", (rows, width), np.int64),
+                       scratch(name + ".half", (rows, width), bool))
+
+    def view(self, n: int) -> tuple:
+        taps, *rest = self.arrays
+        width = rest[0].shape[1]
+        taps = taps[:4 * n * width]
+        if self.taps_in_row:
+            flat = taps.reshape(n, 4 * width)
+            g = [flat[:, k * width:(k + 1) * width] for k in range(4)]
+        else:
+            flat = taps.reshape(4 * n, width)
+            g = list(flat.reshape(4, n, width))
+        return (flat, g) + tuple(a[:n] for a in rest)
+
+
+def _fma_into(out, x, y64, z, s, bits, half, check) -> None:
+    """out (float32) = fma(x, y, z) through the float64 scratch s; check: None (every sum is exact), True, or the
+    column indices whose sums may be inexact (_round_fma runs on those)."""
+    np.multiply(x, y64, out=s)
+    s += z
+    if check is True:
+        _round_fma(s, x, y64, z, bits, half)
+    elif check is not None and len(check):
+        sub = s[:, check]
+        _round_fma(sub, x[:, check], y64[..., check], z[:, check], bits[:, :len(check)], half[:, :len(check)])
+        s[:, check] = sub
+    np.copyto(out, s, casting="same_kind")
+
+
+class _IppRows:
+    """IPP's horizontal pass for one window (step 6): float32 weights [4, w * C] and their float64 copies, the
+    border elements, and for each fma pair (the interior's (0, 3), (1, 2), the border form's (0, 2), (3, 1))
+    the elements whose float64 sums may be inexact."""
+
+    def __init__(self, wx: np.ndarray, channels: int, border: np.ndarray):
+        self.w = np.ascontiguousarray(np.repeat(wx.T, channels, axis=1))
+        self.w64 = self.w.astype(np.float64)
+        self.channels = channels
+        self.border = np.repeat(border, channels)
+        self.border_cols = np.nonzero(self.border)[0] if channels != 4 else np.zeros(0, dtype=np.int64)
+        self.risky = {(a, b): np.nonzero(~_exact_pair(self.w[a], self.w[b]))[0]
+                      for a, b in ((0, 3), (1, 2), (0, 2), (3, 1))}
+
+    def sums(self, rows: np.ndarray, elems: np.ndarray, edge_form: bool = False) -> np.ndarray:
+        """IPP's horizontal sum in float32: one channel (S0*w0 + S1*w1) + (S2*w2 + S3*w3), no FMA; three or four
+        channels fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2); border elements (one or three channels; all of them
+        with edge_form, for border output rows) fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1)."""
+        n_rows, width = len(rows), elems.shape[1]
+        out = np.empty((n_rows, width), F32)
+        step = max(1, IPP_BLOCK_ELEMS // width)
+        block = _IppBlock("ipp.h", min(step, n_rows), width, np.uint8, True)
+        edge = edge_form and self.channels != 4
+        all_taps = elems.reshape(-1)
+        for r in range(0, n_rows, step):
+            n = min(step, n_rows - r)
+            flat, g, p, s, q, bits, half = block.view(n)
+            np.take(rows[r:r + n], all_taps, axis=1, out=flat, mode="clip")
+            o = out[r:r + n]
+            if self.channels == 1 and not edge:
+                np.multiply(g[0], self.w[0], out=o)
+                np.multiply(g[1], self.w[1], out=p)
+                o += p
+                np.multiply(g[2], self.w[2], out=p)
+                np.multiply(g[3], self.w[3], out=q)
+                p += q
+                o += p
+            else:
+                (a, b), (c, d) = ((0, 2), (3, 1)) if edge else ((0, 3), (1, 2))
+                np.multiply(g[b], self.w[b], out=p)
+                _fma_into(o, g[a], self.w64[a], p, s, bits, half, self.risky[a, b])
+                np.multiply(g[d], self.w[d], out=p)
+                _fma_into(q, g[c], self.w64[c], p, s, bits, half, self.risky[c, d])
+                o += q
+        cols = self.border_cols
+        if not edge and len(cols):  # few columns: once for all rows
+            out[:, cols] = self._border([np.take(rows, elems[k, cols], axis=1) for k in range(4)], cols)
+        return out
+
+    def _border(self, s: list, cols: np.ndarray) -> np.ndarray:
+        """The border form on the columns cols, from their taps s[k] (uint8 [R, len(cols)])."""
+        w, w64 = self.w[:, cols], self.w64[:, cols]
+        return (_fma32(s[0], w64[0], np.multiply(s[2], w[2], dtype=F32))
+                + _fma32(s[3], w64[3], np.multiply(s[1], w[1], dtype=F32)))
+
+
+def _ipp_vpass(h: np.ndarray, pos: np.ndarray, beta: np.ndarray, edge_cols: np.ndarray,
+               tail_cols: np.ndarray, chain_all: bool = False) -> np.ndarray:
+    """IPP's vertical sum on the float32 rows: fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3); the tail elements (left
+    over by its vector loop) (H0*b0 + H1*b1) + (H2*b2 + H3*b3); the border elements (edge_cols, indices; all with
+    chain_all, for border rows) fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))). Then round half to even."""
+    n_rows, width = len(pos), h.shape[1]
+    out = np.empty((n_rows, width), np.uint8)
+    step = max(1, IPP_BLOCK_ELEMS // width)
+    block = _IppBlock("ipp.v", min(step, n_rows), width, F32, False)
+    beta64 = beta.astype(np.float64)
+    for r in range(0, n_rows, step):
+        n = min(step, n_rows - r)
+        flat, g, p, s, q, bits, half = block.view(n)
+        np.take(h, pos[r:r + n].T.reshape(-1), axis=0, out=flat, mode="clip")
+        b, b64 = beta[r:r + n, :, None], beta64[r:r + n, :, None]
+        acc = q
+        np.multiply(g[1], b[:, 1], out=p)
+        if chain_all:
+            _fma_into(acc, g[0], b64[:, 0], p, s, bits, half, True)
+            _fma_into(acc, g[2], b64[:, 2], acc, s, bits, half, True)
+            _fma_into(acc, g[3], b64[:, 3], acc, s, bits, half, True)
+        else:
+            _fma_into(acc, g[0], b64[:, 0], p, s, bits, half, True)
+            o = scratch("ipp.v.o", (n, width), F32)
+            np.multiply(g[3], b[:, 3], out=p)
+            _fma_into(o, g[2], b64[:, 2], p, s, bits, half, True)
+            acc += o
+        np.rint(acc, out=acc)
+        np.clip(acc, 0, 255, out=acc)
+        np.copyto(out[r:r + n], acc, casting="unsafe")
+    if not chain_all and len(tail_cols) + len(edge_cols):  # few columns: once for all rows
+        b, b64 = beta[:, :, None], beta64[:, :, None]
+        for cols, chain in ((tail_cols, False), (edge_cols, True)):
+            if len(cols):
+                e = [np.take(h[:, cols], pos[:, k], axis=0) for k in range(4)]
+                if chain:
+                    v = _fma32(e[3], b64[:, 3], _fma32(e[2], b64[:, 2], _fma32(e[0], b64[:, 0], e[1] * b[:, 1])))
+                else:
+                    v = (e[0] * b[:, 0] + e[1] * b[:, 1]) + (e[2] * b[:, 2] + e[3] * b[:, 3])
+                out[:, cols] = np.clip(np.rint(v), 0, 255)
+    return out
 
 
 def _ipp_cubic(src, inv_x, inv_y, window):
@@ -388,9 +645,40 @@ def _ipp_cubic(src, inv_x, inv_y, window):
     h_in, w_in, channels = src.shape
     xt, wx = ipp_cubic_axis(w_in, inv_x, x0, cw)
     yt, wy = ipp_cubic_axis(h_in, inv_y, y0, ch)
-    weights = np.repeat(wx.T, channels, axis=1)
-    return _two_pass(src, xt, yt, lambda rows, elems: _hpass(rows, elems, weights),
-                     lambda h, pos, r0: _vpass_rounded(h, pos, wy[r0:r0 + len(pos)]))
+    hor = _IppRows(wx, channels, _ipp_border(xt, w_in))
+    y_border = _ipp_border(yt, h_in)
+    dst_w = int(round(w_in * inv_x))  # = output_geometry's width, for a dsize and for fx alike
+    # The interior elements of a row (between the border columns) go through 8-wide, then one 4-wide FMA step;
+    # the last (count mod 8) mod 4 of them are summed without FMA.
+    inner = np.nonzero(~_ipp_border(ipp_cubic_axis(w_in, inv_x, 0, dst_w)[0], w_in))[0]
+    tail_elems = np.zeros(dst_w * channels, dtype=bool)
+    if len(inner):
+        end = (inner[-1] + 1) * channels
+        tail_elems[end - (len(inner) * channels % 8) % 4:end] = True
+    tail_cols = np.nonzero(tail_elems[x0 * channels:(x0 + cw) * channels])[0]
+    edge_cols = np.nonzero(hor.border)[0]
+
+    def horizontal(rows, elems):
+        return rows, elems, hor.sums(rows, elems)
+
+    def vertical(sums, pos, r0):
+        rows, elems, h = sums
+        rb = y_border[r0:r0 + len(pos)]
+        beta = wy[r0:r0 + len(pos)]
+        out = np.empty((len(pos), cw * channels), dtype=np.uint8)
+        if not rb.all():
+            out[~rb] = _ipp_vpass(h, pos[~rb], beta[~rb], edge_cols, tail_cols)
+        if rb.any():  # border output rows: every column in the border sums, from their own source rows
+            need, at = np.unique(pos[rb], return_inverse=True)
+            edge = hor.sums(rows[need], elems, edge_form=True)
+            out[rb] = _ipp_vpass(edge, at.reshape(-1, 4), beta[rb], edge_cols, tail_cols, chain_all=True)
+        return out
+    return _two_pass(src, xt, yt, horizontal, vertical)
+
+
+def _ipp_border(taps: np.ndarray, n_in: int) -> np.ndarray:
+    """Output indices whose taps leave the image (clamped): IPP computes those pixels in other sums."""
+    return (taps[:, 0] == 0) & (taps[:, 1] == 0) | (taps[:, 3] == n_in - 1) & (taps[:, 2] == n_in - 1)
 
 
 # ---------------------------------------------------------------------------------------------- area
@@ -468,12 +756,17 @@ def _area(src, dst_w, dst_h, inv_x, inv_y, window):
 
 # ---------------------------------------------------------------------------------------------- entry
 
-def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None, ipp: bool = True) -> np.ndarray:
+def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None, ipp: bool = True,
+           consume=None) -> np.ndarray | None:
     """cv2.resize(img, (width, height), fx=fx, fy=fy, interpolation=interp) of opencv 4.6.0.66 on a uint8 HxWxC
     or HxW image (width = height = 0 or None: the size comes from fx, fy); with window=(x, y, w, h), only that
     part of the output (bit-identical to cropping the full result). ipp=True: as the x86-64 wheel runs by
-    default (INTER_CUBIC through Intel IPP, approximated: module docstring, step 6); ipp=False: OpenCV's own
-    kernels, as with cv2.ipp.setUseIPP(False) or a wheel without IPP. Other interpolations: ipp changes nothing."""
+    default (INTER_CUBIC through Intel IPP: module docstring, step 6); ipp=False: OpenCV's own
+    kernels, as with cv2.ipp.setUseIPP(False) or a wheel without IPP. Other interpolations: ipp changes nothing.
+    consume: instead of returning the image, hand it to consume(r0, rows) (rows: output rows r0 .. r0 + n - 1 of
+    the window, [n, w, C] even for an HxW image, values 0..255): the two-tap path calls it per chunk with its int32
+    results (a scratch array, valid during the call only), saving the normaliser an 8-bit copy; the other paths
+    once, with the uint8 image."""
     src = np.asarray(img)
     if src.dtype != np.uint8:
         raise ValueError(f"cv2_resize reproduces uint8 images only, not {src.dtype}")
@@ -502,5 +795,9 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
         elif path == "area":
             out = _area(src, dst_w, dst_h, inv_x, inv_y, win)
         else:
-            out = _separable(src, dst_w, dst_h, inv_x, inv_y, code, win)
+            out = _separable(src, dst_w, dst_h, inv_x, inv_y, code, win, consume)
+    if consume is not None:
+        if out is not None:  # the two-tap path has handed its rows over already
+            consume(0, out)
+        return None
     return out[:, :, 0] if flat else out

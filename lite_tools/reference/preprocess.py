@@ -24,7 +24,8 @@ deploy/python/preprocess.py.
      against float64 arrays). A scale other than 1/255 or 1 (no PaddleDetection file can say one): float32 of
      float64(x) * scale first.
    The 8-bit values are looked up in a [C, 256] table that this arithmetic fills once per config (each value is
-   normalised on its own, so the bits are the same), written straight into NCHW.
+   normalised on its own, so the bits are the same), written straight into NCHW as the resampler hands over its
+   rows (nchw_writer).
 6. PaddleDetection's extra inputs, when the model has them: im_shape = [[H, W]] of the network input and
    scale_factor = float32 of the float64 [[fy, fx]] (for a config with no detector factors, H / source h and
    W / source w in float64).
@@ -148,15 +149,24 @@ def _table(paddledet: bool, scale: float, mean: tuple, std: tuple, channels: int
     return table
 
 
-def nchw_tensor(img: np.ndarray, config: DeployConfig) -> np.ndarray:
-    """uint8 HxWxC (model channel order) -> the [1, C, H, W] float32 input tensor: step 5 by lookup, written
-    straight into the NCHW layout (no HWC float copy, no transpose)."""
-    h, w, channels = img.shape
+def nchw_writer(tensor: np.ndarray, config: DeployConfig, reverse: bool = False):
+    """consume(r0, rows) for the resamplers: writes resized rows [n, W, C] (integer values 0..255, channels in the
+    model's order, or reversed when `reverse`) normalised into tensor [1, C, H, W] from row r0: step 5 by lookup,
+    straight into NCHW (no HWC float copy, no transpose). The indices go through a reused intp array, a few rows
+    at a time: np.take would convert them into a fresh one per channel, whose page faults cost more than the
+    lookup."""
+    channels = tensor.shape[1]
     table = lookup_table(config, channels)
-    out = np.empty((1, channels, h, w), dtype=np.float32)
-    for c in range(channels):
-        np.take(table[c], img[:, :, c], out=out[0, c], mode="clip")  # clip: unbuffered; 0..255 all valid
-    return out
+
+    def write(r0: int, rows: np.ndarray) -> None:
+        n, w = rows.shape[:2]
+        step = max(1, cv2_resize.TWO_TAP_CHUNK_BYTES // (w * np.dtype(np.intp).itemsize))
+        for a in range(0, n, step):
+            index = cv2_resize.scratch("nchw_index", (min(step, n - a), w), np.intp)
+            for c in range(channels):
+                np.copyto(index, rows[a:a + step, :, channels - 1 - c if reverse else c])
+                np.take(table[c], index, out=tensor[0, c, r0 + a:r0 + a + len(index)], mode="clip")  # clip: unbuffered
+    return write
 
 
 def unusable(w: int, h: int, config: DeployConfig) -> str | None:
@@ -186,16 +196,17 @@ def reproduces(config: DeployConfig) -> str:
 CV2_FLAGS = {Interp.NEAREST: 0, Interp.BILINEAR: 1, Interp.BICUBIC: 2, Interp.AREA: 3, Interp.LANCZOS: 4}
 
 
-def resample(rgb: np.ndarray, config: DeployConfig, size: tuple, window: tuple, factors=None) -> np.ndarray:
-    """Step 2 for the `window` (x, y, w, h) of the `size` (w, h) resize: uint8, the upstream's own pixels.
+def resample(rgb: np.ndarray, config: DeployConfig, size: tuple, window: tuple, factors, consume) -> None:
+    """Step 2 for the `window` (x, y, w, h) of the `size` (w, h) resize, the upstream's own pixels, handed to
+    consume(r0, rows) (cv2_resize.resize's consume: a chunk of rows at a time from its two-tap path).
     factors: det_factors(config, w, h) of the source, None when the config does not follow PaddleDetection."""
     r = config.resize
     if r.antialias:
-        return pil_resize.resize(rgb, *size, r.interp, window=window)
+        return consume(0, pil_resize.resize(rgb, *size, r.interp, window=window))
     if factors is not None:
         fy, fx = factors
-        return cv2_resize.resize(rgb, 0, 0, CV2_FLAGS[r.interp], fx=fx, fy=fy, window=window)
-    return cv2_resize.resize(rgb, *size, CV2_FLAGS[r.interp], window=window)
+        return cv2_resize.resize(rgb, 0, 0, CV2_FLAGS[r.interp], fx=fx, fy=fy, window=window, consume=consume)
+    return cv2_resize.resize(rgb, *size, CV2_FLAGS[r.interp], window=window, consume=consume)
 
 
 def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
@@ -211,9 +222,9 @@ def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:
             raise BadInput(f"{config.source}: crop {cw}x{ch} is larger than the resized image {rw}x{rh}")
     ox, oy = (rw - cw) // 2, (rh - ch) // 2
     factors = det_factors(config, w, h)
-    # steps 2 and 3 fused: only the crop window of the resized image is computed (bit-identical, see resize)
-    img = resample(np.ascontiguousarray(rgb, dtype=np.uint8), config, (rw, rh), (ox, oy, cw, ch), factors)
-    if config.channel_order == ChannelOrder.BGR:
-        img = img[:, :, ::-1]
-    tensor = nchw_tensor(img, config)
+    tensor = np.empty((1, rgb.shape[2], ch, cw), dtype=np.float32)
+    # steps 2 and 3 fused: only the crop window of the resized image is computed (bit-identical, see resize), and
+    # its rows go straight to step 5 (the two-tap resampler's int32 results, without an 8-bit copy)
+    write = nchw_writer(tensor, config, reverse=config.channel_order == ChannelOrder.BGR)
+    resample(np.ascontiguousarray(rgb, dtype=np.uint8), config, (rw, rh), (ox, oy, cw, ch), factors, write)
     return Preprocessed(tensor, (w, h), (rw, rh), (ox, oy), factors)

@@ -5,7 +5,8 @@ package com.litetools.core;
  * (its module docstring; the step numbers below are its): the uint8 image PaddleClas's and PaddleDetection's Python
  * deploy compute, bit for bit, so that the app's tensor starts from the same pixels. Every float32 operation of the
  * spec is a Java float operation (IEEE single, no fused multiply-add), every "float64 product, one rounding" a
- * double expression cast to float once; round half to even is Math.rint; shifts are arithmetic.
+ * double expression cast to float once, every fma of step 6 {@link #fma32} (API 23 has no Math.fma); round half to
+ * even is Math.rint; shifts are arithmetic.
  * <p>
  * A plan (one source size, one output geometry, one output window) holds the per-axis coefficient tables of the
  * window's columns and rows only; {@link #resize(int[], byte[], int)} reads ARGB pixels (Bitmap.getPixels layout,
@@ -17,8 +18,8 @@ package com.litetools.core;
  * gather of the taps' pixels, then plain arithmetic the JIT vectorises); integer sums have no order, so this
  * computes OpenCV's integers exactly.
  * <p>
- * Equal to the reference bit for bit on every path. The reference itself is not cv2 for INTER_CUBIC through Intel
- * IPP (the x86-64 wheel's default, {@code ipp} true): a float64 model (step 6), 1 level off on near-ties.
+ * Equal to the reference bit for bit on every path, IPP's cubic (the x86-64 wheel's default, {@code ipp} true,
+ * step 6) included: that is cv2 bit for bit except the cases step 6 lists (x3 enlargements' borders, warpAffine).
  */
 public final class Cv2Resampler {
     public static final int INTER_NEAREST = 0;
@@ -66,8 +67,8 @@ public final class Cv2Resampler {
     /**
      * The taps of output pixels first .. first + count - 1 of one axis: output first + i reads source indices
      * {@code index[start[i]] .. index[start[i + 1] - 1]} (clamped to the image) with, by kernel, the fixed-point
-     * the fixed-point {@code coef} (step 3) or the float {@code weight} (null for nearest): the float32 area
-     * weights of step 5 (held exactly as doubles) or the float64 IPP weights of step 6.
+     * the fixed-point {@code coef} (step 3) or the float {@code weight} (null for nearest): the float32 weights
+     * of step 5 (area) or step 6 (IPP cubic), held exactly as doubles.
      */
     public static final class Axis {
         public final int first;
@@ -121,8 +122,8 @@ public final class Cv2Resampler {
     /** The ring's size: the widest range of source rows one window row reads. */
     private final int ringRows;
     /**
-     * Separable kernels: xAxis's taps by tap (tap k of window column j at [k][j]), so that the horizontal pass runs
-     * one channel at a time over separate contiguous arrays, in loops the JIT vectorises.
+     * Separable kernels and IPP cubic: xAxis's taps by tap (tap k of window column j at [k][j]), so that the
+     * horizontal pass runs one channel at a time over separate contiguous arrays, in loops the JIT vectorises.
      */
     private final int[][] tapIndex;
     private final int[][] tapCoef;
@@ -135,8 +136,23 @@ public final class Cv2Resampler {
      * = 255, and &gt;= 0: the clamp cannot change a value and is skipped.
      */
     private final boolean inRange;
-    /** Cubic: each window row's float32 vertical weights, coef / 2^22 (step 3's float body). */
+    /**
+     * Cubic: each window row's float32 vertical weights, coef / 2^22 (step 3's float body); IPP cubic: its
+     * float32 weights (step 6). Indexed like yAxis.index.
+     */
     private final float[] rowWeights;
+    /** IPP cubic (step 6): xAxis's float32 weights by tap, like tapIndex. */
+    private final float[][] tapWeight;
+    /**
+     * IPP cubic: the window rows whose taps were clamped (border pixels, summed in other orders), and the window
+     * columns likewise (a list, as every window column in allCols).
+     */
+    private final boolean[] borderRows;
+    private final int[] borderColList;
+    private final int[] allCols;
+    /** IPP cubic: window columns tailFrom[c] .. tailTo[c] - 1 of channel c are the vertical pass's FMA-free tail. */
+    private final int[] tailFrom;
+    private final int[] tailTo;
     private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
@@ -206,11 +222,39 @@ public final class Cv2Resampler {
                 rowWeights[t] = (float) ay.coef[t] * fScale;
             }
         } else {
-            tapIndex = null;
+            tapIndex = p == PATH_IPP_CUBIC ? new int[4][winW] : null;
             tapCoef = null;
             adjacentPairs = false;
             inRange = false;
-            rowWeights = null;
+            rowWeights = p == PATH_IPP_CUBIC ? new float[ay.weight.length] : null;
+        }
+        if (p == PATH_IPP_CUBIC) {
+            tapWeight = new float[4][winW];
+            for (int j = 0; j < winW; j++) {
+                for (int t = 0; t < 4; t++) {
+                    tapIndex[t][j] = ax.index[4 * j + t];
+                    tapWeight[t][j] = (float) ax.weight[4 * j + t];
+                }
+            }
+            for (int t = 0; t < rowWeights.length; t++) {
+                rowWeights[t] = (float) ay.weight[t];
+            }
+            borderColList = trueIndices(ippBorder(ax, srcW));
+            allCols = new int[winW];
+            for (int j = 0; j < winW; j++) {
+                allCols[j] = j;
+            }
+            borderRows = ippBorder(ay, srcH);
+            tailFrom = new int[CHANNELS];
+            tailTo = new int[CHANNELS];
+            ippTail(srcW, g, winX, winW, tailFrom, tailTo);
+        } else {
+            tapWeight = null;
+            borderColList = null;
+            allCols = null;
+            borderRows = null;
+            tailFrom = null;
+            tailTo = null;
         }
     }
 
@@ -458,36 +502,107 @@ public final class Cv2Resampler {
         return new Axis(first, count, start, index, null, weight);
     }
 
-    private static double keysCubic(double t) {
-        double a = -0.75;
-        t = Math.abs(t);
-        if (t < 1) {
-            return ((a + 2) * t - (a + 3)) * t * t + 1;
-        }
-        if (t < 2) {
-            return ((a * t - 5 * a) * t + 8 * a) * t - 4 * a;
-        }
-        return 0.0;
-    }
-
-    /** Step 6: Keys a = -0.75 at the float64 position (d + 0.5) * scale - 0.5, taps clamped. */
+    /**
+     * Step 6's position and weights: x = (d + 0.5) * scale - 0.5 in float64, s = floor(x), f = float32(1 +
+     * float32(x - s)) - 1; the Mitchell-Netravali (B = 0, C = 0.75) polynomials in f evaluated in float64 (the
+     * reference's order) and rounded once to float32; taps s - 1 .. s + 2 clamped.
+     */
     static Axis ippCubicAxis(int nIn, double invScale, int first, int count) {
         double scale = 1.0 / invScale;
+        double a = -0.75;
         int[] index = new int[count * 4];
         double[] weight = new double[count * 4];
         for (int i = 0; i < count; i++) {
             double pos = (first + i + 0.5) * scale - 0.5;
             double s = Math.floor(pos);
-            double f = pos - s;
-            weight[4 * i] = keysCubic(f + 1);
-            weight[4 * i + 1] = keysCubic(f);
-            weight[4 * i + 2] = keysCubic(1 - f);
-            weight[4 * i + 3] = keysCubic(2 - f);
+            double f = (1f + (float) (pos - s)) - 1f;
+            double f2 = f * f;
+            double f3 = f2 * f;
+            weight[4 * i] = (float) (a * f * ((f - 1) * (f - 1)));
+            weight[4 * i + 1] = (float) ((a + 2) * f3 - (a + 3) * f2 + 1);
+            weight[4 * i + 2] = (float) (-(a + 2) * f3 + (2 * a + 3) * f2 - a * f);
+            weight[4 * i + 3] = (float) (a * (f2 - f3));
             for (int k = 0; k < 4; k++) {
                 index[4 * i + k] = clamp((int) s - 1 + k, 0, nIn - 1);
             }
         }
         return new Axis(first, count, uniformStart(count, 4), index, null, weight);
+    }
+
+    /** Step 6's border pixels: the first two taps both clamped to 0, or the last two to n - 1. */
+    private static boolean[] ippBorder(Axis a, int nIn) {
+        boolean[] border = new boolean[a.count];
+        for (int i = 0; i < a.count; i++) {
+            int[] t = a.index;
+            border[i] = t[4 * i] == 0 && t[4 * i + 1] == 0 || t[4 * i + 3] == nIn - 1 && t[4 * i + 2] == nIn - 1;
+        }
+        return border;
+    }
+
+    /** The indices where flags is true. */
+    private static int[] trueIndices(boolean[] flags) {
+        int m = 0;
+        for (boolean f : flags) {
+            m += f ? 1 : 0;
+        }
+        int[] out = new int[m];
+        for (int i = 0, k = 0; i < flags.length; i++) {
+            if (flags[i]) {
+                out[k++] = i;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Step 6's tail, as window columns per channel: the interior (non-border) elements of a full output row go
+     * through IPP's 8-wide, then one 4-wide FMA step; the last (count mod 8) mod 4 of them, ending at the last
+     * interior element, are summed without FMA.
+     */
+    private static void ippTail(int srcW, Geometry g, int winX, int winW, int[] from, int[] to) {
+        boolean[] border = ippBorder(ippCubicAxis(srcW, g.invScaleX, 0, g.width), srcW);
+        int inner = 0;
+        int last = -1;
+        for (int d = 0; d < g.width; d++) {
+            if (!border[d]) {
+                inner++;
+                last = d;
+            }
+        }
+        int end = (last + 1) * CHANNELS;
+        int begin = end - ((int) ((long) inner * CHANNELS % 8)) % 4;
+        for (int c = 0; c < CHANNELS; c++) {
+            from[c] = winW;
+            to[c] = 0;
+            for (int j = 0; j < winW; j++) {
+                int e = (winX + j) * CHANNELS + c;
+                if (e >= begin && e < end) {
+                    from[c] = Math.min(from[c], j);
+                    to[c] = j + 1;
+                }
+            }
+        }
+    }
+
+    /**
+     * fma(x, y, z) in float32 with one rounding, without Math.fma (API 23 lacks it): x * y is exact in double
+     * (24 + 24 bits), so s = x * y + z is the exact sum rounded once to double; rounding s to float is then
+     * right unless s sits exactly on a float tie (its low 29 bits 1 and 28 zeros) while the exact sum does not,
+     * or s is below the float normals (fewer float bits): there the exact error of s (TwoSum) moves s one double
+     * ulp towards the exact sum (round to odd), which the float rounding then resolves correctly.
+     */
+    static float fma32(float x, float y, float z) {
+        double p = (double) x * y;
+        double s = p + z;
+        long bits = Double.doubleToRawLongBits(s);
+        if ((bits & 0x1fffffffL) == 0x10000000L || Math.abs(s) < 0x1p-125) {
+            double zz = s - p;
+            double e = (p - (s - zz)) + (z - zz);
+            if (e != 0 && (bits & 1) == 0) {
+                s = Double.longBitsToDouble(bits + ((e > 0) == (s > 0) ? 1 : -1));
+            }
+        }
+        return (float) s;
     }
 
     /** The window as interleaved RGB bytes (winW * winH * 3). */
@@ -537,7 +652,10 @@ public final class Cv2Resampler {
     private static final class Work {
         final int[] tag;  // ring slot -> the source row it holds, or -1: slot r % size holds row r
         final int[][][] rowsI;  // fixed-point horizontal sums of a source row, by channel like a window row
-        final double[][] rowsD;  // the float passes' horizontal sums, interleaved (3 * j + c)
+        final double[][] rowsD;  // area's horizontal sums, interleaved (3 * j + c)
+        final float[][][] rowsF;  // IPP's horizontal sums of a source row, by channel
+        final int[] tagEdge;  // IPP: a second ring, of source rows summed in the border form (border rows)
+        final float[][][] rowsEdge;
         final int[][] pixels;  // the source pixels of one row's horizontal taps, [tap][column] like tapIndex
         final int[][] row;
         final int[] slots;
@@ -547,22 +665,26 @@ public final class Cv2Resampler {
         float[][] tables;
         int[] planes;
 
-        Work(int ringRows, int width, boolean fixedPoint, int taps, int maxRowTaps) {
+        Work(int ringRows, int width, int path, int taps, int maxRowTaps) {
             tag = new int[ringRows];
-            rowsI = fixedPoint ? new int[ringRows][CHANNELS][width] : null;
-            rowsD = fixedPoint ? null : new double[ringRows][width * CHANNELS];
+            boolean ipp = path == PATH_IPP_CUBIC;
+            rowsI = path == PATH_SEPARABLE ? new int[ringRows][CHANNELS][width] : null;
+            rowsD = path == PATH_AREA ? new double[ringRows][width * CHANNELS] : null;
+            rowsF = ipp ? new float[ringRows][CHANNELS][width] : null;
+            tagEdge = new int[ipp ? ringRows : 0];
+            rowsEdge = ipp ? new float[ringRows][CHANNELS][width] : null;
             pixels = new int[taps][width];
             row = new int[CHANNELS][width];
             slots = new int[maxRowTaps];
         }
 
-        /** The slot of source row r, or -1 - slot after claiming it for r (the caller fills it). */
-        int find(int r) {
-            int slot = r % tag.length;
-            if (tag[slot] == r) {
+        /** The slot of source row r in ring tags, or -1 - slot after claiming it for r (the caller fills it). */
+        static int find(int[] tags, int r) {
+            int slot = r % tags.length;
+            if (tags[slot] == r) {
                 return slot;
             }
-            tag[slot] = r;
+            tags[slot] = r;
             return -1 - slot;
         }
     }
@@ -575,11 +697,12 @@ public final class Cv2Resampler {
         Work w = works.get();
         if (w == null) {
             boolean ring = path == PATH_SEPARABLE || path == PATH_AREA || path == PATH_IPP_CUBIC;
-            w = new Work(ring ? ringRows : 0, winW, path == PATH_SEPARABLE,
+            w = new Work(ring ? ringRows : 0, winW, path,
                     tapIndex != null ? tapIndex.length : 0, yAxis != null ? maxTaps(yAxis) : 0);
             works.set(w);
         }
         java.util.Arrays.fill(w.tag, -1);
+        java.util.Arrays.fill(w.tagEdge, -1);
         return w;
     }
 
@@ -590,8 +713,10 @@ public final class Cv2Resampler {
                 copyOrNearest(argb, w);
             } else if (path == PATH_AREA_FAST) {
                 areaFast(argb, w);
-            } else if (path == PATH_AREA || path == PATH_IPP_CUBIC) {
+            } else if (path == PATH_AREA) {
                 floatSums(argb, w);
+            } else if (path == PATH_IPP_CUBIC) {
+                ippCubic(argb, w);
             } else {
                 separable(argb, w);
             }
@@ -742,12 +867,12 @@ public final class Cv2Resampler {
     }
 
     /**
-     * The float passes' horizontal sums of one source row (step 5, area, with single; step 6, IPP, without):
-     * sum of src * weight in the entries' order. single rounds each product and sum to float32: the double
-     * product of a byte and a float is exact, and rounding a double sum of two floats to float is the float sum
-     * (double has more than 2 * 24 + 2 bits), so this is float32 arithmetic held in doubles.
+     * Step 5's horizontal sums of one source row: sum of src * weight in the entries' order, each product and sum
+     * rounded to float32: the double product of a byte and a float is exact, and rounding a double sum of two
+     * floats to float is the float sum (double has more than 2 * 24 + 2 bits), so this is float32 arithmetic
+     * held in doubles.
      */
-    private void hRowDouble(int[] argb, int base, double[] dst, boolean single) {
+    private void hRowDouble(int[] argb, int base, double[] dst) {
         int[] start = xAxis.start;
         int[] index = xAxis.index;
         double[] w = xAxis.weight;
@@ -758,15 +883,9 @@ public final class Cv2Resampler {
             for (int t = start[j]; t < start[j + 1]; t++) {
                 int p = argb[base + index[t]];
                 double a = w[t];
-                if (single) {
-                    r = (float) (r + (float) (((p >> 16) & 0xff) * a));
-                    g = (float) (g + (float) (((p >> 8) & 0xff) * a));
-                    b = (float) (b + (float) ((p & 0xff) * a));
-                } else {
-                    r += ((p >> 16) & 0xff) * a;
-                    g += ((p >> 8) & 0xff) * a;
-                    b += (p & 0xff) * a;
-                }
+                r = (float) (r + (float) (((p >> 16) & 0xff) * a));
+                g = (float) (g + (float) (((p >> 8) & 0xff) * a));
+                b = (float) (b + (float) ((p & 0xff) * a));
             }
             dst[e] = r;
             dst[e + 1] = g;
@@ -778,13 +897,16 @@ public final class Cv2Resampler {
     private void gatherRows(int[] argb, Work w, int i) {
         for (int t = yAxis.start[i], k = 0; t < yAxis.start[i + 1]; t++, k++) {
             int r = yAxis.index[t];
-            int slot = w.find(r);
+            boolean edge = w.rowsF != null && borderRows[i];
+            int slot = Work.find(edge ? w.tagEdge : w.tag, r);
             if (slot < 0) {
                 slot = -1 - slot;
                 if (w.rowsI != null) {
                     hRowInt(argb, r * srcW, w.pixels, w.rowsI[slot]);
+                } else if (w.rowsF != null) {
+                    hRowIpp(argb, r * srcW, w.pixels, (edge ? w.rowsEdge : w.rowsF)[slot], edge);
                 } else {
-                    hRowDouble(argb, r * srcW, w.rowsD[slot], path == PATH_AREA);
+                    hRowDouble(argb, r * srcW, w.rowsD[slot]);
                 }
             }
             w.slots[k] = slot;
@@ -868,13 +990,9 @@ public final class Cv2Resampler {
         }
     }
 
-    /**
-     * Steps 5 and 6's vertical pass: sum = w_0 * buf_0, then += w_j * buf_j in the entries' order (float32 for
-     * area, as hRowDouble's single; float64 for IPP), round half to even, clamp.
-     */
+    /** Step 5's vertical pass: sum = w_0 * buf_0, then += w_j * buf_j in the entries' order (float32), round, clamp. */
     private void floatSums(int[] argb, Work w) {
         int n = winW;
-        boolean single = path == PATH_AREA;
         double[] wt = yAxis.weight;
         int[][] row = w.row;
         for (int i = 0; i < winH; i++) {
@@ -884,10 +1002,97 @@ public final class Cv2Resampler {
             for (int e = 0; e < n * CHANNELS; e++) {
                 double sum = 0;
                 for (int k = 0; k < taps; k++) {
-                    double v = wt[t0 + k] * w.rowsD[w.slots[k]][e];
-                    sum = single ? (float) (sum + (float) v) : sum + v;
+                    sum = (float) (sum + (float) (wt[t0 + k] * w.rowsD[w.slots[k]][e]));
                 }
                 row[e % CHANNELS][e / CHANNELS] = toLevel(Math.rint(sum));
+            }
+            emit(w, i);
+        }
+    }
+
+    /**
+     * Step 6's horizontal pass of one source row into dst[c] (three channels, float32): interior columns
+     * fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2); border columns, and every column of a border row (edge),
+     * fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1).
+     */
+    private void hRowIpp(int[] argb, int base, int[][] px, float[][] dst, boolean edge) {
+        int n = winW;
+        for (int k = 0; k < 4; k++) {
+            int[] index = tapIndex[k];
+            int[] p = px[k];
+            for (int j = 0; j < n; j++) {
+                p[j] = argb[base + index[j]];
+            }
+        }
+        float[] w0 = tapWeight[0];
+        float[] w1 = tapWeight[1];
+        float[] w2 = tapWeight[2];
+        float[] w3 = tapWeight[3];
+        int[] p0 = px[0];
+        int[] p1 = px[1];
+        int[] p2 = px[2];
+        int[] p3 = px[3];
+        for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
+            float[] h = dst[c];
+            if (!edge) {
+                for (int j = 0; j < n; j++) {
+                    float s0 = (p0[j] >> shift) & 0xff;
+                    float s1 = (p1[j] >> shift) & 0xff;
+                    float s2 = (p2[j] >> shift) & 0xff;
+                    float s3 = (p3[j] >> shift) & 0xff;
+                    h[j] = fma32(s0, w0[j], s3 * w3[j]) + fma32(s1, w1[j], s2 * w2[j]);
+                }
+            }
+            int[] cols = edge ? allCols : borderColList;
+            for (int b = 0; b < cols.length; b++) {
+                int j = cols[b];
+                float s0 = (p0[j] >> shift) & 0xff;
+                float s1 = (p1[j] >> shift) & 0xff;
+                float s2 = (p2[j] >> shift) & 0xff;
+                float s3 = (p3[j] >> shift) & 0xff;
+                h[j] = fma32(s0, w0[j], s2 * w2[j]) + fma32(s3, w3[j], s1 * w1[j]);
+            }
+        }
+    }
+
+    /**
+     * Step 6's vertical pass on the float32 sums H_k: fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3); the tail
+     * (H0*b0 + H1*b1) + (H2*b2 + H3*b3); border rows (on their border-form sums) and border columns
+     * fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))). Round half to even, clamp.
+     */
+    private void ippCubic(int[] argb, Work w) {
+        int n = winW;
+        for (int i = 0; i < winH; i++) {
+            gatherRows(argb, w, i);
+            int t0 = yAxis.start[i];
+            float b0 = rowWeights[t0];
+            float b1 = rowWeights[t0 + 1];
+            float b2 = rowWeights[t0 + 2];
+            float b3 = rowWeights[t0 + 3];
+            boolean edgeRow = borderRows[i];
+            float[][][] rows = edgeRow ? w.rowsEdge : w.rowsF;
+            for (int c = 0; c < CHANNELS; c++) {
+                float[] h0 = rows[w.slots[0]][c];
+                float[] h1 = rows[w.slots[1]][c];
+                float[] h2 = rows[w.slots[2]][c];
+                float[] h3 = rows[w.slots[3]][c];
+                int[] row = w.row[c];
+                if (!edgeRow) {
+                    for (int j = 0; j < n; j++) {
+                        float v = fma32(h0[j], b0, h1[j] * b1) + fma32(h2[j], b2, h3[j] * b3);
+                        row[j] = toLevel(Math.rint(v));
+                    }
+                    for (int j = tailFrom[c]; j < tailTo[c]; j++) {
+                        float v = (h0[j] * b0 + h1[j] * b1) + (h2[j] * b2 + h3[j] * b3);
+                        row[j] = toLevel(Math.rint(v));
+                    }
+                }
+                int[] cols = edgeRow ? allCols : borderColList;
+                for (int b = 0; b < cols.length; b++) {
+                    int j = cols[b];
+                    float v = fma32(h3[j], b3, fma32(h2[j], b2, fma32(h0[j], b0, h1[j] * b1)));
+                    row[j] = toLevel(Math.rint(v));
+                }
             }
             emit(w, i);
         }
