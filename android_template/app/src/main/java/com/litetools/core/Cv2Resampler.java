@@ -150,6 +150,8 @@ public final class Cv2Resampler {
     private final boolean[] borderRows;
     private final int[] borderColList;
     private final int[] allCols;
+    /** IPP cubic: the interior window columns whose horizontal fma sums a double may not hold exactly (exactPair). */
+    private final int[] inexactCols;
     /** IPP cubic: window columns tailFrom[c] .. tailTo[c] - 1 of channel c are the vertical pass's FMA-free tail. */
     private final int[] tailFrom;
     private final int[] tailTo;
@@ -239,7 +241,14 @@ public final class Cv2Resampler {
             for (int t = 0; t < rowWeights.length; t++) {
                 rowWeights[t] = (float) ay.weight[t];
             }
-            borderColList = trueIndices(ippBorder(ax, srcW));
+            boolean[] border = ippBorder(ax, srcW);
+            boolean[] inexact = new boolean[winW];
+            for (int j = 0; j < winW; j++) {
+                inexact[j] = !border[j] && !(exactPair(tapWeight[0][j], tapWeight[3][j])
+                        && exactPair(tapWeight[1][j], tapWeight[2][j]));
+            }
+            borderColList = trueIndices(border);
+            inexactCols = trueIndices(inexact);
             allCols = new int[winW];
             for (int j = 0; j < winW; j++) {
                 allCols[j] = j;
@@ -251,6 +260,7 @@ public final class Cv2Resampler {
         } else {
             tapWeight = null;
             borderColList = null;
+            inexactCols = null;
             allCols = null;
             borderRows = null;
             tailFrom = null;
@@ -537,6 +547,22 @@ public final class Cv2Resampler {
             border[i] = t[4 * i] == 0 && t[4 * i + 1] == 0 || t[4 * i + 3] == nIn - 1 && t[4 * i + 2] == nIn - 1;
         }
         return border;
+    }
+
+    /**
+     * Whether S * wa + float32(T * wb) is exact in double for all pixels S, T in 0..255 (the reference's
+     * _exact_pair): S * wa is a multiple of ulp(wa) below 2^(ea + 9), float32(T * wb) (T &gt;= 1) one of ulp(wb)
+     * below 2^(eb + 9), so the sum needs at most |ea - eb| + 33 bits; a zero weight leaves one exact term. There
+     * the double sum rounded to float is the fma.
+     */
+    static boolean exactPair(float wa, float wb) {
+        if (wa == 0 || wb == 0) {
+            return true;
+        }
+        if (Math.abs(wa) < Float.MIN_NORMAL || Math.abs(wb) < Float.MIN_NORMAL) {
+            return false;
+        }
+        return Math.abs(Math.getExponent(wa) - Math.getExponent(wb)) <= 20;
     }
 
     /** The indices where flags is true. */
@@ -1035,7 +1061,16 @@ public final class Cv2Resampler {
         for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
             float[] h = dst[c];
             if (!edge) {
+                // exact double sums, rounded once: the fma wherever exactPair holds; the others redone after
                 for (int j = 0; j < n; j++) {
+                    float s0 = (p0[j] >> shift) & 0xff;
+                    float s1 = (p1[j] >> shift) & 0xff;
+                    float s2 = (p2[j] >> shift) & 0xff;
+                    float s3 = (p3[j] >> shift) & 0xff;
+                    h[j] = (float) ((double) s0 * w0[j] + s3 * w3[j]) + (float) ((double) s1 * w1[j] + s2 * w2[j]);
+                }
+                for (int b = 0; b < inexactCols.length; b++) {
+                    int j = inexactCols[b];
                     float s0 = (p0[j] >> shift) & 0xff;
                     float s1 = (p1[j] >> shift) & 0xff;
                     float s2 = (p2[j] >> shift) & 0xff;
