@@ -64,9 +64,15 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    are frequent, then pick the summation order). IPP's code is CPU-dispatched (2020.0 "l9", AVX2, in
    4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. fma(a, b, c) is a float32 fused
    multiply-add (one rounding).
-   - Position, per axis and output index d, in float64: x = (d + 0.5) * (src / dst) - 0.5 (src / dst the
-     float64 scale of step 0), s = floor(x); then f32 = float32(x - s) and f = float32(1 + f32) - 1 (two
-     roundings: f is a multiple of 2^-23, and the first rounding decides the ties of the second).
+   - Position, per axis and output index d, in float64: x = fma(d + 0.5, src / dst, -0.5) with ONE rounding
+     (a float64 fused multiply-add; src / dst the float64 scale of step 0), s = floor(x); then f32 =
+     float32(x - s) and f = float32(1 + f32) - 1 (two roundings: f is a multiple of 2^-23, and the first
+     rounding decides the ties of the second). The fma matters where x is an integer k in exact arithmetic
+     but (d + 0.5) * (src / dst) is not exact: e.g. x3, d = 4: 4.5 * fl(1/3) = 1.5 - 8e-17, so x = 1 - 2^-53,
+     s = 0, f = 1 (the two-step product would round to 1.5 and give x = 1, s = 1, f = 0). The pixel value is
+     the same (weights (0, 0, 1, 0) on taps -1..2 = (0, 1, 0, 0) on 0..3) but that pixel is now a border
+     pixel (its first tap is clamped), and the border and tail sets below follow from these taps (x3, x7,
+     x9 have such an index, x5 does not: 7.5 * fl(1/5) is just above 1.5).
    - Weights, evaluated in float64 from f and rounded once to float32 (A = -0.75): w0 = A f (f - 1)^2,
      w1 = (A + 2) f^3 - (A + 3) f^2 + 1, w2 = -(A + 2) f^3 + (2A + 3) f^2 - A f, w3 = A (f^2 - f^3)
      (f^2 = f*f, f^3 = f^2*f). Taps s - 1 .. s + 2, clamped to the image.
@@ -75,19 +81,34 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    - Horizontal pass per source row, float32, S_k the tap pixels: one channel (S0*w0 + S1*w1) + (S2*w2 +
      S3*w3), no FMA; three or four channels fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2). One or three channels:
      border columns, and every column of a border row, fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1) instead (four
-     channels keep their form there).
+     channels keep their form there). Tail: IPP takes the n interior columns of the full output row (neither
+     border; counted on the whole row, whatever window is computed) 4 at a time with one channel, 2 at a time
+     with three or four; the last n mod 4 (one channel) or n mod 2 (three, four) columns, in the rows that are
+     not border rows, are one channel fma(S0, w0, S2*w2) + fma(S1, w1, S3*w3); three channels fma(S1, w1,
+     fma(S3, w3, fma(S0, w0, S2*w2))); four channels fma(S1, w1, S2*w2) + fma(S3, w3, S0*w0) (in border rows
+     the border-row form above, like their other columns). This holds for every scale; x3 shows it most, its
+     weights (multiples of 1/108 nearly) making exact ties frequent.
    - Vertical pass on those float32 sums H_k (no rounding in between): fma(H0, b0, H1*b1) + fma(H2, b2,
      H3*b3) over the interior elements of the output row (those between the border columns, channels
      interleaved), 8 at a time, then 4 if 4 are left; the last (n mod 8) mod 4 of the n interior elements
      (H0*b0 + H1*b1) + (H2*b2 + H3*b3); border rows and columns fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))).
      Round half to even, clamp to 0..255.
    Measured against the wheel: 0 levels on the 31 sample photos (3 channels; 1 and 4 channels at 224 and 320)
-   at 224x224, 320x320, resize-short-256, x1.5 and x2, PaddleDetection's keep-ratio scale, whenever fx / fy
-   equal dsize / size (2.1e8 values), and on the cut-outs at the edge sizes. Not reproduced (1 level): (a) an
-   axis enlarged exactly x3, where IPP sums some columns and rows near the borders differently again (e.g.
-   23 -> 69: columns 2, 3, 62, 63, 65, 66; rows 4 of a x3 height): 6 of 2.9e6 values on the photos; (b) IPP's
-   warpAffine, which runs when fx / fy differ from dsize / size by more than 1e-10 relative (e.g. fx = 1.5 on
-   an odd width): the same arithmetic up to rare values (97 of 7.5e7 on the photos).
+   at 224x224, 320x320, resize-short-256, x1.5, x2 and x3, PaddleDetection's keep-ratio scale, whenever fx / fy
+   equal dsize / size (3.8e8 values), and on the photos and their cut-outs, 1, 3 and 4 channels (1.8e9 values),
+   enlarged x3 on one axis (the other unchanged, +5 / +7 pixels, x1.5, x2 or x6) or both, x5, x7 on one axis
+   or both, x1.5, x2, x4, x6, x9 on both; on random images with the other axis unchanged (the sums of one pass
+   straight into the output, where ties are frequent) at x3, x1.5, 5/3, 9/2, x6, 5/4, 7/4, 2/3, 3/5, 1/3
+   across and x3, x1.5, 5/3, 2/3 down. Not reproduced: IPP's warpAffine, which runs when
+   fx / fy differ from dsize / size by more than 1e-10 relative (e.g. fx = 1.5 on an odd width; OpenCV passes
+   it the forward matrix (fx, 0, 0.5 fx - 0.5; 0, fy, 0.5 fy - 0.5), B = 0, C = 0.75, a replicated border):
+   the same arithmetic up to rare values (97 of 7.5e7 on the photos, 1 level, mostly in the border rows and
+   columns). Its border code covers more than the clamped pixels (the columns whose taps are not all inside
+   [1, n - 3]); neither its weights (f = float32(x - s) rounded once fits them better than the 1 + f
+   rounding) nor its sums are pinned down, and sources under 36 rows (seen with fy = 1) run that code
+   everywhere. Its result also depends on the thread count: OpenCV cuts the output rows into stripes
+   (ippiSuggestThreadsNum: cv::getNumThreads(), the image size, the L2 cache size), each its own IPP call;
+   with 4, 8 or 16 threads the photos differ in 120, 1201, 1202 values (1 or 2 threads: the 97 above).
 
 The SIMD paths of 4.6.0.66 that differ from its generic C++ are part of the steps above (step 3's cubic split);
 the others (HResizeLinearVec_8u32s, ResizeAreaFastVec_SIMD_8u, the resizeNN AVX2 copies) are exact integers
@@ -485,10 +506,30 @@ def _exact_pair(wa: np.ndarray, wb: np.ndarray) -> np.ndarray:
     return (wa == 0) | (wb == 0) | (np.abs(ea - eb) <= 20)
 
 
+def _split(v):
+    """Veltkamp's split of float64 values into two halves of at most 26 bits each (hi + lo == v exactly)."""
+    t = v * 134217729.0  # 2^27 + 1
+    hi = t - (t - v)
+    return hi, v - hi
+
+
+def _fma_position(a: np.ndarray, scale: float) -> np.ndarray:
+    """IPP's source position fma(a, scale, -0.5) in float64 with one rounding (a = d + 0.5). Dekker's TwoProduct
+    gives a * scale = p + e exactly; p - 0.5 is exact for p >= 0.25 (Sterbenz), so (p - 0.5) + e is the one
+    rounding. Below 0.25 (the first outputs of a > 2x enlargement, left of the image: border pixels) TwoSum's
+    error joins e, which the float32 f derived from the result cannot tell from the fma."""
+    p = a * scale
+    (ah, al), (bh, bl) = _split(a), _split(np.float64(scale))
+    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p - 0.5
+    t = (p - (s + 0.5)) + (-0.5 - (s - p))  # TwoSum error, 0 where p - 0.5 is exact
+    return s + (t + e)
+
+
 def ipp_cubic_axis(n_in: int, inv_scale: float, first: int, count: int) -> tuple:
     """(taps [count, 4] clamped, float32 weights [count, 4]) of IPP's cubic along one axis (step 6)."""
     d = np.arange(first, first + count, dtype=np.float64)
-    pos = (d + 0.5) * (1.0 / inv_scale) - 0.5
+    pos = _fma_position(d + 0.5, 1.0 / inv_scale)
     s = np.floor(pos)
     f32 = (pos - s).astype(np.float32)
     f = ((F32(1) + f32) - F32(1)).astype(np.float64)  # f rounded through 1 + f in float32
@@ -543,11 +584,13 @@ def _fma_into(out, x, y64, z, s, bits, half, check) -> None:
 
 class _IppRows:
     """IPP's horizontal pass for one window (step 6): float32 weights [4, w * C] and their float64 copies, the
-    border elements, and for each fma pair (the interior's (0, 3), (1, 2), the border form's (0, 2), (3, 1))
-    the elements whose float64 sums may be inexact."""
+    border elements, the tail elements (left over by the vector loop over the interior), and for each fma pair
+    (the interior's (0, 3), (1, 2), the border form's (0, 2), (3, 1)) the elements whose float64 sums may be
+    inexact."""
 
-    def __init__(self, wx: np.ndarray, channels: int, border: np.ndarray):
+    def __init__(self, wx: np.ndarray, channels: int, border: np.ndarray, tail: np.ndarray):
         self.w = np.ascontiguousarray(np.repeat(wx.T, channels, axis=1))
+        self.tail_cols = np.nonzero(np.repeat(tail, channels))[0]
         self.w64 = self.w.astype(np.float64)
         self.channels = channels
         self.border = np.repeat(border, channels)
@@ -558,7 +601,8 @@ class _IppRows:
     def sums(self, rows: np.ndarray, elems: np.ndarray, edge_form: bool = False) -> np.ndarray:
         """IPP's horizontal sum in float32: one channel (S0*w0 + S1*w1) + (S2*w2 + S3*w3), no FMA; three or four
         channels fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2); border elements (one or three channels; all of them
-        with edge_form, for border output rows) fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1)."""
+        with edge_form, for border output rows) fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1); the tail elements of
+        other rows _tail's forms."""
         n_rows, width = len(rows), elems.shape[1]
         out = np.empty((n_rows, width), F32)
         step = max(1, IPP_BLOCK_ELEMS // width)
@@ -588,7 +632,21 @@ class _IppRows:
         cols = self.border_cols
         if not edge and len(cols):  # few columns: once for all rows
             out[:, cols] = self._border([np.take(rows, elems[k, cols], axis=1) for k in range(4)], cols)
+        cols = self.tail_cols
+        if not edge_form and len(cols):
+            out[:, cols] = self._tail([np.take(rows, elems[k, cols], axis=1) for k in range(4)], cols)
         return out
+
+    def _tail(self, s: list, cols: np.ndarray) -> np.ndarray:
+        """The tail form on the columns cols: one channel fma(S0, w0, S2*w2) + fma(S1, w1, S3*w3), three
+        fma(S1, w1, fma(S3, w3, fma(S0, w0, S2*w2))), four fma(S1, w1, S2*w2) + fma(S3, w3, S0*w0)."""
+        w, w64 = self.w[:, cols], self.w64[:, cols]
+        p = [np.multiply(s[k], w[k], dtype=F32) for k in range(4)]
+        if self.channels == 1:
+            return _fma32(s[0], w64[0], p[2]) + _fma32(s[1], w64[1], p[3])
+        if self.channels == 3:
+            return _fma32(s[1], w64[1], _fma32(s[3], w64[3], _fma32(s[0], w64[0], p[2])))
+        return _fma32(s[1], w64[1], p[2]) + _fma32(s[3], w64[3], p[0])
 
     def _border(self, s: list, cols: np.ndarray) -> np.ndarray:
         """The border form on the columns cols, from their taps s[k] (uint8 [R, len(cols)])."""
@@ -645,12 +703,17 @@ def _ipp_cubic(src, inv_x, inv_y, window):
     h_in, w_in, channels = src.shape
     xt, wx = ipp_cubic_axis(w_in, inv_x, x0, cw)
     yt, wy = ipp_cubic_axis(h_in, inv_y, y0, ch)
-    hor = _IppRows(wx, channels, _ipp_border(xt, w_in))
     y_border = _ipp_border(yt, h_in)
     dst_w = int(round(w_in * inv_x))  # = output_geometry's width, for a dsize and for fx alike
-    # The interior elements of a row (between the border columns) go through 8-wide, then one 4-wide FMA step;
-    # the last (count mod 8) mod 4 of them are summed without FMA.
+    # The interior pixels of a row (between the border columns): the horizontal pass takes them 4 at a time (one
+    # channel) or 2 at a time (three, four), the last (count mod 4) or (count mod 2) in its tail form; the
+    # vertical pass takes their elements 8-wide, then one 4-wide FMA step, and sums the last (count mod 8) mod 4
+    # without FMA.
     inner = np.nonzero(~_ipp_border(ipp_cubic_axis(w_in, inv_x, 0, dst_w)[0], w_in))[0]
+    htail = np.zeros(dst_w, dtype=bool)
+    if len(inner):
+        htail[inner[-1] + 1 - len(inner) % (4 if channels == 1 else 2):inner[-1] + 1] = True
+    hor = _IppRows(wx, channels, _ipp_border(xt, w_in), htail[x0:x0 + cw])
     tail_elems = np.zeros(dst_w * channels, dtype=bool)
     if len(inner):
         end = (inner[-1] + 1) * channels

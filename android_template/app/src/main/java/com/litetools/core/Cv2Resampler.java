@@ -19,7 +19,7 @@ package com.litetools.core;
  * computes OpenCV's integers exactly.
  * <p>
  * Equal to the reference bit for bit on every path, IPP's cubic (the x86-64 wheel's default, {@code ipp} true,
- * step 6) included: that is cv2 bit for bit except the cases step 6 lists (x3 enlargements' borders, warpAffine).
+ * step 6) included: that is cv2 bit for bit except the case step 6 lists (IPP's warpAffine).
  */
 public final class Cv2Resampler {
     public static final int INTER_NEAREST = 0;
@@ -43,6 +43,10 @@ public final class Cv2Resampler {
     private static final int INT16_LANES = 8;
     private static final double DBL_EPSILON = Math.ulp(1.0);
     private static final float FLT_EPSILON = Math.ulp(1.0f);
+    /** The sums of IPP's horizontal pass (hColumnsIpp): interior, tail and border columns. */
+    private static final int FORM_INTERIOR = 0;
+    private static final int FORM_TAIL = 1;
+    private static final int FORM_BORDER = 2;
     private static final double S45 = 0.70710678118654752440084436210485;
     private static final double[][] LANCZOS_CS = {
         {1, 0}, {-S45, -S45}, {0, 1}, {S45, -S45}, {-1, 0}, {S45, S45},
@@ -152,6 +156,8 @@ public final class Cv2Resampler {
     private final int[] allCols;
     /** IPP cubic: the interior window columns whose horizontal fma sums a double may not hold exactly (exactPair). */
     private final int[] inexactCols;
+    /** IPP cubic: the window column of the horizontal pass's tail (the last interior pixel if their count is odd). */
+    private final int[] hTailCols;
     /** IPP cubic: window columns tailFrom[c] .. tailTo[c] - 1 of channel c are the vertical pass's FMA-free tail. */
     private final int[] tailFrom;
     private final int[] tailTo;
@@ -256,8 +262,9 @@ public final class Cv2Resampler {
             borderRows = ippBorder(ay, srcH);
             tailFrom = new int[CHANNELS];
             tailTo = new int[CHANNELS];
-            ippTail(srcW, g, winX, winW, tailFrom, tailTo);
+            hTailCols = ippTail(srcW, g, winX, winW, tailFrom, tailTo);
         } else {
+            hTailCols = null;
             tapWeight = null;
             borderColList = null;
             inexactCols = null;
@@ -513,9 +520,10 @@ public final class Cv2Resampler {
     }
 
     /**
-     * Step 6's position and weights: x = (d + 0.5) * scale - 0.5 in float64, s = floor(x), f = float32(1 +
-     * float32(x - s)) - 1; the Mitchell-Netravali (B = 0, C = 0.75) polynomials in f evaluated in float64 (the
-     * reference's order) and rounded once to float32; taps s - 1 .. s + 2 clamped.
+     * Step 6's position and weights: x = fma(d + 0.5, scale, -0.5) in float64 (one rounding, {@link
+     * #fmaPosition}), s = floor(x), f = float32(1 + float32(x - s)) - 1; the Mitchell-Netravali (B = 0, C = 0.75)
+     * polynomials in f evaluated in float64 (the reference's order) and rounded once to float32; taps s - 1 .. s + 2
+     * clamped.
      */
     static Axis ippCubicAxis(int nIn, double invScale, int first, int count) {
         double scale = 1.0 / invScale;
@@ -523,7 +531,7 @@ public final class Cv2Resampler {
         int[] index = new int[count * 4];
         double[] weight = new double[count * 4];
         for (int i = 0; i < count; i++) {
-            double pos = (first + i + 0.5) * scale - 0.5;
+            double pos = fmaPosition(first + i + 0.5, scale);
             double s = Math.floor(pos);
             double f = (1f + (float) (pos - s)) - 1f;
             double f2 = f * f;
@@ -537,6 +545,25 @@ public final class Cv2Resampler {
             }
         }
         return new Axis(first, count, uniformStart(count, 4), index, null, weight);
+    }
+
+    /**
+     * fma(a, scale, -0.5) in double with one rounding, without Math.fma (API 23 lacks it), as the reference's
+     * _fma_position: Dekker's TwoProduct a * scale = p + e exactly (Veltkamp halves); p - 0.5 is exact for p &gt;=
+     * 0.25, so (p - 0.5) + e is the one rounding; below, TwoSum's error joins e (border pixels only).
+     */
+    static double fmaPosition(double a, double scale) {
+        double p = a * scale;
+        double ta = a * 134217729.0;  // 2^27 + 1
+        double ah = ta - (ta - a);
+        double al = a - ah;
+        double tb = scale * 134217729.0;
+        double bh = tb - (tb - scale);
+        double bl = scale - bh;
+        double e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+        double s = p - 0.5;
+        double t = (p - (s + 0.5)) + (-0.5 - (s - p));
+        return s + (t + e);
     }
 
     /** Step 6's border pixels: the first two taps both clamped to 0, or the last two to n - 1. */
@@ -581,11 +608,13 @@ public final class Cv2Resampler {
     }
 
     /**
-     * Step 6's tail, as window columns per channel: the interior (non-border) elements of a full output row go
-     * through IPP's 8-wide, then one 4-wide FMA step; the last (count mod 8) mod 4 of them, ending at the last
-     * interior element, are summed without FMA.
+     * Step 6's tails, as window columns: the interior (non-border) elements of a full output row go through IPP's
+     * 8-wide, then one 4-wide FMA step of the vertical pass; the last (count mod 8) mod 4 of them, ending at the
+     * last interior element, are summed without FMA (from[c] .. to[c] - 1 per channel). The horizontal pass takes
+     * the interior pixels two at a time (three channels): returns the window column of the last one when their
+     * count is odd (empty otherwise, or outside the window).
      */
-    private static void ippTail(int srcW, Geometry g, int winX, int winW, int[] from, int[] to) {
+    private static int[] ippTail(int srcW, Geometry g, int winX, int winW, int[] from, int[] to) {
         boolean[] border = ippBorder(ippCubicAxis(srcW, g.invScaleX, 0, g.width), srcW);
         int inner = 0;
         int last = -1;
@@ -608,6 +637,8 @@ public final class Cv2Resampler {
                 }
             }
         }
+        int j = last - winX;
+        return inner % 2 == 1 && j >= 0 && j < winW ? new int[] {j} : new int[0];
     }
 
     /**
@@ -879,15 +910,15 @@ public final class Cv2Resampler {
                 }
                 continue;
             }
+            // One store per element, the taps summed in a local: HotSpot 17's C2 auto-vectoriser miscompiled
+            // the former tap-by-tap `h[j] += ...` loops now and then (wrong sums in bands of rows, never under
+            // -XX:-UseSuperWord; tests/test_java_cv2_resize.py::test_jit_gives_the_interpreters_bits).
             for (int j = 0; j < n; j++) {
-                h[j] = ((p0[j] >> shift) & 0xff) * a0[j];
-            }
-            for (int k = 1; k < taps; k++) {
-                int[] p = px[k];
-                int[] a = tapCoef[k];
-                for (int j = 0; j < n; j++) {
-                    h[j] += ((p[j] >> shift) & 0xff) * a[j];
+                int acc = ((p0[j] >> shift) & 0xff) * a0[j];
+                for (int k = 1; k < taps; k++) {
+                    acc += ((px[k][j] >> shift) & 0xff) * tapCoef[k][j];
                 }
+                h[j] = acc;
             }
         }
     }
@@ -1039,7 +1070,8 @@ public final class Cv2Resampler {
     /**
      * Step 6's horizontal pass of one source row into dst[c] (three channels, float32): interior columns
      * fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2); border columns, and every column of a border row (edge),
-     * fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1).
+     * fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1); the tail column of other rows fma(S1, w1, fma(S3, w3, fma(S0, w0,
+     * S2*w2))).
      */
     private void hRowIpp(int[] argb, int base, int[][] px, float[][] dst, boolean edge) {
         int n = winW;
@@ -1069,24 +1101,32 @@ public final class Cv2Resampler {
                     float s3 = (p3[j] >> shift) & 0xff;
                     h[j] = (float) ((double) s0 * w0[j] + s3 * w3[j]) + (float) ((double) s1 * w1[j] + s2 * w2[j]);
                 }
-                for (int b = 0; b < inexactCols.length; b++) {
-                    int j = inexactCols[b];
-                    float s0 = (p0[j] >> shift) & 0xff;
-                    float s1 = (p1[j] >> shift) & 0xff;
-                    float s2 = (p2[j] >> shift) & 0xff;
-                    float s3 = (p3[j] >> shift) & 0xff;
-                    h[j] = fma32(s0, w0[j], s3 * w3[j]) + fma32(s1, w1[j], s2 * w2[j]);
-                }
+                hColumnsIpp(inexactCols, FORM_INTERIOR, shift, px, h);
+                hColumnsIpp(hTailCols, FORM_TAIL, shift, px, h);
             }
-            int[] cols = edge ? allCols : borderColList;
-            for (int b = 0; b < cols.length; b++) {
-                int j = cols[b];
-                float s0 = (p0[j] >> shift) & 0xff;
-                float s1 = (p1[j] >> shift) & 0xff;
-                float s2 = (p2[j] >> shift) & 0xff;
-                float s3 = (p3[j] >> shift) & 0xff;
-                h[j] = fma32(s0, w0[j], s2 * w2[j]) + fma32(s3, w3[j], s1 * w1[j]);
-            }
+            hColumnsIpp(edge ? allCols : borderColList, FORM_BORDER, shift, px, h);
+        }
+    }
+
+    /**
+     * Step 6's horizontal fma sums on the listed window columns cols of one channel (shift) from the taps' pixels
+     * px into h: FORM_INTERIOR fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2), FORM_TAIL fma(S1, w1, fma(S3, w3, fma(S0,
+     * w0, S2*w2))), FORM_BORDER fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1).
+     */
+    private void hColumnsIpp(int[] cols, int form, int shift, int[][] px, float[] h) {
+        for (int b = 0; b < cols.length; b++) {
+            int j = cols[b];
+            float s0 = (px[0][j] >> shift) & 0xff;
+            float s1 = (px[1][j] >> shift) & 0xff;
+            float s2 = (px[2][j] >> shift) & 0xff;
+            float s3 = (px[3][j] >> shift) & 0xff;
+            float w0 = tapWeight[0][j];
+            float w1 = tapWeight[1][j];
+            float w2 = tapWeight[2][j];
+            float w3 = tapWeight[3][j];
+            h[j] = form == FORM_INTERIOR ? fma32(s0, w0, s3 * w3) + fma32(s1, w1, s2 * w2)
+                    : form == FORM_TAIL ? fma32(s1, w1, fma32(s3, w3, fma32(s0, w0, s2 * w2)))
+                    : fma32(s0, w0, s2 * w2) + fma32(s3, w3, s1 * w1);
         }
     }
 
