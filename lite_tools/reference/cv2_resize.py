@@ -640,19 +640,21 @@ class _IppRows:
     def _tail(self, s: list, cols: np.ndarray) -> np.ndarray:
         """The tail form on the columns cols: one channel fma(S0, w0, S2*w2) + fma(S1, w1, S3*w3), three
         fma(S1, w1, fma(S3, w3, fma(S0, w0, S2*w2))), four fma(S1, w1, S2*w2) + fma(S3, w3, S0*w0)."""
-        w, w64 = self.w[:, cols], self.w64[:, cols]
-        p = [np.multiply(s[k], w[k], dtype=F32) for k in range(4)]
-        if self.channels == 1:
-            return _fma32(s[0], w64[0], p[2]) + _fma32(s[1], w64[1], p[3])
         if self.channels == 3:
-            return _fma32(s[1], w64[1], _fma32(s[3], w64[3], _fma32(s[0], w64[0], p[2])))
-        return _fma32(s[1], w64[1], p[2]) + _fma32(s[3], w64[3], p[0])
+            w, w64 = self.w[:, cols], self.w64[:, cols]
+            return _fma32(s[1], w64[1], _fma32(s[3], w64[3], _fma32(s[0], w64[0], np.multiply(s[2], w[2], dtype=F32))))
+        return self._pairs(s, cols, ((0, 2), (1, 3)) if self.channels == 1 else ((1, 2), (3, 0)))
 
     def _border(self, s: list, cols: np.ndarray) -> np.ndarray:
         """The border form on the columns cols, from their taps s[k] (uint8 [R, len(cols)])."""
+        return self._pairs(s, cols, ((0, 2), (3, 1)))
+
+    def _pairs(self, s: list, cols: np.ndarray, pairs: tuple) -> np.ndarray:
+        """fma(Sa, wa, Sb*wb) + fma(Sc, wc, Sd*wd) on the columns cols, pairs = ((a, b), (c, d))."""
         w, w64 = self.w[:, cols], self.w64[:, cols]
-        return (_fma32(s[0], w64[0], np.multiply(s[2], w[2], dtype=F32))
-                + _fma32(s[3], w64[3], np.multiply(s[1], w[1], dtype=F32)))
+        (a, b), (c, d) = pairs
+        return (_fma32(s[a], w64[a], np.multiply(s[b], w[b], dtype=F32))
+                + _fma32(s[c], w64[c], np.multiply(s[d], w[d], dtype=F32)))
 
 
 def _ipp_vpass(h: np.ndarray, pos: np.ndarray, beta: np.ndarray, edge_cols: np.ndarray,
