@@ -185,11 +185,9 @@ def _inputs(args) -> tuple:
 
 def cmd_project(args) -> int:
     """`lite-tools android` and `lite-tools flutter`."""
-    from .apk import build as apk_build
     from .codegen import project
 
-    apk = getattr(args, "apk", None)
-    apk_build.check_request(apk)
+    apk = getattr(args, "apk", None)  # checked before any work by project.generate (lite_tools.apk.placement.plan)
     summary = project.generate(args.kind, args.model, _config_from(args), args.out, app_name=args.app_name,
                                package=args.package, force=args.force, quant=args.quant, fp16=args.fp16,
                                progress=None if args.quiet else _say, inputs=_inputs(args), apk=apk)
