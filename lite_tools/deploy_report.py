@@ -49,14 +49,19 @@ def _size_on_disk(path: Path):
     return None
 
 
-def artifacts_table(artifacts: dict, out_dir) -> str:
-    """Each artifact with its size and a relative link (the page lives in OUT beside them)."""
+def artifacts_table(artifacts: dict, out_dir, apk: dict | None = None) -> str:
+    """Each artifact with its size and a relative link (the page lives in OUT beside them). apk: report.json's
+    "apk" entry; an APK built for a path outside OUT is not an artifact in OUT, so it gets its own row, by its
+    absolute path and the size it was built with."""
     e = html.escape
     rows = []
     for what, rel in artifacts.items():
         size = _size_on_disk(Path(out_dir) / rel) if out_dir else None
         rows.append([what, f'<a href="{e(rel, quote=True)}"><code>{e(rel)}</code></a>',
                      "" if size is None else size_text(size)])
+    if apk and apk.get("in_out") is None:
+        rows.append(["android APK (outside OUT)", f"<code>{e(str(apk['path']))}</code>",
+                     size_text(apk["bytes"]) if apk.get("bytes") else ""])
     return _table(rows, ["artifact", "path (in OUT)", "size"])
 
 
@@ -107,7 +112,7 @@ def render(result, images=(), out_dir=None) -> str:
                                   for o in f16["overflows"] if o["first"]) + ".</p>")
     java_html = java_section(result.java)
     stages = (timings_svg(result.stages) + f"<p>Total {sum(result.stages.values()):.2f} s.</p>")
-    arts = artifacts_table(result.artifacts, out_dir) + f"<p>OUT is <code>{e(str(result.out))}</code>.</p>"
+    arts = artifacts_table(result.artifacts, out_dir, result.apk) + f"<p>OUT is <code>{e(str(result.out))}</code>.</p>"
     weights = result.weights
     untrained = provenance.not_predictions(weights)
     gallery = Gallery(parity, result.java, list(images), untrained=untrained)

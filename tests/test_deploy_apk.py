@@ -57,10 +57,18 @@ def _assert_apk_in_out(apk_tools, proc, out: Path, package: str, nb_sha256: dict
     assert entry["path"] == str(apk) and entry["in_out"] == APK_REL and entry["package"] == package
     assert entry["bytes"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
     assert report["artifacts"]["android APK"] == APK_REL and "apk" in report["stages"]
+    assert _row_naming(out / "report.html", APK_REL, size_text(entry["bytes"])), \
+        "report.html lists no APK row with its size"
     apk_tools.run([*apk_tools.apksigner, "verify", apk], "apksigner verify")  # the file in OUT, not the build's
     assert_reads_back(apk_tools, _as_build(entry, apk), out / "android", nb_sha256)
     _no_leftovers(out.parent)
     return report
+
+
+def _row_naming(page: Path, path: str, size: str) -> bool:
+    """Whether report.html's artifacts table has a row with `path` (as code) and `size`."""
+    rows = re.findall(r"<tr>(?:(?!</tr>).)*</tr>", page.read_text(encoding="utf-8"), re.S)
+    return any(f"<code>{path}</code>" in row and size in row for row in rows)
 
 
 def _as_build(entry: dict, apk: Path) -> build.ApkBuild:
@@ -76,10 +84,7 @@ def test_deploy_apk_is_part_of_out_and_a_bad_rerun_changes_nothing(small_model, 
     args = ("deploy", small_model, "--preset", "imagenet-cls", "--package", PACKAGE, "--images", images,
             "--out", out, "--name", "m", "--apk")
     proc = run_cli(*args, env=apk_env)
-    report = _assert_apk_in_out(apk_tools, proc, out, PACKAGE, {"model.nb": _sha256(out / "opt/m.arm.nb")})
-    page = (out / "report.html").read_text()
-    row = re.search(rf"<tr>(?:(?!</tr>).)*<code>{re.escape(APK_REL)}</code>(?:(?!</tr>).)*</tr>", page, re.S)
-    assert row and size_text(report["apk"]["bytes"]) in row.group(0), "report.html lists no APK row with its size"
+    _assert_apk_in_out(apk_tools, proc, out, PACKAGE, {"model.nb": _sha256(out / "opt/m.arm.nb")})
 
     jar = out / "android" / build.PADDLE_JAR
     jar.parent.mkdir(parents=True)
@@ -91,7 +96,8 @@ def test_deploy_apk_is_part_of_out_and_a_bad_rerun_changes_nothing(small_model, 
 
 
 def test_shitu_deploy_apk_is_part_of_out(shitu_system, zoo_dir, apk_tools, apk_env, tmp_path):
-    """The session's gallery and zoo pair; --det/--rec (each export's own config), its one generated query."""
+    """The session's gallery and zoo pair; --det/--rec (each export's own config), its one generated query. ShiTu's
+    report.html has the artifacts table too (before, its APK appeared only in report.json)."""
     root = shitu_system[-1]
     out = tmp_path / "out"
     proc = run_cli("shitu", "deploy", "--det", zoo_dir(DET), "--rec", zoo_dir(REC), "--gallery", root / "gallery",
@@ -162,3 +168,17 @@ def test_an_apk_path_inside_out_is_built_in_staging(tmp_path):
     (out / "dist" / "a.apk").write_bytes(b"the user's")
     with pytest.raises(BadInput, match="was not written by lite-tools"):
         placement.plan(str(out / "dist" / "a.apk"), out, ("android",), replace=True)
+
+
+def test_an_apk_outside_out_has_its_own_row_in_the_artifacts_table(tmp_path):
+    """Not an artifact in OUT, so not linked relatively: its absolute path and the size report.json records."""
+    from lite_tools.deploy_report import artifacts_table
+
+    apk = tmp_path / "dist" / "app.apk"
+    entry = {"path": str(apk), "in_out": None, "bytes": 3 * 1024 * 1024, "sha256": "0" * 64}
+    page = tmp_path / "report.html"
+    page.write_text(artifacts_table({"android project": "android"}, tmp_path, entry), encoding="utf-8")
+    assert _row_naming(page, str(apk), size_text(entry["bytes"]))
+    page.write_text(artifacts_table({"android project": "android"}, tmp_path, {**entry, "in_out": APK_REL}),
+                    encoding="utf-8")
+    assert not _row_naming(page, str(apk), size_text(entry["bytes"]))  # inside OUT: the artifacts' own row

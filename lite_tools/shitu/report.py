@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 
 from .. import provenance
-from ..deploy_report import _table
+from ..deploy_report import _table, artifacts_table
 from ..report_text import size_text
 
 
@@ -26,7 +26,8 @@ def _float(v, digits: int = 4) -> str:
     return "-" if v is None else f"{v:.{digits}f}"
 
 
-def render(result) -> str:
+def render(result, out_dir=None) -> str:
+    """out_dir: where the artifacts are now (for their sizes; the page lives in OUT beside them)."""
     e = html.escape
     verdict = "READY" if result.ok else ("WRITTEN ANYWAY (--force)" if result.forced else "NOT READY")
     colour = "#283" if result.ok else "#c22"
@@ -73,6 +74,8 @@ def render(result) -> str:
                      + "".join(f"<p class=note>{e(n)}</p>" for n in image["notes"]))
     parts.append("<h2>Projects</h2><p>" + e(", ".join(result.projects["rendered"]) or result.projects["note"]
                                             or "not rendered (a gate failed)") + "</p>")
+    parts.append("<h2>Artifacts</h2>" + artifacts_table(result.artifacts, out_dir, result.apk)
+                 + f"<p>OUT is <code>{e(str(result.out))}</code>.</p>")
     parts.append("<h2>Time per stage</h2>" + _table([(k, f"{v:.2f} s") for k, v in result.stages.items()]))
     style = ("body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:.5em 0}"
              "td,th{border:1px solid #ccc;padding:.2em .5em;text-align:left}.bad{color:#c22}.note{color:#666}")
@@ -92,4 +95,4 @@ def _detail(detail: dict) -> str:
 
 
 def write_report(result, folder: Path) -> None:
-    (Path(folder) / "report.html").write_text(render(result), encoding="utf-8")
+    (Path(folder) / "report.html").write_text(render(result, folder), encoding="utf-8")
