@@ -132,7 +132,7 @@ def deploy(model, config: DeployConfig, out, images_dir=None, quant=None, fp16: 
             with progress.stage("java core"):
                 first = rendered[kinds[0]]
                 core = next(first.rglob("com/litetools/core"))
-                check = javacheck.check(core, config, model, images)
+                check = javacheck.check(core, config, model, images, reference=result.reference)
                 java = check.to_json()
                 if not check.ok:
                     reason = reason or ("the Java core does not match the Python reference: "

@@ -24,7 +24,7 @@ from .apk import core_classes
 from .apk.toolchain import JVM_FLAGS
 from .config import DeployConfig, Task
 from .config.for_model import output_form
-from .engines import PaddleInferenceEngine
+from .engines import RememberingEngine
 from .errors import ToolFailure
 from .model import files
 from .reference import model_inputs, postprocess, preprocess
@@ -251,11 +251,12 @@ def _compare_attributes(java: dict, ref) -> list:
             if tuple(java[name]) != tuple(getattr(ref, name))]
 
 
-def check(core_dir: Path, config: DeployConfig, model_dir, images: list) -> JavaCheck:
-    """images: [(name, HxWx3 uint8 RGB)]; model outputs come from Paddle Inference on the reference tensors."""
+def check(core_dir: Path, config: DeployConfig, model_dir, images: list, reference=None) -> JavaCheck:
+    """images: [(name, HxWx3 uint8 RGB)]; model outputs come from Paddle Inference on the reference tensors.
+    reference: parity's RememberingEngine for this model, whose outputs are reused for tensors it was fed."""
     started = time.perf_counter()
     mf = files.locate(model_dir)
-    engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
+    engine = RememberingEngine(mf.model_file, mf.param_file, of=reference)
     # locked (lite_tools.staging): SIGTERM removes it, and the next run sweeps one a SIGKILL left in $TMPDIR
     with staging.folder(tempfile.gettempdir(), "lite-tools-javacheck-") as tmp:
         staging.stop_at("javacheck")  # test-only: a kill lands while the work folder exists

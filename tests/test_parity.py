@@ -372,3 +372,28 @@ def test_paddledetection_export_gives_the_same_boxes_in_source_pixels(zoo_dir):
         assert sorted(b.label for b in classic) == sorted(b.label for b in ppdet)
         assert all(b.class_id == p.class_id + 1 for b, p in zip(sorted(classic, key=lambda b: -b.score),
                                                                  sorted(ppdet, key=lambda b: -b.score)))
+
+
+def test_deploys_java_check_reuses_paritys_reference_outputs_for_the_same_tensors(zoo_dir):
+    """deploy runs Paddle Inference once per image: the Java check's engine, made from parity's, answers the tensors
+    parity fed from its record without loading the model, with the outputs a fresh Paddle Inference computes; a
+    tensor parity never saw loads the model and runs it."""
+    from lite_tools.engines import PaddleInferenceEngine, RememberingEngine
+    from lite_tools.reference import model_inputs, preprocess
+
+    model = zoo_dir("PPLCNet_x0_25")
+    cfg = resolve(preset="imagenet-cls")
+    images = photos(2)
+    report = parity.check(model, cfg, images)
+    mf = files.locate(model)
+    fresh = PaddleInferenceEngine(mf.model_file, mf.param_file)
+    again = RememberingEngine(mf.model_file, mf.param_file, of=report.reference)
+    for _, rgb in images:
+        tensors = model_inputs(preprocess(rgb, cfg), again.input_names)
+        got = again.run(tensors)
+        assert again._engine is None, "the Java check loaded the model for a tensor parity had run"
+        assert all(np.array_equal(a, b) for a, b in zip(got, fresh.run(tensors)))
+    other = [np.ascontiguousarray(tensors[0][:, :, ::-1, :])]  # the same pixels, mirrored: not what parity fed
+    assert all(np.array_equal(a, b) for a, b in zip(again.run(other), fresh.run(other)))
+    assert again._engine is not None
+    assert "reference" not in report.to_json()

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import opt, staging
 from ..config import DeployConfig, Task, for_model
-from ..engines import IsolatedLiteEngine, PaddleInferenceEngine
+from ..engines import IsolatedLiteEngine, RememberingEngine
 from ..errors import BadInput
 from ..model import files, nb, program as programs
 from ..reference import model_inputs, postprocess, preprocess
@@ -84,6 +84,8 @@ class ParityReport:
     summary: dict = dataclasses.field(default_factory=dict)  # e.g. top-1/top-k agreement rates
     fp16_estimate: dict | None = None  # --fp16: every tensor rounded to fp16 in Paddle (parity.fp16)
     resize_reproduces: str = ""  # the upstream resize (library, version) the reference's preprocessing matches
+    # Paddle Inference's outputs on the images, for a later stage that feeds it the same tensors (not in report.json)
+    reference: RememberingEngine | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict:
         def plain(v):
@@ -99,7 +101,9 @@ class ParityReport:
             if isinstance(v, (np.floating, np.integer)):
                 return v.item()
             return v
-        return {"format": "lite-tools-parity/1", **plain(self)}
+        fields = plain(dataclasses.replace(self, reference=None))
+        del fields["reference"]
+        return {"format": "lite-tools-parity/1", **fields}
 
 
 def config_differences(reference: DeployConfig, deploy: DeployConfig) -> list:
@@ -355,7 +359,7 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
         else:
             nb_path = given_nb
         timings["opt"] = time.perf_counter() - started
-        ref_engine = PaddleInferenceEngine(mf.model_file, mf.param_file)
+        ref_engine = RememberingEngine(mf.model_file, mf.param_file)
         lite_engine = IsolatedLiteEngine(nb_path, log_dir=tmp)  # a corrupt .nb or bad input must not crash us
         try:
             comparisons, first_failure = _compare_images(images, config, deploy, ref_engine, lite_engine,
@@ -399,5 +403,5 @@ def check(model, config: DeployConfig, images: list, *, tolerance: Tolerance = T
                         resize_reproduces=reproduces(config),
                         images=tuple(comparisons), skipped=tuple(skipped), failures=tuple(failures),
                         diagnosis=tuple(diagnosis), localisation=localisation, quant_estimate=quant_estimate,
-                        fp16_estimate=fp16_estimate,
+                        fp16_estimate=fp16_estimate, reference=ref_engine,
                         timings={k: round(v, 3) for k, v in timings.items()})
