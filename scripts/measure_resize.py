@@ -71,7 +71,36 @@ def main() -> int:
                 means.append(float(d.mean()))
         print(f"{label:22s} {worst_new:10d} {off / total:11.2e} {worst_old:12.2f} {np.mean(means):13.3f} "
               f"{worst_old / 255 / 0.225:23.4f}")
+    warp_affine(images, cv2, cv2_resize, float_resize, Interp)
     return 0
+
+
+def warp_affine(images, cv2, cv2_resize, float_resize, Interp) -> None:
+    """PaddleDetection's keep_ratio call, cv2.resize(im, None, fx=s, fy=s) with s = 608 / short side (800 / 1333
+    capped as well): IPP's warpAffine (reference/ipp_warp.py), with one OpenCV thread (its result depends on the
+    thread count)."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    worst_new = off = total = 0
+    worst_old, means = 0.0, []
+    try:
+        for img in images:
+            h, w = img.shape[:2]
+            for t_min, t_max in ((608, 608), (800, 1333)):
+                s = t_min / min(w, h)
+                s = t_max / max(w, h) if round(s * max(w, h)) > t_max else s
+                ref = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC).astype(np.int64)
+                new = cv2_resize.resize(img, 0, 0, 2, fx=s, fy=s).astype(np.int64)
+                worst_new = max(worst_new, int(np.abs(new - ref).max()))
+                off += int(np.count_nonzero(new != ref))
+                total += ref.size
+                d = np.abs(np.clip(float_resize(img, ref.shape[1], ref.shape[0], Interp.BICUBIC, False), 0, 255) - ref)
+                worst_old = max(worst_old, float(d.max()))
+                means.append(float(d.mean()))
+    finally:
+        cv2.setNumThreads(threads)
+    print(f"{'cv2 CUBIC keep_ratio':22s} {worst_new:10d} {off / total:11.2e} {worst_old:12.2f} {np.mean(means):13.3f} "
+          f"{worst_old / 255 / 0.225:23.4f}   (fx/fy: IPP warpAffine, one OpenCV thread; keep-ratio 608 and 800)")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """lite_tools.reference.cv2_resize against the real cv2.resize of opencv-python-headless 4.6.0.66 (PaddleClas 2.6.0's),
 on the sample photos and on cut-outs of them at the sizes where OpenCV changes kernels: 0 grey levels.
 
-Intel IPP's INTER_CUBIC (the x86-64 wheel's default) is bit-exact too, except on IPP's warpAffine path (fx / fy that
-differ from dsize / size): test_ipp_cubic_bit_exact bounds that (1 level, rare), and
+Intel IPP's INTER_CUBIC (the x86-64 wheel's default) is bit-exact too, its warpAffine path (fx / fy that differ from
+dsize / size: reference/ipp_warp.py) included, with one OpenCV thread (the wheel's warpAffine result changes with
+the thread count; `ipp` pins it); only 4-channel warpAffine is bounded (1 level, rare) instead.
 test_ipp_cubic_recovered_arithmetic checks the model against the x3 weights recovered by probing.
 OpenCV's own cubic (IPP off) is compared bit for bit.
 """
@@ -30,12 +31,16 @@ def test_target_version():
 
 @contextlib.contextmanager
 def ipp(enabled: bool):
-    before = cv2.ipp.useIPP()
+    """cv2 with IPP on or off, and one OpenCV thread: IPP's warpAffine cuts the output rows into one stripe per
+    thread, each its own call, and its result depends on the stripes (reference/cv2_resize.py, step 6)."""
+    before, threads = cv2.ipp.useIPP(), cv2.getNumThreads()
     cv2.ipp.setUseIPP(enabled)
+    cv2.setNumThreads(1)
     try:
         yield
     finally:
         cv2.ipp.setUseIPP(before)
+        cv2.setNumThreads(threads)
 
 
 def cv2_resize_call(img, size, interp):
@@ -156,7 +161,7 @@ def test_edge_shapes_bit_exact(sample_photos, name):
             if size[0] == "fx" and (round(w * size[1]) == 0 or round(h * size[2]) == 0):
                 continue
             if name == "cubic" and ipp_runs(img, size) and not ipp_exact(img, size):
-                continue  # IPP's warpAffine: test_ipp_cubic_bit_exact bounds it
+                continue  # IPP's 4-channel warpAffine: test_ipp_cubic_bit_exact bounds it
             assert_same(img, size, interp, use_ipp, f"{w}x{h} -> {size} {name}")
 
 
@@ -265,29 +270,35 @@ def test_two_tap_threads_keep_their_own_scratch(sample_photos):
 
 
 def ipp_exact(img, size):
-    """Whether our IPP model claims bit-exactness: IPP's resize, not its warpAffine (which fx / fy unequal to
-    dsize / size select)."""
+    """Whether our IPP model claims bit-exactness: IPP's resize, and its warpAffine (which fx / fy unequal to
+    dsize / size select) on one and three channels, not four."""
     h, w = img.shape[:2]
     dw, dh, inv_x, inv_y = geometry(img, size)
-    return abs(dw / w - inv_x) / inv_x <= 1e-10 and abs(dh / h - inv_y) / inv_y <= 1e-10
+    resize_path = abs(dw / w - inv_x) / inv_x <= 1e-10 and abs(dh / h - inv_y) / inv_y <= 1e-10
+    return resize_path or img.ndim == 2 or img.shape[2] != 4
 
 
 def test_ipp_cubic_bit_exact(sample_photos):
     """INTER_CUBIC as the x86-64 wheel runs it (Intel IPP, float32 inside), bit for bit: the sample photos at
     PaddleClas's sizes and PaddleDetection's keep-ratio scale, cut-outs at the edge sizes and enlarged x3
-    (one axis and both: x3's frequent ties expose IPP's border and tail sums). Where the model makes no claim
-    (IPP's warpAffine path) it is bounded: 1 level on at most 1e-4 of the values."""
+    (one axis and both: x3's frequent ties expose IPP's border and tail sums); IPP's warpAffine (fx / fy
+    unequal to dsize / size) enlarging, shrinking by less and by more than 1.5 (where its interior changes
+    arithmetic) and at 2/3 on the dot. Where the model makes no claim (IPP's 4-channel warpAffine) it is
+    bounded: 1 level on at most 1e-4 of the values."""
     cases = []
     for photo, img in sample_photos[::3]:
         h, w = img.shape[:2]
         p = 256 / min(w, h)
         s = keep_ratio_scale(w, h, 800, 1333)
         cases += [(photo, img, size) for size in [(224, 224), (320, 320), (round(w * p), round(h * p)),
-                                                   ("fx", s, s), ("fx", 1.5, 1.5)]]
+                                                   ("fx", s, s), ("fx", 1.5, 1.5), ("fx", 0.61, 0.61),
+                                                   ("fx", 0.66, 0.9), ("fx", 2 / 3, 2 / 3), ("fx", 0.77, 1.3)]]
     for photo, img in sample_photos[1::6]:  # one and four channels: other sums at the borders and row ends
         grey, bgra = np.ascontiguousarray(img[:, :, 1]), np.ascontiguousarray(np.dstack([img, img[:, :, :1]]))
+        s = keep_ratio_scale(img.shape[1], img.shape[0], 800, 1333)
         cases += [(f"{photo} {kind}", im, size) for kind, im in (("grey", grey), ("4 channels", bgra))
-                  for size in [(224, 224), (320, 320), (3 * im.shape[1], im.shape[0])]]
+                  for size in [(224, 224), (320, 320), (3 * im.shape[1], im.shape[0]), ("fx", s, s),
+                               ("fx", 0.61, 0.61)]]
     for img in cutouts(sample_photos):
         h, w = img.shape[:2]
         enlarged = [(2 * w, 2 * h), (3 * w, 3 * h), (3 * w, h), (w, 3 * h)]
@@ -308,8 +319,28 @@ def test_ipp_cubic_bit_exact(sample_photos):
         bounded += 1
         bounded_total += diff.size
         bounded_differ += int((diff > 0).sum())
-    assert exact > 60 and bounded > 10, (exact, bounded)
+    assert exact > 60 and bounded >= 2, (exact, bounded)
     assert bounded_differ <= 1e-4 * bounded_total, f"{bounded_differ} of {bounded_total} values differ from IPP"
+
+
+def test_ipp_warp_affine_bit_exact_on_small_random_images():
+    """IPP's warpAffine (fx / fy unequal to dsize / size) where its geometry changes most: sources from 2x2 up,
+    under 36 rows (no fast rectangle: one call computes everything), scales from 0.4 to 3.2 on each axis, one and
+    three channels, random pixels; against the wheel at one thread, bit for bit."""
+    rng = np.random.default_rng(7)
+    checked = 0
+    for i in range(240):
+        channels = (1, 3)[i % 2]
+        h, w = int(rng.integers(2, 36 if i % 4 == 0 else 90)), int(rng.integers(2, 90))
+        fx = float(rng.uniform(0.4, 3.2))
+        fy = fx if i % 3 == 0 else float(rng.uniform(0.4, 3.2))
+        img = rng.integers(0, 256, (h, w, channels)[:3 if channels > 1 else 2], dtype=np.uint8)
+        if min(round(w * fx), round(h * fy)) == 0 or not ipp_runs(img, ("fx", fx, fy)):
+            continue
+        if ipp_exact(img, ("fx", fx, fy)) and cv2_resize._affine(w, h, *geometry(img, ("fx", fx, fy))):
+            assert_same(img, ("fx", fx, fy), INTER_CUBIC, True, f"random {w}x{h}x{channels} fx={fx!r} fy={fy!r}")
+            checked += 1
+    assert checked > 150, checked
 
 
 @pytest.mark.parametrize("name", list(INTERPS))

@@ -29,8 +29,8 @@ KERNELS = {"nearest": (INTER_NEAREST, True), "linear": (INTER_LINEAR, True), "cu
 @pytest.fixture(scope="module")
 def jvm(tmp_path_factory, android_jar):
     """java(*args) -> CompletedProcess of the harness over Cv2Resampler (and today's Preprocessor, for the bench)."""
-    classpath = build_harness([CORE / "Cv2Resampler.java", *BASELINE], HARNESS, tmp_path_factory.mktemp("cv2-java"),
-                              android_jar)
+    classpath = build_harness([CORE / "Cv2Resampler.java", CORE / "IppWarpCubic.java", *BASELINE], HARNESS,
+                              tmp_path_factory.mktemp("cv2-java"), android_jar)
 
     def java(*args, flags=()):
         return subprocess.run(["java", *flags, "-cp", classpath, "Cv2ResizeHarness", *map(str, args)],
@@ -51,15 +51,16 @@ def short_side(img, target=256):
 
 def photo_cases(sample_photos):
     """Bilinear on every photo at PaddleClas's sizes (resize-short 256 + crop 224 as a window, the full short-256
-    result, 224 / 300 / 320 fixed, x0.5 which becomes area 2x2, 1/3; PaddleDetection's keep-ratio 608 by fx on
-    every fourth); every other kernel on every photo at two of the sizes, rotating so that each size is seen."""
+    result, 224 / 300 / 320 fixed, x0.5 which becomes area 2x2, 1/3; PaddleDetection's keep-ratio 608 by fx and
+    the warpAffine shrinks on every fourth); every other kernel on every photo at two of the sizes, rotating so that
+    each size is seen."""
     cases = []
     for i, (photo, img) in enumerate(sample_photos):
         short = short_side(img)
         h, w = img.shape[:2]
         keep = keep_ratio_scale(w, h, 608, 608)
         sizes = [short, (224, 224), (300, 300), (320, 320), ("fx", 0.5, 0.5), ("fx", 1 / 3, 1 / 3), ("fx", 1.5, 1.5),
-                 ("fx", keep, keep)]
+                 ("fx", keep, keep), ("fx", 0.61, 0.61), ("fx", 0.77, 1.3)]  # IPP warpAffine, both sides of 2/3
         cases.append((f"{photo} short 256 crop 224 linear", photo, img, short, "linear", centre_window(img, short)))
         cases += [(f"{photo} {s} linear", photo, img, s, "linear", None) for s in sizes[:6] + sizes[7:] * (i % 4 == 0)]
         for j, name in enumerate(k for k in KERNELS if k != "linear"):

@@ -56,8 +56,8 @@ def results(tmp_path_factory):
     work = tmp_path_factory.mktemp("fma")
     classes = work / "classes"
     classes.mkdir()
-    subprocess.run(["javac", "-d", str(classes), str(CORE / "Cv2Resampler.java"), str(HARNESS)], check=True,
-                   capture_output=True, text=True)
+    subprocess.run(["javac", "-d", str(classes), str(CORE / "Cv2Resampler.java"), str(CORE / "IppWarpCubic.java"),
+                    str(HARNESS)], check=True, capture_output=True, text=True)
     t = triples()
     t.tofile(work / "in.bin")
     subprocess.run(["java", "-cp", str(classes), "com.litetools.core.FmaHarness", str(work / "in.bin"),

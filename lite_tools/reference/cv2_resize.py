@@ -11,7 +11,8 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    scale = 1 / inv_scale (float64). dsize == source size: a plain copy, whatever the interpolation.
 1. Which kernel (hal::resize):
    - INTER_CUBIC with ipp=True and 1, 3 or 4 channels: Intel IPP (step 6) if the source is at least 4x4, or
-     at least 2x2 when fx / fy differ from dsize / size by a relative 1e-10 on an axis (IPP's warpAffine).
+     at least 2x2 when fx / fy differ from dsize / size by a relative 1e-10 on an axis (IPP's warpAffine:
+     step 7 for one and three channels).
    - INTER_NEAREST: step 2.
    - iscale = cvRound(scale); "area fast" when |scale - iscale| < DBL_EPSILON on both axes.
      INTER_LINEAR with area fast and iscale 2 x 2 becomes INTER_AREA.
@@ -99,16 +100,15 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    enlarged x3 on one axis (the other unchanged, +5 / +7 pixels, x1.5, x2 or x6) or both, x5, x7 on one axis
    or both, x1.5, x2, x4, x6, x9 on both; on random images with the other axis unchanged (the sums of one pass
    straight into the output, where ties are frequent) at x3, x1.5, 5/3, 9/2, x6, 5/4, 7/4, 2/3, 3/5, 1/3
-   across and x3, x1.5, 5/3, 2/3 down. Not reproduced: IPP's warpAffine, which runs when
-   fx / fy differ from dsize / size by more than 1e-10 relative (e.g. fx = 1.5 on an odd width; OpenCV passes
-   it the forward matrix (fx, 0, 0.5 fx - 0.5; 0, fy, 0.5 fy - 0.5), B = 0, C = 0.75, a replicated border):
-   the same arithmetic up to rare values (97 of 7.5e7 on the photos, 1 level, mostly in the border rows and
-   columns). Its border code covers more than the clamped pixels (the columns whose taps are not all inside
-   [1, n - 3]); neither its weights (f = float32(x - s) rounded once fits them better than the 1 + f
-   rounding) nor its sums are pinned down, and sources under 36 rows (seen with fy = 1) run that code
-   everywhere. Its result also depends on the thread count: OpenCV cuts the output rows into stripes
-   (ippiSuggestThreadsNum: cv::getNumThreads(), the image size, the L2 cache size), each its own IPP call;
-   with 4, 8 or 16 threads the photos differ in 120, 1201, 1202 values (1 or 2 threads: the 97 above).
+   across and x3, x1.5, 5/3, 2/3 down. IPP's warpAffine, which runs when fx / fy differ from dsize / size by
+   more than 1e-10 relative (e.g. fx = 1.5 on an odd width, PaddleDetection's keep_ratio scales; OpenCV passes
+   it the forward matrix (fx, 0, 0.5 fx - 0.5; 0, fy, 0.5 fy - 0.5), B = 0, C = 0.75, a replicated border),
+   computes a fast rectangle with the arithmetic above and everything around it pixel by pixel: step 7
+   (reference/ipp_warp.py), bit-exact on one and three channels; four channels keep the arithmetic above there
+   (0 levels on the photos, no claim beyond). Its result depends on the thread count: OpenCV cuts the output
+   rows into stripes (ippiSuggestThreadsNum: cv::getNumThreads(), the image size, the L2 cache size), each its
+   own IPP call, so each stripe has its own border rows; with 4, 8 or 16 threads the photos differ from one
+   thread in about 120, 1200, 1200 values. Step 7 is what one thread (and, on these photos, two) computes.
 
 The SIMD paths of 4.6.0.66 that differ from its generic C++ are part of the steps above (step 3's cubic split);
 the others (HResizeLinearVec_8u32s, ResizeAreaFastVec_SIMD_8u, the resizeNN AVX2 copies) are exact integers
@@ -192,9 +192,13 @@ def uses_ipp(interp: int, src_w: int, src_h: int, dst_w: int, dst_h: int, inv_sc
     not equal dsize / size (relative difference > 1e-10 on an axis). Found by probing the wheel."""
     if interp != INTER_CUBIC or channels not in (1, 3, 4):
         return False
-    affine = (abs(dst_w / src_w - inv_scale_x) / inv_scale_x > 1e-10
-              or abs(dst_h / src_h - inv_scale_y) / inv_scale_y > 1e-10)
-    return min(src_w, src_h) >= (2 if affine else 4)
+    return min(src_w, src_h) >= (2 if _affine(src_w, src_h, dst_w, dst_h, inv_scale_x, inv_scale_y) else 4)
+
+
+def _affine(src_w: int, src_h: int, dst_w: int, dst_h: int, inv_scale_x: float, inv_scale_y: float) -> bool:
+    """Whether IPP's cubic runs as its warpAffine: fx / fy unequal to dsize / size (relative 1e-10)."""
+    return (abs(dst_w / src_w - inv_scale_x) / inv_scale_x > 1e-10
+            or abs(dst_h / src_h - inv_scale_y) / inv_scale_y > 1e-10)
 
 
 def choose_path(interp: int, src_w: int, src_h: int, dst_w: int, dst_h: int, inv_scale_x: float,
@@ -700,7 +704,13 @@ def _ipp_vpass(h: np.ndarray, pos: np.ndarray, beta: np.ndarray, edge_cols: np.n
     return out
 
 
-def _ipp_cubic(src, inv_x, inv_y, window):
+def ipp_interior(src, inv_x, inv_y, window, span):
+    """IPP warpAffine's fast rectangle `window` (ipp_warp step 3): step 6's arithmetic, its tails counted on the
+    output columns span = (first, last) instead of the whole row's interior."""
+    return _ipp_cubic(src, inv_x, inv_y, window, np.arange(span[0], span[1] + 1))
+
+
+def _ipp_cubic(src, inv_x, inv_y, window, inner=None):
     x0, y0, cw, ch = window
     h_in, w_in, channels = src.shape
     xt, wx = ipp_cubic_axis(w_in, inv_x, x0, cw)
@@ -711,7 +721,8 @@ def _ipp_cubic(src, inv_x, inv_y, window):
     # channel) or 2 at a time (three, four), the last (count mod 4) or (count mod 2) in its tail form; the
     # vertical pass takes their elements 8-wide, then one 4-wide FMA step, and sums the last (count mod 8) mod 4
     # without FMA.
-    inner = np.nonzero(~_ipp_border(ipp_cubic_axis(w_in, inv_x, 0, dst_w)[0], w_in))[0]
+    if inner is None:
+        inner = np.nonzero(~_ipp_border(ipp_cubic_axis(w_in, inv_x, 0, dst_w)[0], w_in))[0]
     htail = np.zeros(dst_w, dtype=bool)
     if len(inner):
         htail[inner[-1] + 1 - len(inner) % (4 if channels == 1 else 2):inner[-1] + 1] = True
@@ -853,6 +864,10 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
             xs = _nearest_index(w_in, inv_x, x0, cw)
             ys = _nearest_index(h_in, inv_y, y0, ch)
             out = src[np.ix_(ys, xs)]
+        elif path == "ipp_cubic" and src.shape[2] != 4 and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
+            from . import ipp_warp  # step 7
+
+            out = ipp_warp.warp_cubic(src, inv_x, inv_y)[y0:y0 + ch, x0:x0 + cw]
         elif path == "ipp_cubic":
             out = _ipp_cubic(src, inv_x, inv_y, win)
         elif path == "area_fast":

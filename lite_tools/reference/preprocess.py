@@ -182,8 +182,8 @@ def unusable(w: int, h: int, config: DeployConfig) -> str | None:
 
 
 # The upstream resamplers' versions our resize reproduces to the bit (the ones PaddleClas 2.6.0 installs).
-OPENCV_TARGET = ("opencv-python 4.6.0.66 (x86-64 wheel: INTER_CUBIC through Intel IPP, bit-exact except fx/fy "
-                 "warpAffine: 1 level on rare values)")
+OPENCV_TARGET = ("opencv-python 4.6.0.66 (x86-64 wheel: INTER_CUBIC through Intel IPP, its fx/fy warpAffine as "
+                 "one OpenCV thread computes it)")
 PILLOW_TARGET = "Pillow 12.3.0"
 
 

@@ -12,14 +12,16 @@ package com.litetools.core;
  * window's columns and rows only; {@link #resize(int[], byte[], int)} reads ARGB pixels (Bitmap.getPixels layout,
  * alpha ignored) and writes the window as interleaved R, G, B bytes, or the Preprocessor's overload writes it
  * straight into the normalised float tensor. Only the source rows and columns the window's taps read are touched,
- * through a ring of a few horizontally resampled rows: no intermediate of the full frame. A plan is safe to share
- * between threads: each thread keeps its own ring and row buffers in the plan, reused call after call, so a
- * camera frame allocates nothing. The fixed-point kernels run channel by channel over whole int arrays (a
+ * through a ring of a few horizontally resampled rows: no intermediate of the full frame (but for IPP's
+ * warpAffine, whose pixels depend on where they fall in the full output: it computes that, once per call). A plan
+ * is safe to share between threads: each thread keeps its own ring and row buffers in the plan, reused call after
+ * call, so a camera frame allocates nothing. The fixed-point kernels run channel by channel over whole int arrays (a
  * gather of the taps' pixels, then plain arithmetic the JIT vectorises); integer sums have no order, so this
  * computes OpenCV's integers exactly.
  * <p>
  * Equal to the reference bit for bit on every path, IPP's cubic (the x86-64 wheel's default, {@code ipp} true,
- * step 6) included: that is cv2 bit for bit except the case step 6 lists (IPP's warpAffine).
+ * step 6) included. The case step 6 lists as not reproduced, IPP's warpAffine (INTER_CUBIC with fx / fy that are
+ * not dsize / size), is {@link #PATH_IPP_WARP}: {@link IppWarpCubic}, cv2 at cv2.setNumThreads(1) bit for bit.
  */
 public final class Cv2Resampler {
     public static final int INTER_NEAREST = 0;
@@ -35,6 +37,8 @@ public final class Cv2Resampler {
     public static final int PATH_AREA_FAST = 3;
     public static final int PATH_AREA = 4;
     public static final int PATH_SEPARABLE = 5;
+    /** IPP's warpAffine (step 6's exception): the full output by {@link IppWarpCubic}, then the window copied. */
+    public static final int PATH_IPP_WARP = 6;
 
     private static final int CHANNELS = 3;
     private static final int COEF_BITS = 11;
@@ -161,6 +165,8 @@ public final class Cv2Resampler {
     /** IPP cubic: window columns tailFrom[c] .. tailTo[c] - 1 of channel c are the vertical pass's FMA-free tail. */
     private final int[] tailFrom;
     private final int[] tailTo;
+    /** IPP's warpAffine: the full output's plan (null on the other paths). */
+    private final IppWarpCubic warp;
     private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
@@ -199,6 +205,8 @@ public final class Cv2Resampler {
             ax = separableAxis(srcW, g.invScaleX, interp, areaMode, true, winX, winW);
             ay = separableAxis(srcH, g.invScaleY, interp, areaMode, false, winY, winH);
         }
+        this.warp = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY)
+                : null;
         this.kx = bx;
         this.ky = by;
         this.fullBlocksX = bx > 0 ? srcW / bx : 0;
@@ -338,7 +346,7 @@ public final class Cv2Resampler {
             return new int[] {PATH_COPY, interp};
         }
         if (ipp && usesIpp(interp, srcW, srcH, g)) {
-            return new int[] {PATH_IPP_CUBIC, interp};
+            return new int[] {affine(srcW, srcH, g) ? PATH_IPP_WARP : PATH_IPP_CUBIC, interp};
         }
         if (interp == INTER_NEAREST) {
             return new int[] {PATH_NEAREST, interp};
@@ -362,9 +370,13 @@ public final class Cv2Resampler {
         if (interp != INTER_CUBIC) {
             return false;
         }
-        boolean affine = Math.abs((double) g.width / srcW - g.invScaleX) / g.invScaleX > 1e-10
+        return Math.min(srcW, srcH) >= (affine(srcW, srcH, g) ? 2 : 4);
+    }
+
+    /** Whether fx / fy differ from dsize / size by more than 1e-10 relative: OpenCV then calls IPP's warpAffine. */
+    static boolean affine(int srcW, int srcH, Geometry g) {
+        return Math.abs((double) g.width / srcW - g.invScaleX) / g.invScaleX > 1e-10
                 || Math.abs((double) g.height / srcH - g.invScaleY) / g.invScaleY > 1e-10;
-        return Math.min(srcW, srcH) >= (affine ? 2 : 4);
     }
 
     /** The kernel this plan runs: one of the PATH_ constants. */
@@ -566,6 +578,27 @@ public final class Cv2Resampler {
         return s + (t + e);
     }
 
+    /**
+     * fma(a, b, c) in double with one rounding, without Math.fma (API 23 lacks it), the expression of
+     * reference/ipp_warp.py's fma64 (IPP warpAffine's positions): TwoProduct a * b = p + e exactly (Veltkamp
+     * halves), TwoSum p + c = s + t exactly, then s + (t + e) (equal to the JDK's Math.fma on 1.2e7 position-like
+     * and random arguments; the model computes this same expression wherever the two could differ).
+     */
+    static double fma64(double a, double b, double c) {
+        double p = a * b;
+        double ta = a * 134217729.0;  // 2^27 + 1
+        double ah = ta - (ta - a);
+        double al = a - ah;
+        double tb = b * 134217729.0;
+        double bh = tb - (tb - b);
+        double bl = b - bh;
+        double e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+        double s = p + c;
+        double bb = s - p;
+        double t = (p - (s - bb)) + (c - bb);
+        return s + (t + e);
+    }
+
     /** Step 6's border pixels: the first two taps both clamped to 0, or the last two to n - 1. */
     private static boolean[] ippBorder(Axis a, int nIn) {
         boolean[] border = new boolean[a.count];
@@ -714,6 +747,8 @@ public final class Cv2Resampler {
         final int[] tagEdge;  // IPP: a second ring, of source rows summed in the border form (border rows)
         final float[][][] rowsEdge;
         final int[][] pixels;  // the source pixels of one row's horizontal taps, [tap][column] like tapIndex
+        final byte[] full;  // IPP's warpAffine: the full output (RGB), and its buffers
+        final IppWarpCubic.Ring warpRing;
         final int[][] row;
         final int[] slots;
         byte[] bytes;
@@ -722,7 +757,7 @@ public final class Cv2Resampler {
         float[][] tables;
         int[] planes;
 
-        Work(int ringRows, int width, int path, int taps, int maxRowTaps) {
+        Work(int ringRows, int width, int path, int taps, int maxRowTaps, IppWarpCubic warp) {
             tag = new int[ringRows];
             boolean ipp = path == PATH_IPP_CUBIC;
             rowsI = path == PATH_SEPARABLE ? new int[ringRows][CHANNELS][width] : null;
@@ -733,6 +768,8 @@ public final class Cv2Resampler {
             pixels = new int[taps][width];
             row = new int[CHANNELS][width];
             slots = new int[maxRowTaps];
+            full = warp != null ? new byte[warp.dstW * warp.dstH * CHANNELS] : null;
+            warpRing = warp != null ? new IppWarpCubic.Ring(warp) : null;
         }
 
         /** The slot of source row r in ring tags, or -1 - slot after claiming it for r (the caller fills it). */
@@ -755,7 +792,7 @@ public final class Cv2Resampler {
         if (w == null) {
             boolean ring = path == PATH_SEPARABLE || path == PATH_AREA || path == PATH_IPP_CUBIC;
             w = new Work(ring ? ringRows : 0, winW, path,
-                    tapIndex != null ? tapIndex.length : 0, yAxis != null ? maxTaps(yAxis) : 0);
+                    tapIndex != null ? tapIndex.length : 0, yAxis != null ? maxTaps(yAxis) : 0, warp);
             works.set(w);
         }
         java.util.Arrays.fill(w.tag, -1);
@@ -774,6 +811,8 @@ public final class Cv2Resampler {
                 floatSums(argb, w);
             } else if (path == PATH_IPP_CUBIC) {
                 ippCubic(argb, w);
+            } else if (path == PATH_IPP_WARP) {
+                warpWindow(argb, w);
             } else {
                 separable(argb, w);
             }
@@ -808,6 +847,26 @@ public final class Cv2Resampler {
                 out[at + 1] = (byte) g[j];
                 out[at + 2] = (byte) b[j];
             }
+        }
+    }
+
+    /**
+     * IPP's warpAffine: the output pixels depend on where the fast rectangle and the border strips fall in the
+     * full output, so the full output is computed (once per call) and the window's rows handed to emit().
+     */
+    private void warpWindow(int[] argb, Work w) {
+        warp.run(argb, w.full, w.warpRing);
+        byte[] full = w.full;
+        int[] r = w.row[0];
+        int[] g = w.row[1];
+        int[] b = w.row[2];
+        for (int i = 0; i < winH; i++) {
+            for (int j = 0, at = ((winY + i) * warp.dstW + winX) * CHANNELS; j < winW; j++, at += CHANNELS) {
+                r[j] = full[at] & 0xff;
+                g[j] = full[at + 1] & 0xff;
+                b[j] = full[at + 2] & 0xff;
+            }
+            emit(w, i);
         }
     }
 

@@ -1,0 +1,448 @@
+package com.litetools.core;
+
+/**
+ * IPP's warpAffine with cubic interpolation (B = 0, C = 0.75, replicated border) on 8-bit RGB, as opencv-python
+ * 4.6.0.66's cv2.resize runs it for INTER_CUBIC when fx / fy are not dsize / size (Cv2Resampler.PATH_IPP_WARP), at
+ * cv2.setNumThreads(1), bit for bit: lite_tools/reference/ipp_warp.py's warp_cubic (cv2_resize's step 7), three
+ * channels, found by reading what the wheel's AVX2 code computes.
+ * <p>
+ * IPP splits the output into a fast rectangle, computed by the separable float32 kernel of its resize (when fx and
+ * fy are at least 2/3; below, pixel by pixel like a border strip's inside columns), and four border strips (top,
+ * left, right, bottom) whose pixels it computes one by one from the inverse matrix: positions by chained float64
+ * additions from a float64 fma start, weights from the position's fraction as a power-basis ("gather") or Horner
+ * ("inner") polynomial, taps clamped or not, each kind with its own float32 sum order. Without a big enough fast
+ * rectangle the whole output is one such strip. Every float32 operation is a Java float
+ * operation, every float32 fma {@link Cv2Resampler#fma32}, every float64 fma {@link Cv2Resampler#fma64}.
+ * <p>
+ * A plan holds the geometry and the fast rectangle's tap tables; {@link #run} computes the full output into a
+ * caller's buffer with a caller's {@link Ring}, so a plan is safe to share between threads.
+ */
+final class IppWarpCubic {
+    private static final int CHANNELS = 3;
+    /** The smallest fast rectangle IPP takes (output columns, rows); below, everything is a border strip. */
+    private static final int FAST_MIN_W = 31;
+    private static final int FAST_MIN_H = 33;
+    /**
+     * The fast rectangle runs the separable kernel when fx and fy are both at least 2/3 (float64 2/3 included);
+     * below (shrinking by more than 1.5) IPP computes it pixel by pixel, as the inner columns of a border strip.
+     */
+    private static final double SEPARABLE_FROM = 2.0 / 3;
+    /** Kinds of border pixel: clamped taps and power-basis weights; unclamped taps, Horner weights, pair sums. */
+    private static final int GATHER = 0;
+    private static final int INNER = 1;
+    /** The last inner pixel of an odd count (IPP takes inner pixels two at a time): the gather sum order. */
+    private static final int INNER1 = 2;
+    /** The cubic's weights of taps -1, 0, 1, 2 as polynomials in t: coefficients of t^3, t^2, t, 1. */
+    private static final float[] C3 = {-0.75f, 1.25f, -1.25f, 0.75f};
+    private static final float[] C2 = {1.5f, -2.25f, 1.5f, -0.75f};
+    private static final float[] C1 = {-0.75f, 0f, 0.75f, 0f};
+    private static final float[] C0 = {0f, 1f, 0f, 0f};
+
+    final int srcW;
+    final int srcH;
+    final int dstW;
+    final int dstH;
+    /** The inverse matrix (x = m0 * dx + m2, y = m4 * dy + m5) as IPP derives it from OpenCV's forward matrix. */
+    private final double m0;
+    private final double m2;
+    private final double m4;
+    private final double m5;
+    /** The inside columns (all four taps in the image, by the forward map); xlo = dstW, xhi = -1 when none. */
+    private final int xlo;
+    private final int xhi;
+    /** The fast rectangle run by the separable kernel, inclusive; fastX0 &gt; fastX1 when there is none. */
+    private final int fastX0;
+    private final int fastX1;
+    private final int fastY0;
+    private final int fastY1;
+    /** The border strips: {x0, x1, y0, y1, ytop, ymid} each (rows below ytop gather, up to ymid inner segments). */
+    private final int[][] strips;
+    /** The fast rectangle's taps (4 per column / row, clamped) and float32 weights. */
+    private final int[] fastXTap;
+    private final float[] fastXWeight;
+    private final int[] fastYTap;
+    private final float[] fastYWeight;
+    /** The fast rectangle's column of the horizontal pass's 3-term tail, or -1. */
+    private final int hTail;
+    /** Elements (channels interleaved) of a fast row from here on take the vertical pass's FMA-free tail. */
+    private final int vTail;
+
+    IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy) {
+        this.srcW = srcW;
+        this.srcH = srcH;
+        this.dstW = dstW;
+        this.dstH = dstH;
+        // OpenCV's forward matrix (fx, 0, 0.5 fx - 0.5; 0, fy, 0.5 fy - 0.5), inverted as IPP does (det = fx fy)
+        double c = 0.5 * fx - 0.5;
+        double f = 0.5 * fy - 0.5;
+        double det = fx * fy;
+        m0 = fy / det;
+        m2 = -(c * fy) / det;
+        m4 = fx / det;
+        m5 = -(fx * f) / det;
+        // the inside outputs: the forward map d = f (s + 0.5) - 0.5 of source positions s = 1 and n - 2, rounded
+        // inwards (IPP's own tables, not the inverse positions)
+        int lx = Math.max(0, (int) Math.ceil(fx * 1.5 - 0.5));
+        int hx = Math.min(dstW - 1, (int) Math.floor(fx * (srcW - 1.5) - 0.5));
+        int ly = Math.max(0, (int) Math.ceil(fy * 1.5 - 0.5));
+        int hy = Math.min(dstH - 1, (int) Math.floor(fy * (srcH - 1.5) - 0.5));
+        int x0 = dstW;
+        int x1 = -1;
+        int y0 = dstH;
+        int y1 = -1;
+        if (lx <= hx && ly <= hy) {
+            // IPP's fast rectangle: columns from one past the first inside one to one before the image of s = n - 3,
+            // rows from the first inside one to the image of s = n - 3
+            int a0 = lx + 1;
+            int a1 = (int) Math.floor(fx * (srcW - 2.5) - 0.5) - 1;
+            int b1 = (int) Math.floor(fy * (srcH - 2.5) - 0.5);
+            if (a1 - a0 + 1 >= FAST_MIN_W && b1 - ly + 1 >= FAST_MIN_H) {
+                x0 = a0;
+                x1 = a1;
+                y0 = ly;
+                y1 = b1;
+            }
+        }
+        xlo = lx <= hx ? lx : dstW;
+        xhi = lx <= hx ? hx : -1;
+        if (x0 <= x1 && Math.min(fx, fy) < SEPARABLE_FROM) {
+            // the rectangle as a border strip of its own (first), all its rows inner rows, then the four around it
+            strips = new int[][] {
+                {x0, x1, y0, y1, y0, y1},
+                {0, dstW - 1, 0, y0 - 1, 0, -1},
+                {0, x0 - 1, y0, y1, y0, y1},
+                {x1 + 1, dstW - 1, y0, y1, y0, y1},
+                {0, dstW - 1, y1 + 1, dstH - 1, y1 + 1, hy}
+            };
+            x0 = dstW;
+            x1 = -1;
+        } else if (x0 <= x1) {
+            strips = new int[][] {
+                {0, dstW - 1, 0, y0 - 1, 0, -1},
+                {0, x0 - 1, y0, y1, y0, y1},
+                {x1 + 1, dstW - 1, y0, y1, y0, y1},
+                {0, dstW - 1, y1 + 1, dstH - 1, y1 + 1, hy}
+            };
+        } else {
+            strips = new int[][] {{0, dstW - 1, 0, dstH - 1, ly <= hy ? ly : dstH, hy}};
+        }
+        fastX0 = x0;
+        fastX1 = x1;
+        fastY0 = y0;
+        fastY1 = y1;
+        if (x0 > x1) {
+            fastXTap = null;
+            fastXWeight = null;
+            fastYTap = null;
+            fastYWeight = null;
+            hTail = -1;
+            vTail = 0;
+            return;
+        }
+        int nx = x1 - x0 + 1;
+        fastXTap = new int[4 * nx];
+        fastXWeight = new float[4 * nx];
+        fastAxis(srcW, fx, x0, nx, fastXTap, fastXWeight);
+        int ny = y1 - y0 + 1;
+        fastYTap = new int[4 * ny];
+        fastYWeight = new float[4 * ny];
+        fastAxis(srcH, fy, y0, ny, fastYTap, fastYWeight);
+        // both passes count their tails on the rectangle's own columns (three channels), not on the whole row
+        hTail = nx % 2 == 1 ? nx - 1 : -1;
+        vTail = nx * CHANNELS - (nx * CHANNELS % 8) % 4;
+    }
+
+    /**
+     * The fast rectangle's taps and weights on one axis, IPP's resize arithmetic: x = fma(d + 0.5, 1 / f, -0.5),
+     * s = floor(x), f = float32(1 + float32(x - s)) - 1, the polynomials in float64 rounded once; taps clamped.
+     */
+    private static void fastAxis(int n, double inv, int first, int count, int[] tap, float[] weight) {
+        double scale = 1.0 / inv;
+        double a = -0.75;
+        for (int i = 0; i < count; i++) {
+            double x = Cv2Resampler.fma64((double) (first + i) + 0.5, scale, -0.5);
+            double s = Math.floor(x);
+            float f32 = (float) (x - s);
+            double f = (1f + f32) - 1f;
+            double f2 = f * f;
+            double f3 = f2 * f;
+            weight[4 * i] = (float) (a * f * ((f - 1) * (f - 1)));
+            weight[4 * i + 1] = (float) ((a + 2) * f3 - (a + 3) * f2 + 1);
+            weight[4 * i + 2] = (float) (-(a + 2) * f3 + (2 * a + 3) * f2 - a * f);
+            weight[4 * i + 3] = (float) (a * (f2 - f3));
+            for (int k = 0; k < 4; k++) {
+                int t = (int) s - 1 + k;
+                tap[4 * i + k] = t < 0 ? 0 : (t > n - 1 ? n - 1 : t);
+            }
+        }
+    }
+
+    /** One thread's buffers: the fast pass's horizontal sums of four source rows, and a pixel's taps and weights. */
+    static final class Ring {
+        final int[] tag = new int[4];
+        final float[][] rows;
+        final float[][] h = new float[4][];
+        final int[] tapY = new int[4];
+        final float[] wy = new float[4];
+        final int[] tapX = new int[4];
+        final float[] wx = new float[4];
+
+        Ring(IppWarpCubic plan) {
+            int nx = plan.fastX0 <= plan.fastX1 ? plan.fastX1 - plan.fastX0 + 1 : 0;
+            rows = new float[4][nx * CHANNELS];
+        }
+    }
+
+    /** The full dstW x dstH output as interleaved R, G, B bytes into out, from ARGB pixels (alpha ignored). */
+    void run(int[] argb, byte[] out, Ring ring) {
+        if (fastX0 <= fastX1) {
+            fast(argb, out, ring);
+        }
+        for (int[] s : strips) {
+            strip(argb, out, ring, s[0], s[1], s[2], s[3], s[4], s[5]);
+        }
+    }
+
+    /**
+     * The fast rectangle: per source row, H = fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2) (the tail column fma(S1, w1,
+     * fma(S3, w3, fma(S0, w0, S2*w2)))); per output element fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3) (the tail
+     * elements (H0*b0 + H1*b1) + (H2*b2 + H3*b3)). Source rows go through a ring of four, slot r % 4: one output
+     * row's taps are at most four consecutive rows.
+     */
+    private void fast(int[] argb, byte[] out, Ring ring) {
+        int nx = fastX1 - fastX0 + 1;
+        int ne = nx * CHANNELS;
+        java.util.Arrays.fill(ring.tag, -1);
+        float[][] h = ring.h;
+        for (int i = 0, y = fastY0; y <= fastY1; i++, y++) {
+            for (int k = 0; k < 4; k++) {
+                int r = fastYTap[4 * i + k];
+                int slot = r & 3;
+                if (ring.tag[slot] != r) {
+                    ring.tag[slot] = r;
+                    fastRow(argb, r * srcW, ring.rows[slot]);
+                }
+                h[k] = ring.rows[slot];
+            }
+            float b0 = fastYWeight[4 * i];
+            float b1 = fastYWeight[4 * i + 1];
+            float b2 = fastYWeight[4 * i + 2];
+            float b3 = fastYWeight[4 * i + 3];
+            float[] h0 = h[0];
+            float[] h1 = h[1];
+            float[] h2 = h[2];
+            float[] h3 = h[3];
+            int at = (y * dstW + fastX0) * CHANNELS;
+            for (int e = 0; e < ne; e++) {
+                float v = e < vTail
+                        ? Cv2Resampler.fma32(h0[e], b0, h1[e] * b1) + Cv2Resampler.fma32(h2[e], b2, h3[e] * b3)
+                        : (h0[e] * b0 + h1[e] * b1) + (h2[e] * b2 + h3[e] * b3);
+                out[at + e] = (byte) level(v);
+            }
+        }
+    }
+
+    /** The fast pass's horizontal sums of one source row (from base) over the rectangle's columns, interleaved. */
+    private void fastRow(int[] argb, int base, float[] dst) {
+        int nx = fastX1 - fastX0 + 1;
+        for (int j = 0; j < nx; j++) {
+            int p0 = argb[base + fastXTap[4 * j]];
+            int p1 = argb[base + fastXTap[4 * j + 1]];
+            int p2 = argb[base + fastXTap[4 * j + 2]];
+            int p3 = argb[base + fastXTap[4 * j + 3]];
+            float w0 = fastXWeight[4 * j];
+            float w1 = fastXWeight[4 * j + 1];
+            float w2 = fastXWeight[4 * j + 2];
+            float w3 = fastXWeight[4 * j + 3];
+            boolean tail = j == hTail;
+            for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
+                float s0 = (p0 >> shift) & 0xff;
+                float s1 = (p1 >> shift) & 0xff;
+                float s2 = (p2 >> shift) & 0xff;
+                float s3 = (p3 >> shift) & 0xff;
+                dst[CHANNELS * j + c] = tail
+                        ? Cv2Resampler.fma32(s1, w1, Cv2Resampler.fma32(s3, w3, Cv2Resampler.fma32(s0, w0, s2 * w2)))
+                        : Cv2Resampler.fma32(s0, w0, s3 * w3) + Cv2Resampler.fma32(s1, w1, s2 * w2);
+            }
+        }
+    }
+
+    /**
+     * One border strip, columns x0..x1 and rows y0..y1: row positions chain from fma(y0, m4, m5) by + m4. Rows
+     * above ytop are gathered with x positions chained from fma(x0, m0, m2); rows up to ymid split into a gather
+     * run left of the inside columns (x from m2 + x0 * m0, two roundings), the inside columns (inner, their own
+     * positions), and a gather run right of them (x from fma(hi + 1, m0, m2)); the rows below ymid are gathered
+     * with the two-rounding x positions.
+     */
+    private void strip(int[] argb, byte[] out, Ring ring, int x0, int x1, int y0, int y1, int ytop, int ymid) {
+        if (x0 > x1 || y0 > y1) {
+            return;
+        }
+        int nx = x1 - x0 + 1;
+        double[] rowStart = chain(Cv2Resampler.fma64(x0, m0, m2), m0, nx);
+        double[] plain = chain(m2 + x0 * m0, m0, nx);
+        int lo = Math.max(xlo, x0);
+        int hi = Math.min(xhi, x1);
+        double[] inner = lo <= hi ? innerPositions(lo, hi - lo + 1) : null;
+        double[] right = lo <= hi && hi < x1 ? chain(Cv2Resampler.fma64(hi + 1, m0, m2), m0, x1 - hi) : null;
+        double py = Cv2Resampler.fma64(y0, m4, m5);
+        for (int r = y0; r <= y1; r++, py += m4) {
+            if (r < ytop) {
+                run(argb, out, ring, r, py, x0, x1, rowStart, GATHER);
+            } else if (r <= ymid && lo <= hi) {
+                run(argb, out, ring, r, py, x0, lo - 1, plain, GATHER);
+                int n = hi - lo + 1;
+                if (n % 2 == 1) {
+                    run(argb, out, ring, r, py, lo, hi - 1, inner, INNER);
+                    runAt(argb, out, ring, r, py, hi, inner[n - 1], INNER1);
+                } else {
+                    run(argb, out, ring, r, py, lo, hi, inner, INNER);
+                }
+                if (right != null) {
+                    run(argb, out, ring, r, py, hi + 1, x1, right, GATHER);
+                }
+            } else {
+                run(argb, out, ring, r, py, x0, x1, plain, GATHER);
+            }
+        }
+    }
+
+    /** start, start + step, (start + step) + step, ...: IPP's positions, one float64 addition per pixel. */
+    private static double[] chain(double start, double step, int n) {
+        double[] v = new double[n];
+        double p = start;
+        for (int i = 0; i < n; i++) {
+            v[i] = p;
+            p += step;
+        }
+        return v;
+    }
+
+    /**
+     * The inside columns' positions from lo: IPP computes the first two by fma (fma(lo, m0, m2), fma(lo + 1, m0,
+     * m2)) and advances each pair by 2 m0, so the even and the odd ones form two chains.
+     */
+    private double[] innerPositions(int lo, int n) {
+        double[] v = new double[n];
+        double step = 2 * m0;
+        double even = Cv2Resampler.fma64(lo, m0, m2);
+        double odd = Cv2Resampler.fma64(lo + 1, m0, m2);
+        for (int i = 0; i < n; i += 2) {
+            v[i] = even;
+            even += step;
+        }
+        for (int i = 1; i < n; i += 2) {
+            v[i] = odd;
+            odd += step;
+        }
+        return v;
+    }
+
+    /** Output pixels (r, from .. to) of one kind, x positions pos[0 ..] (pos[0] is column from's). */
+    private void run(int[] argb, byte[] out, Ring ring, int r, double py, int from, int to, double[] pos, int kind) {
+        if (from > to) {
+            return;
+        }
+        yTaps(py, kind, ring);
+        for (int x = from; x <= to; x++) {
+            pixel(argb, out, ring, r, x, pos[x - from], kind);
+        }
+    }
+
+    private void runAt(int[] argb, byte[] out, Ring ring, int r, double py, int x, double px, int kind) {
+        yTaps(py, kind, ring);
+        pixel(argb, out, ring, r, x, px, kind);
+    }
+
+    private void yTaps(double py, int kind, Ring ring) {
+        if (kind == GATHER) {
+            gatherTaps(py, srcH, ring.tapY, ring.wy);
+        } else {
+            innerTaps(py, srcH, ring.tapY, ring.wy);
+        }
+    }
+
+    /**
+     * Gather: i = round_half_even(p - 0.5), t = float32(p - i), taps i - 1 .. i + 2 clamped to the image; weights
+     * by powers: t2 = t*t, t3 = t*t2, w = fma(t3, c3, fma(t2, c2, fma(t, c1, c0))).
+     */
+    private static void gatherTaps(double p, int n, int[] tap, float[] w) {
+        double i = Math.rint(p - 0.5);
+        float t = (float) (p - i);
+        float t2 = t * t;
+        float t3 = t * t2;
+        int base = (int) i - 1;
+        for (int k = 0; k < 4; k++) {
+            int v = base + k;
+            tap[k] = v < 0 ? 0 : (v > n - 1 ? n - 1 : v);
+            w[k] = Cv2Resampler.fma32(t3, C3[k], Cv2Resampler.fma32(t2, C2[k], Cv2Resampler.fma32(t, C1[k], C0[k])));
+        }
+    }
+
+    /**
+     * Inner: i = trunc(p) clamped to [1, n - 3], t = float32(p - i), taps i - 1 .. i + 2 (inside by the clamp);
+     * Horner weights w = fma(fma(fma(c3, t, c2), t, c1), t, c0).
+     */
+    private static void innerTaps(double p, int n, int[] tap, float[] w) {
+        double i = Math.min(Math.max(p < 0 ? Math.ceil(p) : Math.floor(p), 1), n - 3);
+        float t = (float) (p - i);
+        int base = (int) i - 1;
+        for (int k = 0; k < 4; k++) {
+            tap[k] = base + k;
+            w[k] = Cv2Resampler.fma32(Cv2Resampler.fma32(Cv2Resampler.fma32(C3[k], t, C2[k]), t, C1[k]), t, C0[k]);
+        }
+    }
+
+    /**
+     * One border pixel (r, x) at source position (ring's y taps, px), three channels: per tap column j the column
+     * sum V_j (inner: fma(R3, b3, fma(R2, b2, fma(R1, b1, R0*b0))); gather and inner1: fma(R3, b3, fma(R2, b2,
+     * fma(R0, b0, R1*b1)))), then fma(V0, w0, V1*w1) + (V2*w2 + V3*w3); round half to even, clamp.
+     */
+    private void pixel(int[] argb, byte[] out, Ring ring, int r, int x, double px, int kind) {
+        int[] tx = ring.tapX;
+        float[] wx = ring.wx;
+        if (kind == GATHER) {
+            gatherTaps(px, srcW, tx, wx);
+        } else {
+            innerTaps(px, srcW, tx, wx);
+        }
+        int[] ty = ring.tapY;
+        float b0 = ring.wy[0];
+        float b1 = ring.wy[1];
+        float b2 = ring.wy[2];
+        float b3 = ring.wy[3];
+        int r0 = ty[0] * srcW;
+        int r1 = ty[1] * srcW;
+        int r2 = ty[2] * srcW;
+        int r3 = ty[3] * srcW;
+        int at = (r * dstW + x) * CHANNELS;
+        for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
+            float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, kind);
+            float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, kind);
+            float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, kind);
+            float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, kind);
+            float a = Cv2Resampler.fma32(v0, wx[0], v1 * wx[1]);
+            float b = v2 * wx[2] + v3 * wx[3];
+            out[at + c] = (byte) level(a + b);
+        }
+    }
+
+    /** The vertical sum of one tap column (source column col, rows at offsets r0..r3) of one channel. */
+    private static float column(int[] argb, int r0, int r1, int r2, int r3, int col, int shift, float b0, float b1,
+                                float b2, float b3, int kind) {
+        float s0 = (argb[r0 + col] >> shift) & 0xff;
+        float s1 = (argb[r1 + col] >> shift) & 0xff;
+        float s2 = (argb[r2 + col] >> shift) & 0xff;
+        float s3 = (argb[r3 + col] >> shift) & 0xff;
+        if (kind == INNER) {
+            return Cv2Resampler.fma32(s3, b3, Cv2Resampler.fma32(s2, b2, Cv2Resampler.fma32(s1, b1, s0 * b0)));
+        }
+        return Cv2Resampler.fma32(s3, b3, Cv2Resampler.fma32(s2, b2, Cv2Resampler.fma32(s0, b0, s1 * b1)));
+    }
+
+    /** Round half to even and clamp to 0..255. */
+    private static int level(float v) {
+        double r = Math.rint(v);
+        return r <= 0 ? 0 : (r >= 255 ? 255 : (int) r);
+    }
+}
