@@ -166,3 +166,17 @@ def test_whole_tensor_is_paddledetections_own(wheel, sample_photos, interp, keep
             assert ours.shape == theirs.shape and np.array_equal(ours, theirs), name
     finally:
         cv2.setNumThreads(threads)
+
+
+def test_reports_name_the_thread_count_a_keep_ratio_cubic_config_is_exact_at():
+    """PaddleDetection's keep_ratio cubic resize is IPP's warpAffine, whose result depends on OpenCV's thread count:
+    the resize line of the reports says so for that config only."""
+    from lite_tools.reference.preprocess import reproduces
+
+    def cfg(interp, keep_ratio):
+        return DeployConfig(task=Task.PICODET, resize=Resize(ResizeMode.FIXED, width=800, height=608,
+                                                             keep_ratio=keep_ratio, interp=interp),
+                            crop=None, scale=1.0 / 255.0, mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+    assert "cv2.setNumThreads(1)" in reproduces(cfg(Interp.BICUBIC, True))
+    for other in (cfg(Interp.BICUBIC, False), cfg(Interp.BILINEAR, True)):
+        assert "setNumThreads" not in reproduces(other) and reproduces(other).startswith("cv2.resize")

@@ -189,9 +189,14 @@ PILLOW_TARGET = "Pillow 12.3.0"
 
 def reproduces(config: DeployConfig) -> str:
     """Which upstream resize the reference (and the Java core) reproduce for `config`: for the reports."""
-    if config.resize.antialias:
-        return f"PIL.Image.resize {config.resize.interp.value} of {PILLOW_TARGET}"
-    return f"cv2.resize {config.resize.interp.value} of {OPENCV_TARGET}"
+    r = config.resize
+    if r.antialias:
+        return f"PIL.Image.resize {r.interp.value} of {PILLOW_TARGET}"
+    said = f"cv2.resize {r.interp.value} of {OPENCV_TARGET}"
+    if r.interp == Interp.BICUBIC and r.keep_ratio and det_factors(config, 640, 480) is not None:
+        said += ("; this keep_ratio scale runs IPP's warpAffine, whose result upstream depends on OpenCV's thread "
+                 "count: PaddleDetection computes these pixels with cv2.setNumThreads(1) (or 2)")
+    return said
 
 
 CV2_FLAGS = {Interp.NEAREST: 0, Interp.BILINEAR: 1, Interp.BICUBIC: 2, Interp.AREA: 3, Interp.LANCZOS: 4}
