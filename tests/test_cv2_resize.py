@@ -343,6 +343,23 @@ def test_ipp_warp_affine_bit_exact_on_small_random_images():
     assert checked > 150, checked
 
 
+def test_ipp_warp_affine_tie_rich_cut_outs(sample_photos):
+    """Photo cut-outs with few levels (multiples of 64, or 5 random levels of 60), where exact ties make every sum
+    order visible, at the scales where warpAffine's fast rectangle runs IPP's resize kernel (its tails, counted on
+    one column more each side than the rectangle, show here): one and three channels, bit for bit at one thread."""
+    rng = np.random.default_rng(5)
+    photos = [img for _, img in sample_photos[:4]]
+    for k in range(300):
+        fx, fy = [(1.5, 1.5), (2.5, 2.5), (1.5, 2.5), (3.5, 1.5), (1.25, 1.25), (0.75, 1.5)][k % 6]
+        img = photos[k % 4]
+        w, h = int(rng.integers(30, 90)) | 1, int(rng.integers(30, 60)) | 1
+        y, x = int(rng.integers(0, img.shape[0] - h)), int(rng.integers(0, img.shape[1] - w))
+        src = img[y:y + h, x:x + w]
+        src = (rng.integers(0, 5, src.shape) * 60).astype(np.uint8) if k % 3 == 1 else src // 64 * 64
+        src = np.ascontiguousarray(src[:, :, 1] if k % 5 == 0 else src)
+        assert_same(src, ("fx", fx, fy), INTER_CUBIC, True, f"tie-rich {w}x{h} fx={fx} fy={fy}")
+
+
 @pytest.mark.parametrize("name", list(INTERPS))
 def test_non_contiguous_input(sample_photos, name):
     """A BGR view (negative channel stride) and a column-strided view give cv2's result for the same pixels."""

@@ -12,14 +12,13 @@ cv2_resize's spec, for the Java port (IppWarpCubic):
 2. Ranges, per axis, by the forward map d = f s + (f / 2 - 1 / 2), in float64: the inner outputs (all four taps
    inside the image) lo = max(0, ceil(1.5 f - 0.5)) .. hi = min(n_out - 1, floor(f (n - 1.5) - 0.5)). The fast
    rectangle: columns lo + 1 .. floor(fx (w - 2.5) - 0.5) - 1, rows lo_y .. floor(fy (h - 2.5) - 0.5). It exists
-   when both axes have inner outputs and it is at least FAST_MIN_W columns by FAST_MIN_H rows; else one call covers
-   the whole output (below, with ytop = lo_y, ymid = hi_y; ytop = dsize height when no row is inner).
-3. The fast rectangle, when fx >= 2/3 and fy >= 2/3 (float64 2/3 itself included), is IPP's resize arithmetic
-   (cv2_resize step 6: positions, weights, the horizontal and vertical sums; no pixel there is a border pixel),
-   except that the tails are counted on the columns x0 - 2 .. R with one channel, x0 .. R with three (x0 = lo + 1:
-   the rectangle's first column), not on the whole row's interior. When fx or fy is
-   below 2/3 (shrinking by more than 1.5), its pixels are computed one by one as the inner columns of a border
-   call over the rectangle (step 4, rows ytop .. ymid = all of them).
+   when both axes have inner outputs, it is at least FAST_MIN_W columns by FAST_MIN_H rows and fx, fy are both at
+   least 2/3 (float64 2/3 included); else one call covers the whole output (below, with ytop = lo_y, ymid = hi_y;
+   ytop = dsize height when no row is inner): shrinking by more than 1.5 on an axis, everything is per pixel.
+3. The fast rectangle is IPP's resize arithmetic (cv2_resize step 6: positions, weights, the horizontal and
+   vertical sums; no pixel there is a border pixel), except for its tails: IPP's kernel runs on the columns
+   lo .. R + 1, one more on each side (which the border strips then overwrite), and counts its tails there, not
+   on the whole row's interior (with three channels the tails all fall in column R + 1).
 4. Around it, four calls in this order, each (x0 .. x1, y0 .. y1, ytop, ymid): the rows above it (all columns;
    ytop = 0, ymid = -1), the columns left of it and right of it (its rows; ytop = lo_y, ymid = B), the rows below
    it (all columns; ytop = B + 1, ymid = hi_y). Per call: source rows yb(r) = m5 + m4 * y0 by a float64 fma, then
@@ -45,7 +44,10 @@ Four channels do not come here (cv2_resize keeps step 6's arithmetic for them: 0
 Measured against the wheel (one thread; two gave the same): 0 levels on 9.6e7 values of the sample photos (one and
 three channels) at keep-ratio 608, 800 (1333 cap), 320 on the long side and x1.5, on shrinks from x0.37 to x0.93
 both sides of 2/3, and on over 1000 random images of 2..90 pixels a side at scales 0.4..3.2 (tests/test_cv2_resize.py
-keeps a part of each). With more OpenCV threads the wheel cuts the output rows into stripes, each its own IPP
+keeps a part of each); tie-rich cut-outs (few levels) at x1.25 .. x3.5: 0 of 3.6e7 values. One miss is known: an
+83x59 crop at x0.6, 1 value of its last row, whose source position is n - 2 exactly (the forward map's bound
+puts that row inside; IPP treats it as a clamped row there, and as inside at exact enlargements: its bound's
+arithmetic is not pinned down). With more OpenCV threads the wheel cuts the output rows into stripes, each its own IPP
 call, and its result changes (cv2_resize step 6): bit-exactness here is against one thread.
 """
 
@@ -57,8 +59,7 @@ import numpy as np
 
 F32 = np.float32
 F64 = np.float64
-SEPARABLE_FROM = 2 / 3  # the fast rectangle runs IPP's resize arithmetic when fx and fy are both >= 2/3
-TAIL_LEAD = {1: 2, 3: 0}  # the fast rectangle's tails are counted from column x0 - TAIL_LEAD (step 3)
+SEPARABLE_FROM = 2 / 3  # a fast rectangle only when fx and fy are both >= 2/3 (else one call does everything)
 FAST_MIN_W = 31  # the smallest fast rectangle IPP runs (narrower or lower: one call does everything)
 FAST_MIN_H = 33
 C3 = np.array([-0.75, 1.25, -1.25, 0.75], F32)
@@ -122,7 +123,7 @@ def plan(h: int, w: int, dh: int, dw: int, fx: float, fy: float) -> tuple:
     if xin and ylo <= yhi:
         x0, x1 = xlo + 1, math.floor(fx * (w - 2.5) - 0.5) - 1
         y0, y1 = ylo, math.floor(fy * (h - 2.5) - 0.5)
-        if x1 - x0 + 1 >= FAST_MIN_W and y1 - y0 + 1 >= FAST_MIN_H:
+        if x1 - x0 + 1 >= FAST_MIN_W and y1 - y0 + 1 >= FAST_MIN_H and min(fx, fy) >= SEPARABLE_FROM:
             fast = (x0, x1, y0, y1)
     if fast is None:
         ytop, ymid = (ylo, yhi) if ylo <= yhi else (dh, yhi)
@@ -215,12 +216,10 @@ def warp_cubic(src: np.ndarray, fx: float, fy: float) -> np.ndarray:
     m0, m2, m4, m5 = inverse(fx, fy)
     fast, xin, calls = plan(h, w, dh, dw, fx, fy)
     out = np.empty((dh, dw, channels), np.uint8)
-    if fast is not None and min(fx, fy) < SEPARABLE_FROM:
-        calls = [(*fast, fast[2], fast[3])] + calls  # per pixel, as the inner columns of a border call
-    elif fast is not None:
+    if fast is not None:
         x0, x1, y0, y1 = fast
-        first = x0 - TAIL_LEAD[channels]
-        out[y0:y1 + 1, x0:x1 + 1] = ipp_interior(src, fx, fy, (x0, y0, x1 - x0 + 1, y1 - y0 + 1), (first, x1))
+        # IPP's kernel runs on columns x0 - 1 .. x1 + 1 and counts its tails there; the strips overwrite those two
+        out[y0:y1 + 1, x0:x1 + 1] = ipp_interior(src, fx, fy, (x0, y0, x1 - x0 + 1, y1 - y0 + 1), (x0 - 1, x1 + 1))
     for x0, x1, y0, y1, ytop, ymid in calls:
         if x0 > x1 or y0 > y1:
             continue

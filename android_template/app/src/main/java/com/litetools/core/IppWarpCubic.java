@@ -6,8 +6,8 @@ package com.litetools.core;
  * cv2.setNumThreads(1), bit for bit: lite_tools/reference/ipp_warp.py's warp_cubic (cv2_resize's step 7), three
  * channels, found by reading what the wheel's AVX2 code computes.
  * <p>
- * IPP splits the output into a fast rectangle, computed by the separable float32 kernel of its resize (when fx and
- * fy are at least 2/3; below, pixel by pixel like a border strip's inside columns), and four border strips (top,
+ * IPP splits the output into a fast rectangle, computed by the separable float32 kernel of its resize (only when fx
+ * and fy are at least 2/3), and four border strips (top,
  * left, right, bottom) whose pixels it computes one by one from the inverse matrix: positions by chained float64
  * additions from a float64 fma start, weights from the position's fraction as a power-basis ("gather") or Horner
  * ("inner") polynomial, taps clamped or not, each kind with its own float32 sum order. Without a big enough fast
@@ -23,8 +23,8 @@ final class IppWarpCubic {
     private static final int FAST_MIN_W = 31;
     private static final int FAST_MIN_H = 33;
     /**
-     * The fast rectangle runs the separable kernel when fx and fy are both at least 2/3 (float64 2/3 included);
-     * below (shrinking by more than 1.5) IPP computes it pixel by pixel, as the inner columns of a border strip.
+     * A fast rectangle only when fx and fy are both at least 2/3 (float64 2/3 included); below (shrinking by more
+     * than 1.5 on an axis) IPP computes the whole output as one border strip, pixel by pixel.
      */
     private static final double SEPARABLE_FROM = 2.0 / 3;
     /** Kinds of border pixel: clamped taps and power-basis weights; unclamped taps, Horner weights, pair sums. */
@@ -62,7 +62,7 @@ final class IppWarpCubic {
     private final float[] fastXWeight;
     private final int[] fastYTap;
     private final float[] fastYWeight;
-    /** The fast rectangle's column of the horizontal pass's 3-term tail, or -1. */
+    /** The fast rectangle's column of the horizontal pass's 3-term tail, or -1 (none: see the constructor). */
     private final int hTail;
     /** Elements (channels interleaved) of a fast row from here on take the vertical pass's FMA-free tail. */
     private final int vTail;
@@ -96,7 +96,7 @@ final class IppWarpCubic {
             int a0 = lx + 1;
             int a1 = (int) Math.floor(fx * (srcW - 2.5) - 0.5) - 1;
             int b1 = (int) Math.floor(fy * (srcH - 2.5) - 0.5);
-            if (a1 - a0 + 1 >= FAST_MIN_W && b1 - ly + 1 >= FAST_MIN_H) {
+            if (a1 - a0 + 1 >= FAST_MIN_W && b1 - ly + 1 >= FAST_MIN_H && Math.min(fx, fy) >= SEPARABLE_FROM) {
                 x0 = a0;
                 x1 = a1;
                 y0 = ly;
@@ -105,18 +105,7 @@ final class IppWarpCubic {
         }
         xlo = lx <= hx ? lx : dstW;
         xhi = lx <= hx ? hx : -1;
-        if (x0 <= x1 && Math.min(fx, fy) < SEPARABLE_FROM) {
-            // the rectangle as a border strip of its own (first), all its rows inner rows, then the four around it
-            strips = new int[][] {
-                {x0, x1, y0, y1, y0, y1},
-                {0, dstW - 1, 0, y0 - 1, 0, -1},
-                {0, x0 - 1, y0, y1, y0, y1},
-                {x1 + 1, dstW - 1, y0, y1, y0, y1},
-                {0, dstW - 1, y1 + 1, dstH - 1, y1 + 1, hy}
-            };
-            x0 = dstW;
-            x1 = -1;
-        } else if (x0 <= x1) {
+        if (x0 <= x1) {
             strips = new int[][] {
                 {0, dstW - 1, 0, y0 - 1, 0, -1},
                 {0, x0 - 1, y0, y1, y0, y1},
@@ -124,7 +113,8 @@ final class IppWarpCubic {
                 {0, dstW - 1, y1 + 1, dstH - 1, y1 + 1, hy}
             };
         } else {
-            strips = new int[][] {{0, dstW - 1, 0, dstH - 1, ly <= hy ? ly : dstH, hy}};
+            int[] whole = {0, dstW - 1, 0, dstH - 1, ly <= hy ? ly : dstH, hy};
+            strips = new int[][] {whole};
         }
         fastX0 = x0;
         fastX1 = x1;
@@ -147,9 +137,14 @@ final class IppWarpCubic {
         fastYTap = new int[4 * ny];
         fastYWeight = new float[4 * ny];
         fastAxis(srcH, fy, y0, ny, fastYTap, fastYWeight);
-        // both passes count their tails on the rectangle's own columns (three channels), not on the whole row
-        hTail = nx % 2 == 1 ? nx - 1 : -1;
-        vTail = nx * CHANNELS - (nx * CHANNELS % 8) % 4;
+        // IPP's kernel runs on columns x0 - 1 .. x1 + 1 (the strips overwrite those two) and counts its tails there:
+        // the last column of an odd count, the last (3n mod 8) mod 4 elements, both in column x1 + 1, so none shows
+        // in the rectangle; kept general, in the rectangle's columns / elements
+        int lead = 1;
+        int n = nx + lead + 1;
+        int last = n - 1 - lead;
+        hTail = n % 2 == 1 && last < nx ? last : -1;
+        vTail = Math.min(nx * CHANNELS, n * CHANNELS - (n * CHANNELS % 8) % 4 - lead * CHANNELS);
     }
 
     /**
