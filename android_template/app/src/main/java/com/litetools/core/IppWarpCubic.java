@@ -148,27 +148,14 @@ final class IppWarpCubic {
     }
 
     /**
-     * The fast rectangle's taps and weights on one axis, IPP's resize arithmetic: x = fma(d + 0.5, 1 / f, -0.5),
-     * s = floor(x), f = float32(1 + float32(x - s)) - 1, the polynomials in float64 rounded once; taps clamped.
+     * The fast rectangle's taps and weights on one axis: IPP's resize arithmetic, Cv2Resampler.ippCubicAxis
+     * (step 6, as the reference's ipp_interior takes it), copied into this plan's flat arrays.
      */
     private static void fastAxis(int n, double inv, int first, int count, int[] tap, float[] weight) {
-        double scale = 1.0 / inv;
-        double a = -0.75;
-        for (int i = 0; i < count; i++) {
-            double x = Cv2Resampler.fma64((double) (first + i) + 0.5, scale, -0.5);
-            double s = Math.floor(x);
-            float f32 = (float) (x - s);
-            double f = (1f + f32) - 1f;
-            double f2 = f * f;
-            double f3 = f2 * f;
-            weight[4 * i] = (float) (a * f * ((f - 1) * (f - 1)));
-            weight[4 * i + 1] = (float) ((a + 2) * f3 - (a + 3) * f2 + 1);
-            weight[4 * i + 2] = (float) (-(a + 2) * f3 + (2 * a + 3) * f2 - a * f);
-            weight[4 * i + 3] = (float) (a * (f2 - f3));
-            for (int k = 0; k < 4; k++) {
-                int t = (int) s - 1 + k;
-                tap[4 * i + k] = t < 0 ? 0 : (t > n - 1 ? n - 1 : t);
-            }
+        Cv2Resampler.Axis a = Cv2Resampler.ippCubicAxis(n, inv, first, count);
+        for (int i = 0; i < 4 * count; i++) {
+            tap[i] = a.index[i];
+            weight[i] = (float) a.weight[i];  // float32 values held as doubles: exact
         }
     }
 
