@@ -517,14 +517,19 @@ def _split(v):
     return hi, v - hi
 
 
+def product_error(a, b, p):
+    """Dekker's TwoProduct: the exact a * b - p for p = a * b rounded (float64; Veltkamp halves)."""
+    (ah, al), (bh, bl) = _split(a), _split(b)
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
 def _fma_position(a: np.ndarray, scale: float) -> np.ndarray:
     """IPP's source position fma(a, scale, -0.5) in float64 with one rounding (a = d + 0.5). Dekker's TwoProduct
     gives a * scale = p + e exactly; p - 0.5 is exact for p >= 0.25 (Sterbenz), so (p - 0.5) + e is the one
     rounding. Below 0.25 (the first outputs of a > 2x enlargement, left of the image: border pixels) TwoSum's
     error joins e, which the float32 f derived from the result cannot tell from the fma."""
     p = a * scale
-    (ah, al), (bh, bl) = _split(a), _split(np.float64(scale))
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    e = product_error(a, np.float64(scale), p)
     s = p - 0.5
     t = (p - (s + 0.5)) + (-0.5 - (s - p))  # TwoSum error, 0 where p - 0.5 is exact
     return s + (t + e)

@@ -57,6 +57,8 @@ import math
 
 import numpy as np
 
+from .cv2_resize import _fma32 as fma32, ipp_interior, product_error
+
 F32 = np.float32
 F64 = np.float64
 SEPARABLE_FROM = 2 / 3  # a fast rectangle only when fx and fy are both >= 2/3 (else one call does everything)
@@ -68,20 +70,12 @@ C1 = np.array([-0.75, 0.0, 0.75, 0.0], F32)
 C0 = np.array([0.0, 1.0, 0.0, 0.0], F32)
 
 
-def _split(v):
-    """Veltkamp's split of float64 values into halves of at most 26 bits (hi + lo == v)."""
-    t = v * 134217729.0
-    hi = t - (t - v)
-    return hi, v - hi
-
-
 def fma64(a, b, c):
     """float64 a * b + c with one rounding (Dekker's TwoProduct for a * b = p + e, TwoSum for p + c = s + t, then
     s + (t + e)); the Java core computes the same expression."""
     a, b, c = (np.asarray(v, F64) for v in (a, b, c))
     p = a * b
-    (ah, al), (bh, bl) = _split(a), _split(b)
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    e = product_error(a, b, p)
     s = p + c
     bb = s - p
     t = (p - (s - bb)) + (c - bb)
@@ -89,8 +83,8 @@ def fma64(a, b, c):
 
 
 def _fma32(x, y, z):
-    from .cv2_resize import _fma32
-    return _fma32(np.asarray(x, F32), np.asarray(y, F32).astype(F64), np.asarray(z, F32))
+    """cv2_resize's float32 fma on float32 (or uint8) operands."""
+    return fma32(np.asarray(x, F32), np.asarray(y, F32).astype(F64), np.asarray(z, F32))
 
 
 def _mul32(x, y):
@@ -209,8 +203,6 @@ def _segments(x0: int, x1: int, xin, channels: int, m0: float, m2: float, row_ki
 
 def warp_cubic(src: np.ndarray, fx: float, fy: float) -> np.ndarray:
     """The whole dsize output (HxWxC uint8 in, same channels out) of step 1-5."""
-    from .cv2_resize import ipp_interior
-
     h, w, channels = src.shape
     dw, dh = int(round(w * fx)), int(round(h * fy))
     m0, m2, m4, m5 = inverse(fx, fy)

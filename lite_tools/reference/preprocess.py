@@ -193,7 +193,7 @@ def reproduces(config: DeployConfig) -> str:
     if r.antialias:
         return f"PIL.Image.resize {r.interp.value} of {PILLOW_TARGET}"
     said = f"cv2.resize {r.interp.value} of {OPENCV_TARGET}"
-    if r.interp == Interp.BICUBIC and r.keep_ratio and det_factors(config, 640, 480) is not None:
+    if r.interp == Interp.BICUBIC and r.keep_ratio and r.mode == ResizeMode.FIXED and follows_paddledet(config):
         said += ("; this keep_ratio scale runs IPP's warpAffine, whose result upstream depends on OpenCV's thread "
                  "count: PaddleDetection computes these pixels with cv2.setNumThreads(1) (or 2)")
     return said

@@ -566,16 +566,21 @@ public final class Cv2Resampler {
      */
     static double fmaPosition(double a, double scale) {
         double p = a * scale;
-        double ta = a * 134217729.0;  // 2^27 + 1
-        double ah = ta - (ta - a);
-        double al = a - ah;
-        double tb = scale * 134217729.0;
-        double bh = tb - (tb - scale);
-        double bl = scale - bh;
-        double e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+        double e = productError(a, scale, p);
         double s = p - 0.5;
         double t = (p - (s + 0.5)) + (-0.5 - (s - p));
         return s + (t + e);
+    }
+
+    /** Dekker's TwoProduct: the exact a * b - p for p = a * b rounded (Veltkamp halves), as the reference's. */
+    static double productError(double a, double b, double p) {
+        double ta = a * 134217729.0;  // 2^27 + 1
+        double ah = ta - (ta - a);
+        double al = a - ah;
+        double tb = b * 134217729.0;
+        double bh = tb - (tb - b);
+        double bl = b - bh;
+        return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
     }
 
     /**
@@ -586,13 +591,7 @@ public final class Cv2Resampler {
      */
     static double fma64(double a, double b, double c) {
         double p = a * b;
-        double ta = a * 134217729.0;  // 2^27 + 1
-        double ah = ta - (ta - a);
-        double al = a - ah;
-        double tb = b * 134217729.0;
-        double bh = tb - (tb - b);
-        double bl = b - bh;
-        double e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+        double e = productError(a, b, p);
         double s = p + c;
         double bb = s - p;
         double t = (p - (s - bb)) + (c - bb);
