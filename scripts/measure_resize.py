@@ -3,10 +3,13 @@ backend, opencv-python 4.6.0.66) and Pillow's resize (backend: pil), in grey lev
 (/ 255 / 0.225, the ImageNet std's smallest channel), on the sample photos of matplotlib's, scikit-image's and
 scikit-learn's wheels (scripts/fetch_sample_photos.sh; generated photos when they are not fetched). Two columns:
 today's 8-bit resamplers (reference/cv2_resize.py, reference/pil_resize.py) and, beside them, the float64 resampler
-lite-tools used before issue 12 (reference/resize.py, which never rounds to 8 bits)."""
+lite-tools used before issue 12 (reference/resize.py, which never rounds to 8 bits). IPP's code is picked by CPU:
+the table is against its AVX2 code (OPENCV_IPP=avx2, pinned here as in the tests, before cv2 is imported); a last
+line, from a child process without the pin, measures the code this CPU runs by default (AVX-512 CPUs: k0)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +18,9 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+HOST_DISPATCH = "--host-dispatch"  # the child's flag: measure with the IPP code this CPU picks itself
+if HOST_DISPATCH not in sys.argv:
+    os.environ["OPENCV_IPP"] = "avx2"
 
 
 def photos() -> list:
@@ -72,6 +78,34 @@ def main() -> int:
         print(f"{label:22s} {worst_new:10d} {off / total:11.2e} {worst_old:12.2f} {np.mean(means):13.3f} "
               f"{worst_old / 255 / 0.225:23.4f}")
     warp_affine(images, cv2, cv2_resize, float_resize, Interp)
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
+    child = subprocess.run([sys.executable, __file__, HOST_DISPATCH], env=env, capture_output=True, text=True)
+    print(child.stdout.strip() or f"(host dispatch not measured: {child.stderr.strip()[-200:]})")
+    return 0
+
+
+def host_dispatch() -> int:
+    """One line: ours against cv2 INTER_CUBIC as this CPU's own IPP code computes it (dsize 224x224 and 300x300;
+    keep-ratio 608 by warpAffine, one OpenCV thread)."""
+    import cv2
+
+    from lite_tools.reference import cv2_resize
+
+    cv2.setNumThreads(1)
+    off = total = worst = 0
+    for img in photos():
+        s = 608 / min(img.shape[:2])
+        for ref, new in ((cv2.resize(img, size, interpolation=cv2.INTER_CUBIC), cv2_resize.resize(img, *size, 2))
+                         for size in ((224, 224), (300, 300))):
+            off, total, worst = off + int(np.count_nonzero(new != ref)), total + ref.size, max(
+                worst, int(np.abs(new.astype(np.int64) - ref).max()))
+        ref = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
+        new = cv2_resize.resize(img, 0, 0, 2, fx=s, fy=s)
+        off, total = off + int(np.count_nonzero(new != ref)), total + ref.size
+        worst = max(worst, int(np.abs(new.astype(np.int64) - ref).max()))
+    code = cv2.ipp.getIppVersion().split(" 20")[0]
+    print(f"{'cv2 CUBIC, host IPP':22s} {worst:10d} {off / total:11.2e}   ({code}, this CPU's own IPP code, "
+          f"{off} of {total} values off; 224, 300 and keep-ratio 608)")
     return 0
 
 
@@ -104,4 +138,4 @@ def warp_affine(images, cv2, cv2_resize, float_resize, Interp) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(host_dispatch() if HOST_DISPATCH in sys.argv else main())

@@ -29,6 +29,12 @@ def test_target_version():
     assert cv2.__version__ == "4.6.0", f"these figures are for opencv 4.6.0.66, not {cv2.__version__}"
 
 
+def test_ipp_runs_its_avx2_code():
+    """Steps 6-7 are IPP's AVX2 (l9) code; conftest pins it, so an AVX-512 host (whose own k0 code differs) is held
+    to the same arithmetic as any other."""
+    assert "(l9)" in cv2.ipp.getIppVersion(), cv2.ipp.getIppVersion()
+
+
 @contextlib.contextmanager
 def ipp(enabled: bool):
     """cv2 with IPP on or off, and one OpenCV thread: IPP's warpAffine cuts the output rows into one stripe per

@@ -63,8 +63,11 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    A = -0.75) with a replicated border. Found by probing the wheel (two-pixel probes pin each float32 weight:
    the rounding of fl32(a*wi) + fl32(b*wj) over all 65536 (a, b) admits one pair; photos, whose exact ties
    are frequent, then pick the summation order). IPP's code is CPU-dispatched (2020.0 "l9", AVX2, in
-   4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. fma(a, b, c) is a float32 fused
-   multiply-add (one rounding).
+   4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. CPUs with AVX-512 run its "k0" code
+   and SSE4.2-only CPUs its "y8" code (no fma), each 1 level off on some pixels (31 photos at 224x224: 71 and
+   186 of 4.7e6 values; warpAffine at keep-ratio 608: 515 and 696 of 4.6e7); OPENCV_IPP=avx2, set before cv2
+   is imported, makes an AVX-512 CPU run l9 (the tests pin it; scripts/measure_resize.py measures the host's
+   own code). fma(a, b, c) is a float32 fused multiply-add (one rounding).
    - Position, per axis and output index d, in float64: x = fma(d + 0.5, src / dst, -0.5) with ONE rounding
      (a float64 fused multiply-add; src / dst the float64 scale of step 0), s = floor(x); then f32 =
      float32(x - s) and f = float32(1 + f32) - 1 (two roundings: f is a multiple of 2^-23, and the first

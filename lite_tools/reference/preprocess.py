@@ -182,8 +182,9 @@ def unusable(w: int, h: int, config: DeployConfig) -> str | None:
 
 
 # The upstream resamplers' versions our resize reproduces to the bit (the ones PaddleClas 2.6.0 installs).
-OPENCV_TARGET = ("opencv-python 4.6.0.66 (x86-64 wheel: INTER_CUBIC through Intel IPP, its fx/fy warpAffine as "
-                 "one OpenCV thread computes it)")
+OPENCV_TARGET = ("opencv-python 4.6.0.66 (x86-64 wheel: INTER_CUBIC through Intel IPP's AVX2 code, which CPUs with "
+                 "AVX-512 run only when OPENCV_IPP=avx2 is set (their own code is 1 level off on some pixels); its "
+                 "fx/fy warpAffine as one OpenCV thread computes it)")
 PILLOW_TARGET = "Pillow 12.3.0"
 
 
