@@ -2,8 +2,9 @@
 on the sample photos and on cut-outs of them at the sizes where OpenCV changes kernels: 0 grey levels.
 
 Intel IPP's INTER_CUBIC (the x86-64 wheel's default) is bit-exact too, its warpAffine path (fx / fy that differ from
-dsize / size: reference/ipp_warp.py) included, with one OpenCV thread (the wheel's warpAffine result changes with
-the thread count; `ipp` pins it); only 4-channel warpAffine is bounded (1 level, rare) instead.
+dsize / size: reference/ipp_warp.py) included, at one OpenCV thread and, for its row stripes, at 2 to 16 (the
+wheel's warpAffine result changes with the thread count; `ipp` sets it); only 4-channel warpAffine is bounded
+(1 level, rare) instead.
 test_ipp_cubic_recovered_arithmetic checks the model against the x3 weights recovered by probing.
 OpenCV's own cubic (IPP off) is compared bit for bit.
 """
@@ -15,7 +16,7 @@ import contextlib
 import numpy as np
 import pytest
 
-from lite_tools.reference import cv2_resize
+from lite_tools.reference import cv2_resize, ipp_warp
 from lite_tools.reference.cv2_resize import (INTER_AREA, INTER_CUBIC, INTER_LANCZOS4, INTER_LINEAR,
                                              INTER_NEAREST, resize)
 
@@ -36,17 +37,18 @@ def test_ipp_runs_its_avx2_code():
 
 
 @contextlib.contextmanager
-def ipp(enabled: bool):
-    """cv2 with IPP on or off, and one OpenCV thread: IPP's warpAffine cuts the output rows into one stripe per
-    thread, each its own call, and its result depends on the stripes (reference/cv2_resize.py, step 6)."""
-    before, threads = cv2.ipp.useIPP(), cv2.getNumThreads()
+def ipp(enabled: bool, threads: int = 1):
+    """cv2 with IPP on or off, at `threads` OpenCV threads (one by default): IPP's warpAffine cuts the output rows
+    into stripes by the thread count, each its own call, and its result depends on them (ipp_warp.py, step 6);
+    the caller's settings come back afterwards."""
+    before, restore = cv2.ipp.useIPP(), cv2.getNumThreads()
     cv2.ipp.setUseIPP(enabled)
-    cv2.setNumThreads(1)
+    cv2.setNumThreads(threads)
     try:
         yield
     finally:
         cv2.ipp.setUseIPP(before)
-        cv2.setNumThreads(threads)
+        cv2.setNumThreads(restore)
 
 
 def cv2_resize_call(img, size, interp):
@@ -364,6 +366,62 @@ def test_ipp_warp_affine_tie_rich_cut_outs(sample_photos):
         src = (rng.integers(0, 5, src.shape) * 60).astype(np.uint8) if k % 3 == 1 else src // 64 * 64
         src = np.ascontiguousarray(src[:, :, 1] if k % 5 == 0 else src)
         assert_same(src, ("fx", fx, fy), INTER_CUBIC, True, f"tie-rich {w}x{h} fx={fx} fy={fy}")
+
+
+def test_ipp_warp_affine_stripes_follow_the_thread_count():
+    """IPP's warpAffine at 2 to 16 OpenCV threads, where OpenCV cuts the output rows into 4 stripes per thread it
+    uses, each its own IPP call (ipp_warp.py step 6): random images large enough to be cut (one and three
+    channels, noise and few levels, which make every stripe's own border strips and position chains visible),
+    bit for bit against the wheel at each thread count; the threads must change the wheel's result somewhere,
+    or this test would not see the stripes."""
+    rng = np.random.default_rng(17)
+    checked = changed = 0
+    for i in range(400):
+        channels = (1, 3)[i % 2]
+        h, w = int(rng.integers(60, 260)), int(rng.integers(60, 260))
+        fx = float(rng.uniform(0.6, 3.2))
+        fy = fx if i % 3 == 0 else float(rng.uniform(0.6, 3.2))
+        dw, dh, inv_x, inv_y = cv2_resize.output_geometry(w, h, 0, 0, fx, fy)
+        if len(ipp_warp.stripes(h, w, channels, dh, dw, 16)) == 1 or not cv2_resize._affine(w, h, dw, dh, fx, fy):
+            continue
+        img = rng.integers(0, 256, (h, w, channels)[:3 if channels > 1 else 2], dtype=np.uint8)
+        if i % 4 == 1:
+            img = img // 86 * 85
+        one, ours_by_cut = None, {}
+        for threads in (1, 2, 3, 4, 6, 8, 11, 16):
+            with ipp(True, threads):
+                ref = cv2.resize(img, None, fx=fx, fy=fy, interpolation=INTER_CUBIC)
+            cut = tuple(ipp_warp.stripes(h, w, channels, dh, dw, threads))  # same cut, same result: computed once
+            if cut not in ours_by_cut:
+                ours_by_cut[cut] = resize(img, 0, 0, INTER_CUBIC, fx=fx, fy=fy, threads=threads)
+            got = ours_by_cut[cut]
+            if not np.array_equal(got, ref):
+                pytest.fail(f"random {w}x{h}x{channels} fx={fx!r} fy={fy!r} at {threads} threads: "
+                            f"{int((got != ref).sum())} of {ref.size} values differ")
+            one = ref if one is None else one
+            changed += not np.array_equal(ref, one)
+        checked += 1
+        if checked == 18:
+            break
+    assert checked == 18 and changed >= 8, (checked, changed)
+
+
+def test_ipp_warp_affine_stripes_on_a_photo(sample_photos):
+    """A photo at PaddleDetection's keep-ratio 608 and x1.5 at thread counts where the wheel's result moves (its
+    stripes get short enough to lose their fast rectangle): bit for bit against the wheel."""
+    img = dict(sample_photos)["scikit_learn/flower.jpg"]
+    h, w = img.shape[:2]
+    moved = 0
+    for f in (keep_ratio_scale(w, h, 608, 608), 1.5):
+        with ipp(True):
+            one = cv2.resize(img, None, fx=f, fy=f, interpolation=INTER_CUBIC)
+        for threads in (3, 6, 8):
+            with ipp(True, threads):
+                ref = cv2.resize(img, None, fx=f, fy=f, interpolation=INTER_CUBIC)
+            got = resize(img, 0, 0, INTER_CUBIC, fx=f, fy=f, threads=threads)
+            assert np.array_equal(got, ref), (f, threads, int((got != ref).sum()))
+            moved += int((ref != one).sum())
+    assert moved > 0
 
 
 @pytest.mark.parametrize("name", list(INTERPS))

@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO
 from javatools import build_harness
-from lite_tools.reference import cv2_resize
+from lite_tools.reference import cv2_resize, ipp_warp
 from lite_tools.reference.cv2_resize import INTER_AREA, INTER_CUBIC, INTER_LANCZOS4, INTER_LINEAR, INTER_NEAREST
 from test_cv2_resize import EDGE_SIZES, cutouts, cv2, cv2_resize_call, geometry, ipp, ipp_runs, keep_ratio_scale
 from test_cv2_resize import ours as reference
@@ -106,10 +106,11 @@ def window_cases(sample_photos):
 
 
 def run_cases(jvm, cases, work, flags=()) -> dict:
-    """{case name: (case, Java's window as HxWx3 uint8)} for `cases`, from one JVM run (java flags: `flags`)."""
+    """{case name: (case, Java's window as HxWx3 uint8)} for `cases`, from one JVM run (java flags: `flags`); a
+    case may carry a 7th field, OpenCV's thread count (1 without)."""
     inputs, lines, outputs = {}, [], {}
     for n, case in enumerate(cases):
-        label, key, img, size, name, window = case
+        label, key, img, size, name, window, *threads = case
         if key not in inputs:
             inputs[key] = work / f"in{len(inputs)}.rgb"
             inputs[key].write_bytes(np.ascontiguousarray(img).tobytes())
@@ -120,7 +121,7 @@ def run_cases(jvm, cases, work, flags=()) -> dict:
         interp, use_ipp = KERNELS[name]
         outputs[label] = (case, work / f"out{n}.rgb", (ch, cw, 3))
         lines.append(f"{inputs[key]} {w} {h} {width} {height} {fx} {fy} {interp} {int(use_ipp)} {x} {y} {cw} {ch} "
-                     f"{outputs[label][1]}")
+                     f"{outputs[label][1]}" + "".join(f" {t}" for t in threads))
     assert len(outputs) == len(cases), "case labels must be unique"
     (work / "jobs.txt").write_text("\n".join(lines) + "\n")
     proc = jvm("run", work / "jobs.txt", flags=flags)
@@ -212,6 +213,42 @@ def test_java_cubic_without_ipp_equals_real_cv2_where_the_wheel_skips_ipp(java_r
             bad += differences(got, real_cv2(img, size, "cubic", window), label)
             seen += 1
     assert seen > 20 and not bad, f"{len(bad)} of {seen} cases differ:\n" + "\n".join(bad[:20])
+
+
+def test_java_warp_affine_stripes_equal_real_cv2(jvm, sample_photos, tmp_path):
+    """IPP's warpAffine at 1 to 16 OpenCV threads (its row stripes, ipp_warp.py step 6): random RGB images large
+    enough to be cut (noise and few levels), a photo at keep-ratio 608 and x1.5, each with windows, against the
+    wheel at the same thread count, tolerance 0; the thread count must move the wheel's result somewhere."""
+    rng = np.random.default_rng(23)
+    cases, images = [], []
+    while len(images) < 8:
+        h, w = int(rng.integers(80, 260)), int(rng.integers(80, 260))
+        fx = float(rng.uniform(0.6, 3.2))
+        fy = fx if len(images) % 2 else float(rng.uniform(0.6, 3.2))
+        dw, dh = geometry(np.zeros((h, w, 3), np.uint8), ("fx", fx, fy))[:2]
+        if len(ipp_warp.stripes(h, w, 3, dh, dw, 16)) == 1 or not cv2_resize._affine(w, h, dw, dh, fx, fy):
+            continue
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        images.append((f"random{len(images)}", img // 86 * 85 if len(images) % 3 == 1 else img, ("fx", fx, fy)))
+    photo = dict(sample_photos)["scikit_learn/flower.jpg"]
+    keep = keep_ratio_scale(photo.shape[1], photo.shape[0], 608, 608)
+    images += [("flower", photo, ("fx", keep, keep)), ("flower", photo, ("fx", 1.5, 1.5))]
+    for key, img, size in images:
+        dw, dh = geometry(img, size)[:2]
+        for threads in (1, 2, 3, 4, 6, 8, 11, 16):
+            for window in (None, (dw // 5, dh // 3, dw // 2, dh // 3)):
+                cases.append((f"{key} {size} {threads} threads {window}", key, img, size, "cubic", window, threads))
+    results = run_cases(jvm, cases, tmp_path)
+    bad, moved = [], 0
+    for label, ((_, _, img, size, name, window, threads), got) in results.items():
+        with ipp(True, threads):
+            full = cv2_resize_call(img, size, INTER_CUBIC)
+        x, y, cw, ch = window or (0, 0, full.shape[1], full.shape[0])
+        bad += differences(got, full[y:y + ch, x:x + cw], label)
+        with ipp(True):
+            moved += int((cv2_resize_call(img, size, INTER_CUBIC) != full).sum())
+    assert not bad, f"{len(bad)} of {len(results)} cases differ:\n" + "\n".join(bad[:20])
+    assert moved > 0
 
 
 def test_bench_frame_time(jvm):

@@ -110,8 +110,9 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    (reference/ipp_warp.py), bit-exact on one and three channels; four channels keep the arithmetic above there
    (0 levels on the photos, no claim beyond). Its result depends on the thread count: OpenCV cuts the output
    rows into stripes (ippiSuggestThreadsNum: cv::getNumThreads(), the image size, the L2 cache size), each its
-   own IPP call, so each stripe has its own border rows; with 4, 8 or 16 threads the photos differ from one
-   thread in about 120, 1200, 1200 values. Step 7 is what one thread (and, on these photos, two) computes.
+   own IPP call with its own fast rectangle and border strips; with 4, 8 or 16 threads the photos differ from one
+   thread in about 120, 1200, 1200 values. Step 7 models the stripes too (resize(..., threads=N)), bit-exact
+   against the wheel at 1 to 16 threads.
 
 The SIMD paths of 4.6.0.66 that differ from its generic C++ are part of the steps above (step 3's cubic split);
 the others (HResizeLinearVec_8u32s, ResizeAreaFastVec_SIMD_8u, the resizeNN AVX2 copies) are exact integers
@@ -841,7 +842,7 @@ def _area(src, dst_w, dst_h, inv_x, inv_y, window):
 # ---------------------------------------------------------------------------------------------- entry
 
 def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None, ipp: bool = True,
-           consume=None) -> np.ndarray | None:
+           consume=None, threads: int = 1) -> np.ndarray | None:
     """cv2.resize(img, (width, height), fx=fx, fy=fy, interpolation=interp) of opencv 4.6.0.66 on a uint8 HxWxC
     or HxW image (width = height = 0 or None: the size comes from fx, fy); with window=(x, y, w, h), only that
     part of the output (bit-identical to cropping the full result). ipp=True: as the x86-64 wheel runs by
@@ -850,7 +851,8 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
     consume: instead of returning the image, hand it to consume(r0, rows) (rows: output rows r0 .. r0 + n - 1 of
     the window, [n, w, C] even for an HxW image, values 0..255): the two-tap path calls it per chunk with its int32
     results (a scratch array, valid during the call only), saving the normaliser an 8-bit copy; the other paths
-    once, with the uint8 image."""
+    once, with the uint8 image. threads: cv2.getNumThreads() of the run to reproduce; only IPP's warpAffine (step 7,
+    one and three channels) depends on it (its row stripes: reference/ipp_warp.py step 6)."""
     src = np.asarray(img)
     if src.dtype != np.uint8:
         raise ValueError(f"cv2_resize reproduces uint8 images only, not {src.dtype}")
@@ -875,7 +877,7 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
         elif path == "ipp_cubic" and src.shape[2] != 4 and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
             from . import ipp_warp  # step 7
 
-            out = ipp_warp.warp_cubic(src, inv_x, inv_y)[y0:y0 + ch, x0:x0 + cw]
+            out = ipp_warp.warp_cubic(src, inv_x, inv_y, threads)[y0:y0 + ch, x0:x0 + cw]
         elif path == "ipp_cubic":
             out = _ipp_cubic(src, inv_x, inv_y, win)
         elif path == "area_fast":

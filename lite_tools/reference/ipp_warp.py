@@ -1,8 +1,8 @@
-"""IPP's warpAffine INTER_CUBIC on uint8 (1, 3 and 4 channels), bit for bit: what cv2.resize(img, None, fx=fx,
-fy=fy, interpolation=cv2.INTER_CUBIC) of opencv-python(-headless) 4.6.0.66 computes, with one OpenCV thread, when
-fx / fy differ from dsize / size by more than 1e-10 relative (PaddleDetection's keep_ratio scales, fx = 1.5 on an
-odd width). OpenCV then hands IPP's warpAffine the forward matrix (fx, 0, 0.5 fx - 0.5; 0, fy, 0.5 fy - 0.5) with
-B = 0, C = 0.75 and a replicated border. Found by reading what the wheel's AVX2 code computes (hardware
+"""IPP's warpAffine INTER_CUBIC on uint8 (1, 3 and 4 channels), bit for bit: what cv2.resize(img, None, fx=fx, fy=fy,
+interpolation=cv2.INTER_CUBIC) of opencv-python(-headless) 4.6.0.66 computes, at any OpenCV thread count (step 6),
+when fx / fy differ from dsize / size by more than 1e-10 relative (PaddleDetection's keep_ratio scales, fx = 1.5 on
+an odd width). OpenCV then hands IPP's warpAffine the forward matrix (fx, 0, 0.5 fx - 0.5; 0, fy, 0.5 fy - 0.5)
+with B = 0, C = 0.75 and a replicated border. Found by reading what the wheel's AVX2 code computes (hardware
 watchpoints on output pixels in gdb led to the routines that write them) and checked against the wheel; step 7 of
 cv2_resize's spec, for the Java port (IppWarpCubic):
 
@@ -40,15 +40,33 @@ cv2_resize's spec, for the Java port (IppWarpCubic):
    R0*v0))), gather and inner1 fma(R3, v3, fma(R2, v2, fma(R0, v0, R1*v1))). Then across: one channel
    (V0*w0 + V1*w1) + (V2*w2 + V3*w3) (products rounded, no fma); three/four channels fma(V0, w0, V1*w1) +
    (V2*w2 + V3*w3). Round half to even, clamp to 0..255.
+6. Threads. OpenCV may run the warp as several IPP calls, one per stripe of output rows. It uses T =
+   min(cv::getNumThreads(), work // L2) threads, work = int(dw * dh * C * (1 + (w * h) / (dw * dh))) bytes (C
+   channels), L2 the L2 cache size IPP reports, 256 KiB when it reports none (this AMD EPYC: the thread counts at
+   which the wheel's result moves put L2 between 260823 and 262377); one call when T <= 1, when getNumThreads() is
+   1 or when dh < 64. Otherwise n = min(4 T, dh) stripes, stripe i the rows [a_i, a_(i+1)), a_i = (i * dh + n // 2)
+   // n (integer division), a_n = dh; OpenCV's pthreads pool hands them out one at a time (up to 25 threads;
+   beyond, it may merge neighbours as timing has it), so the cut is deterministic. Each stripe is one call of steps
+   2-5 with the same matrix, the same per-axis ranges (lo, hi, the rectangle's column bounds) and absolute output
+   coordinates; only the rows differ: the fast rectangle is the image's cut to the stripe's rows and must itself
+   have FAST_MIN_H rows (else the stripe is one per-pixel call over its rows, with the image's ytop = lo_y, ymid =
+   hi_y), and every border call starts its row positions afresh at its own first row (fma(y0, m4, m5), then + m4).
+   So short stripes (under about 33 rows: T >= 5 for 608 output rows, T >= 7 for 800) are per pixel
+   throughout, and the result moves by a level where a tie sits on the difference.
 Four channels do not come here (cv2_resize keeps step 6's arithmetic for them: 0 levels on the photos, no claim).
-Measured against the wheel (one thread; two gave the same): 0 levels on 9.6e7 values of the sample photos (one and
-three channels) at keep-ratio 608, 800 (1333 cap), 320 on the long side and x1.5, on shrinks from x0.37 to x0.93
-both sides of 2/3, and on over 1000 random images of 2..90 pixels a side at scales 0.4..3.2 (tests/test_cv2_resize.py
-keeps a part of each); tie-rich cut-outs (few levels) at x1.25 .. x3.5: 0 of 3.6e7 values. One miss is known: an
-83x59 crop at x0.6, 1 value of its last row, whose source position is n - 2 exactly (the forward map's bound
-puts that row inside; IPP treats it as a clamped row there, and as inside at exact enlargements: its bound's
-arithmetic is not pinned down). With more OpenCV threads the wheel cuts the output rows into stripes, each its own IPP
-call, and its result changes (cv2_resize step 6): bit-exactness here is against one thread.
+Measured against the wheel's AVX2 code (one thread): 0 levels on 9.6e7 values of the
+sample photos (one and three channels) at keep-ratio 608, 800 (1333 cap), 320 on the long side and x1.5, on shrinks
+from x0.37 to x0.93 both sides of 2/3, and on over 1000 random images of 2..90 pixels a side at scales 0.4..3.2
+(tests/test_cv2_resize.py keeps a part of each); tie-rich cut-outs (few levels) at x1.25 .. x3.5: 0 of 3.6e7
+values. With stripes (step 6), at every thread count 1..16: 0 levels on the 31 photos at keep-ratio 608, 800 and
+x1.5 (1.0e8 values per count; without step 6, up to 1256 miss) and on 161 random images of 40..420 pixels that get
+cut (noise and few levels, scales 0.4..3.2; 1.5e8 values per count, up to 617 missed without it), and on noise
+frames (640x480 to 607, 608, 1067 and 1333 wide, 1281x721 x1.5, 1920x1081 to 608 wide and to 800 high: up to 393
+missed without it). One miss is known: an 83x59 crop at x0.6, 1 value of its last row, whose source position is n -
+2 exactly (the forward map's bound puts that row inside; IPP treats it as a clamped row there, and as inside at
+exact enlargements: its bound's arithmetic is not pinned down). CPUs with AVX-512 run IPP's AVX-512 code (cv2.ipp.
+getIppVersion() names "k0"), whose arithmetic is not this one (some values differ by a level, here and in IPP's
+resize); OPENCV_IPP=avx2 in the environment before cv2 is imported selects the code modelled here.
 """
 
 from __future__ import annotations
@@ -64,6 +82,7 @@ F64 = np.float64
 SEPARABLE_FROM = 2 / 3  # a fast rectangle only when fx and fy are both >= 2/3 (else one call does everything)
 FAST_MIN_W = 31  # the smallest fast rectangle IPP runs (narrower or lower: one call does everything)
 FAST_MIN_H = 33
+L2_CACHE = 1 << 18  # what OpenCV assumes when IPP reports no L2 size (as on this AMD EPYC: its splits show 256 KiB)
 C3 = np.array([-0.75, 1.25, -1.25, 0.75], F32)
 C2 = np.array([1.5, -2.25, 1.5, -0.75], F32)
 C1 = np.array([-0.75, 0.0, 0.75, 0.0], F32)
@@ -107,24 +126,40 @@ def inverse(fx: float, fy: float) -> tuple:
     return fy / det, -(c * fy) / det, fx / det, -(fx * f) / det
 
 
-def plan(h: int, w: int, dh: int, dw: int, fx: float, fy: float) -> tuple:
+def stripes(h: int, w: int, channels: int, dh: int, dw: int, threads: int = 1, l2_cache: int = L2_CACHE) -> list:
+    """Step 6: the [a, b) output row ranges OpenCV hands IPP, one call each, at `threads` OpenCV threads."""
+    if threads <= 1 or dh < 64:
+        return [(0, dh)]
+    work = int(dw * dh * channels * (1 + (w * h) / (dw * dh)))
+    used = max(1, min(work // l2_cache, threads))
+    if used <= 1:
+        return [(0, dh)]
+    n = min(4 * used, dh)
+    cut = [(i * dh + n // 2) // n for i in range(n)] + [dh]
+    return list(zip(cut[:-1], cut[1:]))
+
+
+def plan(h: int, w: int, dh: int, dw: int, fx: float, fy: float, rows: tuple | None = None) -> tuple:
     """(the fast rectangle (x0, x1, y0, y1) or None, (lo, hi) of the inner columns or None, the calls of step 4 as
-    (x0, x1, y0, y1, ytop, ymid)). Step 2's bounds by the forward map, in float64 as IPP's tables have them."""
+    (x0, x1, y0, y1, ytop, ymid)) of the IPP call for output rows [a, b) = rows (all rows by default). Step 2's
+    bounds by the forward map, in float64 as IPP's tables have them; a stripe keeps the image's bounds and cuts
+    the fast rectangle to its rows (step 6)."""
+    a, b = rows if rows is not None else (0, dh)
     xlo, xhi = max(0, math.ceil(fx * 1.5 - 0.5)), min(dw - 1, math.floor(fx * (w - 1.5) - 0.5))
     ylo, yhi = max(0, math.ceil(fy * 1.5 - 0.5)), min(dh - 1, math.floor(fy * (h - 1.5) - 0.5))
     xin = (xlo, xhi) if xlo <= xhi else None
     fast = None
     if xin and ylo <= yhi:
         x0, x1 = xlo + 1, math.floor(fx * (w - 2.5) - 0.5) - 1
-        y0, y1 = ylo, math.floor(fy * (h - 2.5) - 0.5)
+        y0, y1 = max(ylo, a), min(math.floor(fy * (h - 2.5) - 0.5), b - 1)
         if x1 - x0 + 1 >= FAST_MIN_W and y1 - y0 + 1 >= FAST_MIN_H and min(fx, fy) >= SEPARABLE_FROM:
             fast = (x0, x1, y0, y1)
     if fast is None:
         ytop, ymid = (ylo, yhi) if ylo <= yhi else (dh, yhi)
-        return None, xin, [(0, dw - 1, 0, dh - 1, ytop, ymid)]
+        return None, xin, [(0, dw - 1, a, b - 1, ytop, ymid)]
     x0, x1, y0, y1 = fast
-    return fast, xin, [(0, dw - 1, 0, y0 - 1, 0, -1), (0, x0 - 1, y0, y1, y0, y1),
-                       (x1 + 1, dw - 1, y0, y1, y0, y1), (0, dw - 1, y1 + 1, dh - 1, y1 + 1, yhi)]
+    return fast, xin, [(0, dw - 1, a, y0 - 1, 0, -1), (0, x0 - 1, y0, y1, y0, y1),
+                       (x1 + 1, dw - 1, y0, y1, y0, y1), (0, dw - 1, y1 + 1, b - 1, y1 + 1, yhi)]
 
 
 def _taps(p: np.ndarray, n: int, kind: str) -> tuple:
@@ -201,13 +236,23 @@ def _segments(x0: int, x1: int, xin, channels: int, m0: float, m2: float, row_ki
     return runs
 
 
-def warp_cubic(src: np.ndarray, fx: float, fy: float) -> np.ndarray:
-    """The whole dsize output (HxWxC uint8 in, same channels out) of step 1-5."""
+def warp_cubic(src: np.ndarray, fx: float, fy: float, threads: int = 1, l2_cache: int = L2_CACHE) -> np.ndarray:
+    """The whole dsize output (HxWxC uint8 in, same channels out) of steps 1-6, as the wheel computes it with
+    `threads` OpenCV threads (cv2.getNumThreads()) on a CPU whose L2 size IPP reads as l2_cache."""
     h, w, channels = src.shape
     dw, dh = int(round(w * fx)), int(round(h * fy))
     m0, m2, m4, m5 = inverse(fx, fy)
-    fast, xin, calls = plan(h, w, dh, dw, fx, fy)
     out = np.empty((dh, dw, channels), np.uint8)
+    for rows in stripes(h, w, channels, dh, dw, threads, l2_cache):
+        _call(src, out, fx, fy, (m0, m2, m4, m5), plan(h, w, dh, dw, fx, fy, rows))
+    return out
+
+
+def _call(src: np.ndarray, out: np.ndarray, fx: float, fy: float, m: tuple, planned: tuple) -> None:
+    """One IPP call (steps 3-5) into out."""
+    m0, m2, m4, m5 = m
+    fast, xin, calls = planned
+    channels = src.shape[2]
     if fast is not None:
         x0, x1, y0, y1 = fast
         # IPP's kernel runs on columns x0 - 1 .. x1 + 1 and counts its tails there; the strips overwrite those two
@@ -225,4 +270,3 @@ def warp_cubic(src: np.ndarray, fx: float, fy: float) -> np.ndarray:
             for kind, cols, xs in _segments(x0, x1, xin, channels, m0, m2, row_kind):
                 if len(cols):
                     out[rs[0]:rs[-1] + 1, cols[0]:cols[-1] + 1] = pixels(src, ys, xs, kind)
-    return out

@@ -196,7 +196,7 @@ def reproduces(config: DeployConfig) -> str:
     said = f"cv2.resize {r.interp.value} of {OPENCV_TARGET}"
     if r.interp == Interp.BICUBIC and r.keep_ratio and r.mode == ResizeMode.FIXED and follows_paddledet(config):
         said += ("; this keep_ratio scale runs IPP's warpAffine, whose result upstream depends on OpenCV's thread "
-                 "count: PaddleDetection computes these pixels with cv2.setNumThreads(1) (or 2)")
+                 "count: PaddleDetection computes these pixels with cv2.setNumThreads(1)")
     return said
 
 

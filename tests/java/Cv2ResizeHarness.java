@@ -17,9 +17,9 @@ import java.util.Random;
 
 /**
  * Runs Cv2Resampler for tests/test_java_cv2_resize.py in one JVM. "run JOBS": each line of JOBS is
- * {@code input.rgb srcW srcH width height fx fy interp ipp x y w h output.rgb}; the input is raw HxWx3 RGB bytes,
- * packed here into ARGB with a varying alpha (which the resampler must ignore); the output is the window's RGB
- * bytes. "bench": ms per 1920x1080 frame (best batch) for resize-short 256 + centre crop 224 and for 300x300
+ * {@code input.rgb srcW srcH width height fx fy interp ipp x y w h output.rgb [threads]} (OpenCV's thread count, 1
+ * when absent); the input is raw HxWx3 RGB bytes, packed here into ARGB with a varying alpha (which the resampler
+ * must ignore); the output is the window's RGB bytes. "bench": ms per 1920x1080 frame (best batch) for resize-short 256 + centre crop 224 and for 300x300
  * bilinear, warmed, beside today's double-precision Preprocessor.
  */
 public final class Cv2ResizeHarness {
@@ -65,7 +65,7 @@ public final class Cv2ResizeHarness {
                 Cv2Resampler plan = Cv2Resampler.plan(srcW, srcH, Integer.parseInt(f[3]), Integer.parseInt(f[4]),
                         Double.parseDouble(f[5]), Double.parseDouble(f[6]), Integer.parseInt(f[7]),
                         f[8].equals("1"), Integer.parseInt(f[9]), Integer.parseInt(f[10]), Integer.parseInt(f[11]),
-                        Integer.parseInt(f[12]));
+                        Integer.parseInt(f[12]), f.length > 14 ? Integer.parseInt(f[14]) : 1);
                 OutputStream out = new FileOutputStream(f[13]);
                 try {
                     out.write(plan.resize(argb));

@@ -21,7 +21,7 @@ package com.litetools.core;
  * <p>
  * Equal to the reference bit for bit on every path, IPP's cubic (the x86-64 wheel's default, {@code ipp} true,
  * step 6) included. The case step 6 lists as not reproduced, IPP's warpAffine (INTER_CUBIC with fx / fy that are
- * not dsize / size), is {@link #PATH_IPP_WARP}: {@link IppWarpCubic}, cv2 at cv2.setNumThreads(1) bit for bit.
+ * not dsize / size), is {@link #PATH_IPP_WARP}: {@link IppWarpCubic}, cv2 at a given cv2.setNumThreads bit for bit.
  */
 public final class Cv2Resampler {
     public static final int INTER_NEAREST = 0;
@@ -170,7 +170,7 @@ public final class Cv2Resampler {
     private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
-                         int winH) {
+                         int winH, int threads) {
         this.srcW = srcW;
         this.srcH = srcH;
         this.winX = winX;
@@ -205,8 +205,8 @@ public final class Cv2Resampler {
             ax = separableAxis(srcW, g.invScaleX, interp, areaMode, true, winX, winW);
             ay = separableAxis(srcH, g.invScaleY, interp, areaMode, false, winY, winH);
         }
-        this.warp = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY)
-                : null;
+        this.warp = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY,
+                threads, IppWarpCubic.L2_CACHE) : null;
         this.kx = bx;
         this.ky = by;
         this.fullBlocksX = bx > 0 ? srcW / bx : 0;
@@ -303,10 +303,20 @@ public final class Cv2Resampler {
     /**
      * A plan for a srcW x srcH image: (width, height) when both are positive (cv2.resize(im, (w, h))), else
      * fx, fy (cv2.resize(im, None, fx=fx, fy=fy)); the window (x, y, w, h) of that output. ipp: as the x86-64
-     * wheel runs by default (only INTER_CUBIC changes, step 6); false: OpenCV's own kernels, as on aarch64.
+     * wheel runs by default (only INTER_CUBIC changes, step 6); false: OpenCV's own kernels, as on aarch64. cv2 at
+     * one OpenCV thread.
      */
     public static Cv2Resampler plan(int srcW, int srcH, int width, int height, double fx, double fy, int interp,
                                     boolean ipp, int x, int y, int w, int h) {
+        return plan(srcW, srcH, width, height, fx, fy, interp, ipp, x, y, w, h, 1);
+    }
+
+    /**
+     * The plan for cv2 at `threads` OpenCV threads (cv2.getNumThreads()): only IPP's warpAffine
+     * ({@link #PATH_IPP_WARP}) depends on it, through OpenCV's row stripes (ipp_warp.py step 6).
+     */
+    public static Cv2Resampler plan(int srcW, int srcH, int width, int height, double fx, double fy, int interp,
+                                    boolean ipp, int x, int y, int w, int h, int threads) {
         if (srcW < 1 || srcH < 1) {
             throw new IllegalArgumentException("empty source " + srcW + "x" + srcH);
         }
@@ -318,7 +328,7 @@ public final class Cv2Resampler {
             throw new IllegalArgumentException("window " + w + "x" + h + " at (" + x + ", " + y
                     + ") is not inside the " + g.width + "x" + g.height + " output");
         }
-        return new Cv2Resampler(srcW, srcH, g, interp, ipp, x, y, w, h);
+        return new Cv2Resampler(srcW, srcH, g, interp, ipp, x, y, w, h, threads);
     }
 
     /** Step 0: a non-empty (width, height) wins with scales size / source; else cvRound(size * f) and f itself. */

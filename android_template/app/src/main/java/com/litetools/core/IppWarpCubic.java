@@ -3,16 +3,19 @@ package com.litetools.core;
 /**
  * IPP's warpAffine with cubic interpolation (B = 0, C = 0.75, replicated border) on 8-bit RGB, as opencv-python
  * 4.6.0.66's cv2.resize runs it for INTER_CUBIC when fx / fy are not dsize / size (Cv2Resampler.PATH_IPP_WARP), at
- * cv2.setNumThreads(1), bit for bit: lite_tools/reference/ipp_warp.py's warp_cubic (cv2_resize's step 7), three
- * channels, found by reading what the wheel's AVX2 code computes.
+ * a given cv2.setNumThreads count, bit for bit: lite_tools/reference/ipp_warp.py's warp_cubic (cv2_resize's step
+ * 7), three channels, found by reading what the wheel's AVX2 code computes.
  * <p>
  * IPP splits the output into a fast rectangle, computed by the separable float32 kernel of its resize (only when fx
  * and fy are at least 2/3), and four border strips (top,
  * left, right, bottom) whose pixels it computes one by one from the inverse matrix: positions by chained float64
  * additions from a float64 fma start, weights from the position's fraction as a power-basis ("gather") or Horner
  * ("inner") polynomial, taps clamped or not, each kind with its own float32 sum order. Without a big enough fast
- * rectangle the whole output is one such strip. Every float32 operation is a Java float
- * operation, every float32 fma {@link Cv2Resampler#fma32}, every float64 fma {@link Cv2Resampler#fma64}.
+ * rectangle the whole output is one such strip. With several OpenCV threads, OpenCV cuts the output rows into
+ * stripes, each its own IPP call (ipp_warp.py step 6): each stripe gets its own cut of the fast rectangle (or none
+ * when that cut is too low) and its own strips, whose row positions start afresh. Every float32 operation is a
+ * Java float operation, every float32 fma {@link Cv2Resampler#fma32}, every float64 fma
+ * {@link Cv2Resampler#fma64}.
  * <p>
  * A plan holds the geometry and the fast rectangle's tap tables; {@link #run} computes the full output into a
  * caller's buffer with a caller's {@link Ring}, so a plan is safe to share between threads.
@@ -27,6 +30,8 @@ final class IppWarpCubic {
      * than 1.5 on an axis) IPP computes the whole output as one border strip, pixel by pixel.
      */
     private static final double SEPARABLE_FROM = 2.0 / 3;
+    /** The L2 cache size OpenCV assumes when IPP reports none (as on the AMD CPU the stripes were measured on). */
+    static final int L2_CACHE = 1 << 18;
     /** Kinds of border pixel: clamped taps and power-basis weights; unclamped taps, Horner weights, pair sums. */
     private static final int GATHER = 0;
     private static final int INNER = 1;
@@ -50,12 +55,13 @@ final class IppWarpCubic {
     /** The inside columns (all four taps in the image, by the forward map); xlo = dstW, xhi = -1 when none. */
     private final int xlo;
     private final int xhi;
-    /** The fast rectangle run by the separable kernel, inclusive; fastX0 &gt; fastX1 when there is none. */
+    /** The image's fast rectangle (its tables' rows), inclusive; fastX0 &gt; fastX1 when there is none. */
     private final int fastX0;
     private final int fastX1;
     private final int fastY0;
-    private final int fastY1;
-    /** The border strips: {x0, x1, y0, y1, ytop, ymid} each (rows below ytop gather, up to ymid inner segments). */
+    /** The rows {y0, y1} of the fast rectangle each stripe runs (a part of the image's; a low stripe has none). */
+    private final int[][] fastRuns;
+    /** All stripes' border strips: {x0, x1, y0, y1, ytop, ymid} each (rows below ytop gather, up to ymid inner). */
     private final int[][] strips;
     /** The fast rectangle's taps (4 per column / row, clamped) and float32 weights. */
     private final int[] fastXTap;
@@ -68,6 +74,11 @@ final class IppWarpCubic {
     private final int vTail;
 
     IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy) {
+        this(srcW, srcH, dstW, dstH, fx, fy, 1, L2_CACHE);
+    }
+
+    /** The plan for cv2 at `threads` OpenCV threads on a CPU whose L2 cache IPP reads as l2Cache bytes. */
+    IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy, int threads, int l2Cache) {
         this.srcW = srcW;
         this.srcH = srcH;
         this.dstW = dstW;
@@ -105,21 +116,29 @@ final class IppWarpCubic {
         }
         xlo = lx <= hx ? lx : dstW;
         xhi = lx <= hx ? hx : -1;
-        if (x0 <= x1) {
-            strips = new int[][] {
-                {0, dstW - 1, 0, y0 - 1, 0, -1},
-                {0, x0 - 1, y0, y1, y0, y1},
-                {x1 + 1, dstW - 1, y0, y1, y0, y1},
-                {0, dstW - 1, y1 + 1, dstH - 1, y1 + 1, hy}
-            };
-        } else {
-            int[] whole = {0, dstW - 1, 0, dstH - 1, ly <= hy ? ly : dstH, hy};
-            strips = new int[][] {whole};
+        int[] cut = stripes(srcW, srcH, dstW, dstH, threads, l2Cache);
+        java.util.List<int[]> runs = new java.util.ArrayList<int[]>();
+        java.util.List<int[]> all = new java.util.ArrayList<int[]>();
+        for (int i = 0; i + 1 < cut.length; i++) {
+            int a = cut[i];
+            int b = cut[i + 1] - 1;
+            int c0 = Math.max(y0, a);
+            int c1 = Math.min(y1, b);
+            if (x0 <= x1 && c1 - c0 + 1 >= FAST_MIN_H) {
+                runs.add(new int[] {c0, c1});
+                all.add(new int[] {0, dstW - 1, a, c0 - 1, 0, -1});
+                all.add(new int[] {0, x0 - 1, c0, c1, c0, c1});
+                all.add(new int[] {x1 + 1, dstW - 1, c0, c1, c0, c1});
+                all.add(new int[] {0, dstW - 1, c1 + 1, b, c1 + 1, hy});
+            } else {
+                all.add(new int[] {0, dstW - 1, a, b, ly <= hy ? ly : dstH, hy});
+            }
         }
+        fastRuns = runs.toArray(new int[0][]);
+        strips = all.toArray(new int[0][]);
         fastX0 = x0;
         fastX1 = x1;
         fastY0 = y0;
-        fastY1 = y1;
         if (x0 > x1) {
             fastXTap = null;
             fastXWeight = null;
@@ -145,6 +164,30 @@ final class IppWarpCubic {
         int last = n - 1 - lead;
         hTail = n % 2 == 1 && last < nx ? last : -1;
         vTail = Math.min(nx * CHANNELS, n * CHANNELS - (n * CHANNELS % 8) % 4 - lead * CHANNELS);
+    }
+
+    /**
+     * The output row cuts a_0 = 0 &lt; a_1 &lt; ... &lt; a_n = dstH of OpenCV's stripes (ipp_warp.py step 6): T =
+     * min(threads, work / l2Cache) threads for work = int(dstW dstH 3 (1 + srcW srcH / (dstW dstH))) bytes, n = 4 T
+     * stripes, a_i = (i dstH + n / 2) / n in integers; one stripe when T &lt;= 1 or dstH &lt; 64.
+     */
+    static int[] stripes(int srcW, int srcH, int dstW, int dstH, int threads, int l2Cache) {
+        int used = 1;
+        if (threads > 1 && dstH >= 64) {
+            double out = (double) dstW * dstH;
+            long work = (long) (out * CHANNELS * (1 + (double) srcW * srcH / out));
+            used = (int) Math.max(1, Math.min(work / l2Cache, threads));
+        }
+        if (used <= 1) {
+            return new int[] {0, dstH};
+        }
+        int n = Math.min(4 * used, dstH);
+        int[] cut = new int[n + 1];
+        for (int i = 0; i < n; i++) {
+            cut[i] = (int) (((long) i * dstH + n / 2) / n);
+        }
+        cut[n] = dstH;
+        return cut;
     }
 
     /**
@@ -177,8 +220,8 @@ final class IppWarpCubic {
 
     /** The full dstW x dstH output as interleaved R, G, B bytes into out, from ARGB pixels (alpha ignored). */
     void run(int[] argb, byte[] out, Ring ring) {
-        if (fastX0 <= fastX1) {
-            fast(argb, out, ring);
+        for (int[] f : fastRuns) {
+            fast(argb, out, ring, f[0], f[1]);
         }
         for (int[] s : strips) {
             strip(argb, out, ring, s[0], s[1], s[2], s[3], s[4], s[5]);
@@ -189,14 +232,14 @@ final class IppWarpCubic {
      * The fast rectangle: per source row, H = fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2) (the tail column fma(S1, w1,
      * fma(S3, w3, fma(S0, w0, S2*w2)))); per output element fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3) (the tail
      * elements (H0*b0 + H1*b1) + (H2*b2 + H3*b3)). Source rows go through a ring of four, slot r % 4: one output
-     * row's taps are at most four consecutive rows.
+     * row's taps are at most four consecutive rows. Rows ya .. yb of the rectangle (one stripe's).
      */
-    private void fast(int[] argb, byte[] out, Ring ring) {
+    private void fast(int[] argb, byte[] out, Ring ring, int ya, int yb) {
         int nx = fastX1 - fastX0 + 1;
         int ne = nx * CHANNELS;
         java.util.Arrays.fill(ring.tag, -1);
         float[][] h = ring.h;
-        for (int i = 0, y = fastY0; y <= fastY1; i++, y++) {
+        for (int i = ya - fastY0, y = ya; y <= yb; i++, y++) {
             for (int k = 0; k < 4; k++) {
                 int r = fastYTap[4 * i + k];
                 int slot = r & 3;
