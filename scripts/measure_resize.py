@@ -4,12 +4,14 @@ backend, opencv-python 4.6.0.66) and Pillow's resize (backend: pil), in grey lev
 scikit-learn's wheels (scripts/fetch_sample_photos.sh; generated photos when they are not fetched). Two columns:
 today's 8-bit resamplers (reference/cv2_resize.py, reference/pil_resize.py) and, beside them, the float64 resampler
 lite-tools used before issue 12 (reference/resize.py, which never rounds to 8 bits). IPP's code is picked by CPU:
-the table is against its AVX2 code (OPENCV_IPP=avx2, pinned here as in the tests, before cv2 is imported); a last
-line, from a child process without the pin, measures the code this CPU runs by default (AVX-512 CPUs: k0)."""
+the table is against its AVX2 code (OPENCV_IPP=avx2, pinned here as in the tests, before cv2 is imported); the last
+two lines, from a child process without the pin, measure the code this CPU runs by default (AVX-512 CPUs: k0; ours
+models k0 for IPP's resize, not for its warpAffine)."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -85,27 +87,34 @@ def main() -> int:
 
 
 def host_dispatch() -> int:
-    """One line: ours against cv2 INTER_CUBIC as this CPU's own IPP code computes it (dsize 224x224 and 300x300;
-    keep-ratio 608 by warpAffine, one OpenCV thread)."""
+    """Two lines: ours against cv2 INTER_CUBIC as this CPU's own IPP code computes it, one thread: its resize
+    (dsize 224x224 and 300x300; modelled for l9 and k0) and its warpAffine (keep-ratio 608; l9 only)."""
     import cv2
 
     from lite_tools.reference import cv2_resize
 
     cv2.setNumThreads(1)
-    off = total = worst = 0
+    version = cv2.ipp.getIppVersion()
+    code = next(iter(re.findall(r"\((\w\d)\)", version)), "?")  # "ippIP AVX-512F/... (k0) 2020.0.0 ..."
+    model = code if code in cv2_resize.IPP_DISPATCHES else "l9"
+    counts = {"resize": [0, 0, 0], "warp": [0, 0, 0]}
+
+    def tally(kind, ref, new):
+        c = counts[kind]
+        c[0], c[1] = c[0] + int(np.count_nonzero(new != ref)), c[1] + ref.size
+        c[2] = max(c[2], int(np.abs(new.astype(np.int64) - ref).max()))
+
     for img in photos():
+        for size in ((224, 224), (300, 300)):
+            tally("resize", cv2.resize(img, size, interpolation=cv2.INTER_CUBIC),
+                  cv2_resize.resize(img, *size, 2, ipp_dispatch=model))
         s = 608 / min(img.shape[:2])
-        for ref, new in ((cv2.resize(img, size, interpolation=cv2.INTER_CUBIC), cv2_resize.resize(img, *size, 2))
-                         for size in ((224, 224), (300, 300))):
-            off, total, worst = off + int(np.count_nonzero(new != ref)), total + ref.size, max(
-                worst, int(np.abs(new.astype(np.int64) - ref).max()))
-        ref = cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC)
-        new = cv2_resize.resize(img, 0, 0, 2, fx=s, fy=s)
-        off, total = off + int(np.count_nonzero(new != ref)), total + ref.size
-        worst = max(worst, int(np.abs(new.astype(np.int64) - ref).max()))
-    code = cv2.ipp.getIppVersion().split(" 20")[0]
-    print(f"{'cv2 CUBIC, host IPP':22s} {worst:10d} {off / total:11.2e}   ({code}, this CPU's own IPP code, "
-          f"{off} of {total} values off; 224, 300 and keep-ratio 608)")
+        tally("warp", cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC),
+              cv2_resize.resize(img, 0, 0, 2, fx=s, fy=s))
+    for kind, what, used in (("resize", "dsize 224 and 300", model), ("warp", "warpAffine, keep-ratio 608", "l9")):
+        off, total, worst = counts[kind]
+        print(f"{'cv2 CUBIC, host IPP':22s} {worst:10d} {off / total:11.2e}   (this CPU runs IPP's {code}; {what}, "
+              f"ours as {used}: {off} of {total} values off)")
     return 0
 
 

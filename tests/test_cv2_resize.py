@@ -497,3 +497,83 @@ def test_ipp_cubic_recovered_arithmetic():
         plain = np.clip(np.rint((s[:, 0] * wv[:, 0] + s[:, 1] * wv[:, 1]) + (s[:, 2] * wv[:, 2] + s[:, 3] * wv[:, 3])),
                         0, 255)
         assert not np.array_equal(plain[inner, 1:-4], ref[inner, 1:-4])  # the fused form is not a detail
+
+
+_K0_CHILD = r"""
+import sys
+import numpy as np
+import cv2
+
+cv2.setNumThreads(1)
+cv2.ipp.setUseIPP(True)
+data = np.load(sys.argv[1])
+out = {"version": np.array(cv2.ipp.getIppVersion())}
+for key in data.files:
+    if key.startswith("img"):
+        img, sizes = data[key], data["sizes" + key[3:]]
+        for j, (w, h) in enumerate(sizes.tolist()):
+            out[f"out{key[3:]}_{j}"] = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
+np.savez(sys.argv[2], **out)
+"""
+
+
+def _k0_cases(sample_photos):
+    """(image, [(w, h), ...]): the photos (one, three, four channels) at 224x224 and 320x320, and tie-rich random
+    images (few grey levels) at exact scales whose row ends, border columns and remainders vary."""
+    cases = []
+    for _, img in sample_photos:
+        for im in (np.ascontiguousarray(img[:, :, 1]), img, np.ascontiguousarray(np.dstack([img, img[:, :, :1]]))):
+            cases.append((im, [(224, 224), (320, 320)]))
+    rng = np.random.default_rng(4606)
+    for channels in (1, 3, 4):
+        for t in range(120):
+            w, h = int(rng.integers(4, 70)), int(rng.integers(4, 40))
+            fx = (3, 1.5, 5 / 3, 2 / 3, 2, 0.5, 7 / 3, 1.25)[t % 8]
+            fy = (3, 1.5, 5 / 3, 2 / 3, 2, 1, 7 / 3)[int(rng.integers(0, 7))]
+            size = (max(1, round(w * fx)), max(1, round(h * fy)))
+            levels = (2, 3, 4, 6, 256)[t % 5]
+            img = (rng.integers(0, levels, (h, w, channels)) * (255 // (levels - 1))).astype(np.uint8)
+            cases.append((img[:, :, 0] if channels == 1 else img, [size]))
+    return cases
+
+
+def test_ipp_cubic_k0_dispatch_bit_exact(sample_photos, tmp_path):
+    """ipp_dispatch="k0": IPP's resize as the wheel runs it on an AVX-512 CPU (its k0 code), bit for bit: cv2 runs in
+    a child process with OPENCV_IPP unset, so IPP picks its own dispatch; skipped where that is not k0 (the l9
+    model, the default, is what AVX2 CPUs and OPENCV_IPP=avx2 run). The photos at 224x224 and 320x320 (1, 3 and 4
+    channels) and tie-rich random images at exact scales; a window of each random case equals its crop."""
+    import os
+    import subprocess
+    import sys
+
+    cases = _k0_cases(sample_photos)
+    arrays = {}
+    for i, (img, sizes) in enumerate(cases):
+        arrays[f"img{i}"], arrays[f"sizes{i}"] = img, np.array(sizes)
+    np.savez(tmp_path / "in.npz", **arrays)
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
+    proc = subprocess.run([sys.executable, "-c", _K0_CHILD, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    ref = np.load(tmp_path / "out.npz")
+    if "(k0)" not in str(ref["version"]):
+        pytest.skip(f"IPP dispatches {ref['version']} here, not k0")
+    total = 0
+    for i, (img, sizes) in enumerate(cases):
+        for j, (w, h) in enumerate(sizes):
+            want = ref[f"out{i}_{j}"]
+            assert ipp_runs(img, (w, h))  # a dsize: IPP's resize, never its warpAffine
+            got = resize(img, w, h, INTER_CUBIC, ipp_dispatch="k0")
+            diff = got.astype(int) != want
+            assert not diff.any(), (f"case {i} {img.shape} -> {w}x{h}: {int(diff.sum())} values differ, first at "
+                                    f"{np.argwhere(diff)[0].tolist()}")
+            total += want.size
+            if i >= 3 * len(sample_photos) and w > 2 and h > 2:
+                win = (1, h // 3, w - 2, h - h // 3)
+                part = resize(img, w, h, INTER_CUBIC, window=win, ipp_dispatch="k0")
+                assert np.array_equal(part, want[win[1]:win[1] + win[3], win[0]:win[0] + win[2]]), f"window of {i}"
+    assert total > 3e7, total
+    with pytest.raises(ValueError, match="ipp_dispatch"):
+        resize(cases[-1][0], 5, 5, INTER_CUBIC, ipp_dispatch="avx512")
+    with pytest.raises(ValueError, match="warpAffine"):  # fx / fy off dsize / size: k0 is not modelled there
+        resize(sample_photos[0][1], 0, 0, INTER_CUBIC, fx=0.55, fy=0.55, ipp_dispatch="k0")

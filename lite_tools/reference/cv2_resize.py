@@ -63,11 +63,12 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    A = -0.75) with a replicated border. Found by probing the wheel (two-pixel probes pin each float32 weight:
    the rounding of fl32(a*wi) + fl32(b*wj) over all 65536 (a, b) admits one pair; photos, whose exact ties
    are frequent, then pick the summation order). IPP's code is CPU-dispatched (2020.0 "l9", AVX2, in
-   4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. CPUs with AVX-512 run its "k0" code
-   and SSE4.2-only CPUs its "y8" code (no fma), each 1 level off on some pixels (31 photos at 224x224: 71 and
-   186 of 4.7e6 values; warpAffine at keep-ratio 608: 515 and 696 of 4.6e7); OPENCV_IPP=avx2, set before cv2
-   is imported, makes an AVX-512 CPU run l9 (the tests pin it; scripts/measure_resize.py measures the host's
-   own code). fma(a, b, c) is a float32 fused multiply-add (one rounding).
+   4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. CPUs with AVX-512 run its "k0" code,
+   whose other sums the last item gives (ipp_dispatch="k0"; for IPP's resize, not its warpAffine), and
+   SSE4.2-only CPUs its "y8" code (no fma, not modelled), each 1 level off l9 on some pixels (31 photos at
+   224x224: 71 and 186 of 4.7e6 values; warpAffine at keep-ratio 608: 515 and 696 of 4.6e7); OPENCV_IPP=avx2,
+   set before cv2 is imported, makes an AVX-512 CPU run l9 (the tests pin it; scripts/measure_resize.py
+   measures the host's own code). fma(a, b, c) is a float32 fused multiply-add (one rounding).
    - Position, per axis and output index d, in float64: x = fma(d + 0.5, src / dst, -0.5) with ONE rounding
      (a float64 fused multiply-add; src / dst the float64 scale of step 0), s = floor(x); then f32 =
      float32(x - s) and f = float32(1 + f32) - 1 (two roundings: f is a multiple of 2^-23, and the first
@@ -97,6 +98,19 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
      interleaved), 8 at a time, then 4 if 4 are left; the last (n mod 8) mod 4 of the n interior elements
      (H0*b0 + H1*b1) + (H2*b2 + H3*b3); border rows and columns fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))).
      Round half to even, clamp to 0..255.
+   - k0 (AVX-512), found the same way on a Zen 4 CPU (the wheel at its default dispatch against this model):
+     positions, weights and taps as above; only the sums differ. It has no border rows: every output row is
+     computed like the others. Horizontal pass: the interior columns 4 at a time, one channel as above, three
+     channels fma(S0, w0, S1*w1) + fma(S2, w2, S3*w3), four fma(S2, w2, S0*w0) + fma(S3, w3, S1*w1); the last
+     (n mod 4) interior columns in the tail forms above, except that four channels take whole pairs of them in
+     l9's interior form fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2) and only an odd last one in the tail form;
+     border columns, whatever the channel count, fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1). Vertical pass over
+     the whole output row, border columns included: fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3), but the row's last
+     (W' mod 4) elements (W' = dst_w * channels) (H0*b0 + H1*b1) + (H2*b2 + H3*b3). The photos' 224 and 320
+     rows are multiples of 4 elements; odd widths show the last rule. Measured: 0 levels against the wheel's k0
+     on the photos, 1, 3 and 4 channels, at 224x224, 320x320, 300, 640, resize-short-256, half, x1.5, x2, x3
+     and x3 on one axis (8.9e8 values), and on 1.7e8 random values (few grey levels, any dsize); the l9 sums
+     miss 2, 71 and 98 of those photo values at 224x224 (one, three, four channels).
    Measured against the wheel: 0 levels on the 31 sample photos (3 channels; 1 and 4 channels at 224 and 320)
    at 224x224, 320x320, resize-short-256, x1.5, x2 and x3, PaddleDetection's keep-ratio scale, whenever fx / fy
    equal dsize / size (3.8e8 values), and on the photos and their cut-outs, 1, 3 and 4 channels (1.8e9 values),
@@ -595,27 +609,40 @@ def _fma_into(out, x, y64, z, s, bits, half, check) -> None:
     np.copyto(out, s, casting="same_kind")
 
 
+# IPP's horizontal fma pairs per dispatch and channel count ((a, b), (c, d): fma(Sa, wa, Sb*wb) + fma(Sc, wc, Sd*wd);
+# None: (S0*w0 + S1*w1) + (S2*w2 + S3*w3) without FMA), for the vector loop over the interior columns.
+_IPP_H_PAIRS = {"l9": {1: None, 3: ((0, 3), (1, 2)), 4: ((0, 3), (1, 2))},
+                "k0": {1: None, 3: ((0, 1), (2, 3)), 4: ((2, 0), (3, 1))}}
+_IPP_BORDER_PAIRS = ((0, 2), (3, 1))
+IPP_DISPATCHES = tuple(_IPP_H_PAIRS)
+
+
 class _IppRows:
     """IPP's horizontal pass for one window (step 6): float32 weights [4, w * C] and their float64 copies, the
-    border elements, the tail elements (left over by the vector loop over the interior), and for each fma pair
-    (the interior's (0, 3), (1, 2), the border form's (0, 2), (3, 1)) the elements whose float64 sums may be
-    inexact."""
+    border elements, the tail elements (left over by the vector loop over the interior), k0's four-channel pair
+    elements (mid: its remainder's whole pairs of columns), and for each fma pair the elements whose float64 sums
+    may be inexact."""
 
-    def __init__(self, wx: np.ndarray, channels: int, border: np.ndarray, tail: np.ndarray):
+    def __init__(self, wx: np.ndarray, channels: int, border: np.ndarray, tail: np.ndarray, dispatch: str = "l9",
+                 mid=None):
         self.w = np.ascontiguousarray(np.repeat(wx.T, channels, axis=1))
         self.tail_cols = np.nonzero(np.repeat(tail, channels))[0]
+        self.mid_cols = np.nonzero(np.repeat(mid, channels))[0] if mid is not None else np.zeros(0, np.int64)
         self.w64 = self.w.astype(np.float64)
         self.channels = channels
+        self.pairs = _IPP_H_PAIRS[dispatch][channels]
         self.border = np.repeat(border, channels)
-        self.border_cols = np.nonzero(self.border)[0] if channels != 4 else np.zeros(0, dtype=np.int64)
-        self.risky = {(a, b): np.nonzero(~_exact_pair(self.w[a], self.w[b]))[0]
-                      for a, b in ((0, 3), (1, 2), (0, 2), (3, 1))}
+        own_border = channels != 4 or dispatch == "k0"  # l9's four channels keep their interior form there
+        self.border_cols = np.nonzero(self.border)[0] if own_border else np.zeros(0, dtype=np.int64)
+        used = {_IPP_BORDER_PAIRS[0], _IPP_BORDER_PAIRS[1], *(self.pairs or ())}
+        self.risky = {(a, b): np.nonzero(~_exact_pair(self.w[a], self.w[b]))[0] for a, b in used}
 
     def sums(self, rows: np.ndarray, elems: np.ndarray, edge_form: bool = False) -> np.ndarray:
-        """IPP's horizontal sum in float32: one channel (S0*w0 + S1*w1) + (S2*w2 + S3*w3), no FMA; three or four
-        channels fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2); border elements (one or three channels; all of them
-        with edge_form, for border output rows) fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1); the tail elements of
-        other rows _tail's forms."""
+        """IPP's horizontal sum in float32: the interior in self.pairs' form (l9: one channel (S0*w0 + S1*w1) +
+        (S2*w2 + S3*w3), no FMA; three or four channels fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2); k0: step 6);
+        border elements (l9: one or three channels, and all of them with edge_form, for border output rows; k0:
+        every channel count) fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1); the tail elements of other rows _tail's
+        forms, k0's mid elements l9's interior form."""
         n_rows, width = len(rows), elems.shape[1]
         out = np.empty((n_rows, width), F32)
         step = max(1, IPP_BLOCK_ELEMS // width)
@@ -627,7 +654,7 @@ class _IppRows:
             flat, g, p, s, q, bits, half = block.view(n)
             np.take(rows[r:r + n], all_taps, axis=1, out=flat, mode="clip")
             o = out[r:r + n]
-            if self.channels == 1 and not edge:
+            if self.pairs is None and not edge:
                 np.multiply(g[0], self.w[0], out=o)
                 np.multiply(g[1], self.w[1], out=p)
                 o += p
@@ -636,7 +663,7 @@ class _IppRows:
                 p += q
                 o += p
             else:
-                (a, b), (c, d) = ((0, 2), (3, 1)) if edge else ((0, 3), (1, 2))
+                (a, b), (c, d) = _IPP_BORDER_PAIRS if edge else self.pairs
                 np.multiply(g[b], self.w[b], out=p)
                 _fma_into(o, g[a], self.w64[a], p, s, bits, half, self.risky[a, b])
                 np.multiply(g[d], self.w[d], out=p)
@@ -648,6 +675,10 @@ class _IppRows:
         cols = self.tail_cols
         if not edge_form and len(cols):
             out[:, cols] = self._tail([np.take(rows, elems[k, cols], axis=1) for k in range(4)], cols)
+        cols = self.mid_cols
+        if not edge_form and len(cols):
+            out[:, cols] = self._pairs([np.take(rows, elems[k, cols], axis=1) for k in range(4)], cols,
+                                       _IPP_H_PAIRS["l9"][4])
         return out
 
     def _tail(self, s: list, cols: np.ndarray) -> np.ndarray:
@@ -660,7 +691,7 @@ class _IppRows:
 
     def _border(self, s: list, cols: np.ndarray) -> np.ndarray:
         """The border form on the columns cols, from their taps s[k] (uint8 [R, len(cols)])."""
-        return self._pairs(s, cols, ((0, 2), (3, 1)))
+        return self._pairs(s, cols, _IPP_BORDER_PAIRS)
 
     def _pairs(self, s: list, cols: np.ndarray, pairs: tuple) -> np.ndarray:
         """fma(Sa, wa, Sb*wb) + fma(Sc, wc, Sd*wd) on the columns cols, pairs = ((a, b), (c, d))."""
@@ -674,7 +705,8 @@ def _ipp_vpass(h: np.ndarray, pos: np.ndarray, beta: np.ndarray, edge_cols: np.n
                tail_cols: np.ndarray, chain_all: bool = False) -> np.ndarray:
     """IPP's vertical sum on the float32 rows: fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3); the tail elements (left
     over by its vector loop) (H0*b0 + H1*b1) + (H2*b2 + H3*b3); the border elements (edge_cols, indices; all with
-    chain_all, for border rows) fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))). Then round half to even."""
+    chain_all, for border rows; none for k0) fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))). Then round half to
+    even."""
     n_rows, width = len(pos), h.shape[1]
     out = np.empty((n_rows, width), np.uint8)
     step = max(1, IPP_BLOCK_ELEMS // width)
@@ -719,12 +751,13 @@ def ipp_interior(src, inv_x, inv_y, window, span):
     return _ipp_cubic(src, inv_x, inv_y, window, np.arange(span[0], span[1] + 1))
 
 
-def _ipp_cubic(src, inv_x, inv_y, window, inner=None):
+def _ipp_cubic(src, inv_x, inv_y, window, inner=None, dispatch="l9"):
     x0, y0, cw, ch = window
     h_in, w_in, channels = src.shape
     xt, wx = ipp_cubic_axis(w_in, inv_x, x0, cw)
     yt, wy = ipp_cubic_axis(h_in, inv_y, y0, ch)
-    y_border = _ipp_border(yt, h_in)
+    k0 = dispatch == "k0"
+    y_border = _ipp_border(yt, h_in) & (not k0)  # k0 has no border rows of its own
     dst_w = int(round(w_in * inv_x))  # = output_geometry's width, for a dsize and for fx alike
     # The interior pixels of a row (between the border columns): the horizontal pass takes them 4 at a time (one
     # channel) or 2 at a time (three, four), the last (count mod 4) or (count mod 2) in its tail form; the
@@ -732,16 +765,28 @@ def _ipp_cubic(src, inv_x, inv_y, window, inner=None):
     # without FMA.
     if inner is None:
         inner = np.nonzero(~_ipp_border(ipp_cubic_axis(w_in, inv_x, 0, dst_w)[0], w_in))[0]
+    # k0 (AVX-512) takes the interior 4 columns at a time; what is left (count mod 4) goes in the tail form,
+    # except with four channels, whose remainder runs l9's loop: pairs of columns in l9's interior form, then one
+    # column in the tail form. Its vertical pass covers the whole output row (border columns too) in the FMA form
+    # and sums only the row's last (w * C mod 4) elements without FMA.
     htail = np.zeros(dst_w, dtype=bool)
+    hmid = np.zeros(dst_w, dtype=bool)
     if len(inner):
-        htail[inner[-1] + 1 - len(inner) % (4 if channels == 1 else 2):inner[-1] + 1] = True
-    hor = _IppRows(wx, channels, _ipp_border(xt, w_in), htail[x0:x0 + cw])
+        end = inner[-1] + 1
+        left = len(inner) % (4 if channels == 1 or k0 else 2)
+        if k0 and channels == 4:
+            hmid[end - left:end - left % 2] = True
+            left %= 2
+        htail[end - left:end] = True
+    hor = _IppRows(wx, channels, _ipp_border(xt, w_in), htail[x0:x0 + cw], dispatch, hmid[x0:x0 + cw])
     tail_elems = np.zeros(dst_w * channels, dtype=bool)
-    if len(inner):
+    if k0:
+        tail_elems[dst_w * channels - dst_w * channels % 4:] = True
+    elif len(inner):
         end = (inner[-1] + 1) * channels
         tail_elems[end - (len(inner) * channels % 8) % 4:end] = True
     tail_cols = np.nonzero(tail_elems[x0 * channels:(x0 + cw) * channels])[0]
-    edge_cols = np.nonzero(hor.border)[0]
+    edge_cols = np.nonzero(hor.border)[0] if not k0 else np.zeros(0, dtype=np.int64)
 
     def horizontal(rows, elems):
         return rows, elems, hor.sums(rows, elems)
@@ -842,7 +887,7 @@ def _area(src, dst_w, dst_h, inv_x, inv_y, window):
 # ---------------------------------------------------------------------------------------------- entry
 
 def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None, ipp: bool = True,
-           consume=None, threads: int = 1) -> np.ndarray | None:
+           consume=None, threads: int = 1, ipp_dispatch: str = "l9") -> np.ndarray | None:
     """cv2.resize(img, (width, height), fx=fx, fy=fy, interpolation=interp) of opencv 4.6.0.66 on a uint8 HxWxC
     or HxW image (width = height = 0 or None: the size comes from fx, fy); with window=(x, y, w, h), only that
     part of the output (bit-identical to cropping the full result). ipp=True: as the x86-64 wheel runs by
@@ -852,7 +897,12 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
     the window, [n, w, C] even for an HxW image, values 0..255): the two-tap path calls it per chunk with its int32
     results (a scratch array, valid during the call only), saving the normaliser an 8-bit copy; the other paths
     once, with the uint8 image. threads: cv2.getNumThreads() of the run to reproduce; only IPP's warpAffine (step 7,
-    one and three channels) depends on it (its row stripes: reference/ipp_warp.py step 6)."""
+    one and three channels) depends on it (its row stripes: reference/ipp_warp.py step 6).
+    ipp_dispatch: which of IPP's CPU-specific codes step 6 reproduces: "l9" (AVX2, the default) or "k0" (AVX-512,
+    what the wheel runs on an AVX-512 CPU), for IPP's resize (fx / fy equal to dsize / size) only: its k0
+    warpAffine is not modelled, and asking for it is a ValueError."""
+    if ipp_dispatch not in IPP_DISPATCHES:
+        raise ValueError(f"ipp_dispatch must be one of {', '.join(IPP_DISPATCHES)}, not {ipp_dispatch!r}")
     src = np.asarray(img)
     if src.dtype != np.uint8:
         raise ValueError(f"cv2_resize reproduces uint8 images only, not {src.dtype}")
@@ -874,12 +924,14 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
             xs = _nearest_index(w_in, inv_x, x0, cw)
             ys = _nearest_index(h_in, inv_y, y0, ch)
             out = src[np.ix_(ys, xs)]
+        elif path == "ipp_cubic" and ipp_dispatch != "l9" and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
+            raise ValueError(f"IPP's {ipp_dispatch} warpAffine (fx / fy not dsize / size) is not modelled; l9 only")
         elif path == "ipp_cubic" and src.shape[2] != 4 and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
             from . import ipp_warp  # step 7
 
             out = ipp_warp.warp_cubic(src, inv_x, inv_y, threads)[y0:y0 + ch, x0:x0 + cw]
         elif path == "ipp_cubic":
-            out = _ipp_cubic(src, inv_x, inv_y, win)
+            out = _ipp_cubic(src, inv_x, inv_y, win, dispatch=ipp_dispatch)
         elif path == "area_fast":
             out = _area_fast(src, dst_w, dst_h, inv_x, inv_y, win)
         elif path == "area":
