@@ -9,15 +9,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pytest
-
-REPO = Path(__file__).resolve().parent.parent
-os.environ.setdefault("LITE_TOOLS_CACHE", str(REPO / "build" / "test-cache"))
 # IPP picks its code by CPU: AVX-512 hosts run its k0 code, whose INTER_CUBIC is 1 level off the AVX2 (l9) code
 # that cv2_resize steps 6-7 reproduce on some pixels. Pinned before any cv2 import (here and in every child the
 # tests start), so each host compares against the same upstream arithmetic (scripts/measure_resize.py measures k0).
 os.environ["OPENCV_IPP"] = "avx2"
+# numpy 1.26 sorts float32/float64 argsorts with x86-simd-sort on AVX-512 CPUs (another order of tied scores than
+# the introsort pipeline.numpy_argsort and the Java core reproduce, which other CPUs run); switched off the same
+# way, before numpy is imported. Features this CPU lacks are ignored (numpy 1.26.4's dispatch list).
+os.environ["NPY_DISABLE_CPU_FEATURES"] = ("AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX AVX512_CLX AVX512_CNL "
+                                          "AVX512_ICL")
+
+import numpy as np  # noqa: E402 (after the CPU pins above)
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("LITE_TOOLS_CACHE", str(REPO / "build" / "test-cache"))
 
 
 def run_cli(*args, cwd=None, env=None):
