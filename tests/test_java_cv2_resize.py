@@ -106,8 +106,9 @@ def window_cases(sample_photos):
 
 
 def run_cases(jvm, cases, work, flags=()) -> dict:
-    """{case name: (case, Java's window as HxWx3 uint8)} for `cases`, from one JVM run (java flags: `flags`); a
-    case may carry a 7th field, OpenCV's thread count (1 without)."""
+    """{case name: (case, Java's window as HxWxC uint8)} for `cases`, from one JVM run (java flags: `flags`); a
+    case may carry a 7th field, OpenCV's thread count (1 without); 4-channel images (R, G, B, A) go through
+    resizeRgba."""
     inputs, lines, outputs = {}, [], {}
     for n, case in enumerate(cases):
         label, key, img, size, name, window, *threads = case
@@ -119,9 +120,10 @@ def run_cases(jvm, cases, work, flags=()) -> dict:
         x, y, cw, ch = window or (0, 0, dw, dh)
         width, height, fx, fy = (0, 0, repr(size[1]), repr(size[2])) if size[0] == "fx" else (*size, 0, 0)
         interp, use_ipp = KERNELS[name]
-        outputs[label] = (case, work / f"out{n}.rgb", (ch, cw, 3))
+        channels = img.shape[2]
+        outputs[label] = (case, work / f"out{n}.rgb", (ch, cw, channels))
         lines.append(f"{inputs[key]} {w} {h} {width} {height} {fx} {fy} {interp} {int(use_ipp)} {x} {y} {cw} {ch} "
-                     f"{outputs[label][1]}" + "".join(f" {t}" for t in threads))
+                     f"{outputs[label][1]}" + "".join(f" {t}" for t in threads) + (" rgba" if channels == 4 else ""))
     assert len(outputs) == len(cases), "case labels must be unique"
     (work / "jobs.txt").write_text("\n".join(lines) + "\n")
     proc = jvm("run", work / "jobs.txt", flags=flags)
@@ -174,6 +176,57 @@ def test_java_equals_reference_bit_for_bit(java_results, name):
                 "cubic": {"separable", "ipp_cubic"}, "area": {"separable", "area_fast", "area"},
                 "lanczos4": {"separable"}}[name]
     assert expected | {"copy"} <= paths, f"{name}: paths never taken: {expected | {'copy'} - paths}"
+
+
+def test_java_warp_four_channels(jvm, sample_photos, tmp_path):
+    """IPP's warpAffine on four channels (resizeRgba: R, G, B and alpha, whose loops sum in other orders than three
+    channels'): photos with an alpha channel at keep-ratio 608, x1.5 and the shrinks both sides of 2/3, windows,
+    and random small images at scales 0.4 .. 3.2 and dyadic ones (exact ties), few levels on half. Tolerance 0
+    against the reference and against cv2."""
+    cases = []
+    for photo, img in sample_photos[::6]:
+        rgba = np.ascontiguousarray(np.dstack([img, img[::-1, ::-1, 1:2]]))
+        h, w = img.shape[:2]
+        keep = keep_ratio_scale(w, h, 608, 608)
+        for size in [("fx", keep, keep), ("fx", 1.5, 1.5), ("fx", 0.61, 0.61), ("fx", 0.77, 1.3)]:
+            if cv2_resize._affine(w, h, *geometry(img, size)):  # the warp path (resizeRgba's only one)
+                cases.append((f"{photo} rgba {size}", photo, rgba, size, "cubic", None))
+                cases.append((f"{photo} rgba {size} window", photo, rgba, size, "cubic", (3, 5, 40, 30)))
+    rng = np.random.default_rng(3)
+    dyadic = [1.5, 2.5, 1.25, 0.75, 3.5, 0.625]
+    for i in range(120):
+        h, w = int(rng.integers(2, 60)), int(rng.integers(2, 60))
+        fx, fy = ((float(rng.uniform(0.4, 3.2)), float(rng.uniform(0.4, 3.2))) if i % 2 else
+                  (float(dyadic[i % 6]), float(dyadic[i // 6 % 6])))
+        img = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+        img = img // 64 * 64 if i % 4 >= 2 else img
+        dw, dh, ix, iy = geometry(img, ("fx", fx, fy))
+        if min(dw, dh) > 0 and cv2_resize._affine(w, h, dw, dh, ix, iy):
+            cases.append((f"random {w}x{h}x4 fx={fx!r} fy={fy!r}", f"random{i}", img, ("fx", fx, fy), "cubic", None))
+    assert len(cases) > 100
+    bad = []
+    for label, ((_, _, img, size, name, window), got) in run_cases(jvm, cases, tmp_path).items():
+        bad += differences(got, reference(img, size, INTER_CUBIC, True, window), label)
+        bad += differences(got, real_cv2(img, size, name, window), label + " (cv2)")
+    assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
+
+
+def test_java_warp_last_inner_row(jvm, sample_photos, tmp_path):
+    """test_cv2_resize's 83x59 photo crops at x0.6, whose last output row (source position n - 2 in exact arithmetic)
+    IPP clamps: RGB and with an alpha channel, tolerance 0 against the reference and against cv2."""
+    photos = dict(sample_photos)
+    cases = []
+    for name, y, x in [("matplotlib/grace_hopper.jpg", 509, 99), ("scikit_image/camera.png", 291, 181),
+                       ("scikit_image/coins.png", 172, 186), ("scikit_image/gravel.png", 174, 406)]:
+        crop = np.ascontiguousarray(photos[name][y:y + 59, x:x + 83])
+        rgba = np.ascontiguousarray(np.dstack([crop, crop[:, :, :1]]))
+        for kind, img in (("rgb", crop), ("rgba", rgba)):
+            cases.append((f"{name} {kind} 83x59 x0.6", f"{name} {kind}", img, ("fx", 0.6, 0.6), "cubic", None))
+    bad = []
+    for label, ((_, _, img, size, name, window), got) in run_cases(jvm, cases, tmp_path).items():
+        bad += differences(got, reference(img, size, INTER_CUBIC, True, window), label)
+        bad += differences(got, real_cv2(img, size, name, window), label + " (cv2)")
+    assert not bad, "\n".join(bad)
 
 
 def test_jit_gives_the_interpreters_bits(jvm, sample_photos, tmp_path):

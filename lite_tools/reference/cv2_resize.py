@@ -12,7 +12,7 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
 1. Which kernel (hal::resize):
    - INTER_CUBIC with ipp=True and 1, 3 or 4 channels: Intel IPP (step 6) if the source is at least 4x4, or
      at least 2x2 when fx / fy differ from dsize / size by a relative 1e-10 on an axis (IPP's warpAffine:
-     step 7 for one and three channels).
+     step 7).
    - INTER_NEAREST: step 2.
    - iscale = cvRound(scale); "area fast" when |scale - iscale| < DBL_EPSILON on both axes.
      INTER_LINEAR with area fast and iscale 2 x 2 becomes INTER_AREA.
@@ -121,12 +121,11 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    more than 1e-10 relative (e.g. fx = 1.5 on an odd width, PaddleDetection's keep_ratio scales; OpenCV passes
    it the forward matrix (fx, 0, 0.5 fx - 0.5; 0, fy, 0.5 fy - 0.5), B = 0, C = 0.75, a replicated border),
    computes a fast rectangle with the arithmetic above and everything around it pixel by pixel: step 7
-   (reference/ipp_warp.py), bit-exact on one and three channels; four channels keep the arithmetic above there
-   (0 levels on the photos, no claim beyond). Its result depends on the thread count: OpenCV cuts the output
-   rows into stripes (ippiSuggestThreadsNum: cv::getNumThreads(), the image size, the L2 cache size), each its
-   own IPP call with its own fast rectangle and border strips; with 4, 8 or 16 threads the photos differ from one
-   thread in about 120, 1200, 1200 values. Step 7 models the stripes too (resize(..., threads=N)), bit-exact
-   against the wheel at 1 to 16 threads.
+   (reference/ipp_warp.py), bit-exact on one, three and four channels. Its result depends on the thread count:
+   OpenCV cuts the output rows into stripes (ippiSuggestThreadsNum: cv::getNumThreads(), the image size, the L2
+   cache size), each its own IPP call with its own fast rectangle and border strips; with 4, 8 or 16 threads the
+   photos differ from one thread in about 120, 1200, 1200 values. Step 7 models the stripes too (resize(...,
+   threads=N)), bit-exact against the wheel at 1 to 16 threads.
 
 The SIMD paths of 4.6.0.66 that differ from its generic C++ are part of the steps above (step 3's cubic split);
 the others (HResizeLinearVec_8u32s, ResizeAreaFastVec_SIMD_8u, the resizeNN AVX2 copies) are exact integers
@@ -926,7 +925,7 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
             out = src[np.ix_(ys, xs)]
         elif path == "ipp_cubic" and ipp_dispatch != "l9" and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
             raise ValueError(f"IPP's {ipp_dispatch} warpAffine (fx / fy not dsize / size) is not modelled; l9 only")
-        elif path == "ipp_cubic" and src.shape[2] != 4 and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
+        elif path == "ipp_cubic" and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
             from . import ipp_warp  # step 7
 
             out = ipp_warp.warp_cubic(src, inv_x, inv_y, threads)[y0:y0 + ch, x0:x0 + cw]

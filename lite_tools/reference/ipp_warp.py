@@ -10,7 +10,10 @@ cv2_resize's spec, for the Java port (IppWarpCubic):
    m0 = fy / det, m2 = -((0.5 fx - 0.5) * fy) / det, m4 = fx / det, m5 = -(fx * (0.5 fy - 0.5)) / det
    (source x = m0 * dx + m2, y = m4 * dy + m5; m1 = m3 = 0).
 2. Ranges, per axis, by the forward map d = f s + (f / 2 - 1 / 2), in float64: the inner outputs (all four taps
-   inside the image) lo = max(0, ceil(1.5 f - 0.5)) .. hi = min(n_out - 1, floor(f (n - 1.5) - 0.5)). The fast
+   inside the image) lo = max(0, ceil(1.5 f - 0.5)) .. hi = min(n_out - 1, floor(f * (n - 2) + (0.5 f - 0.5)))
+   for rows (the product, then the offset, as written: where the image of n - 2 is an integer in exact
+   arithmetic, its rounding decides whether that row is inner; f (n - 1.5) - 0.5 rounds otherwise), and for
+   columns the same plus 1e-13 (there such a column is always inner, and one 1.1e-13 past it is not). The fast
    rectangle: columns lo + 1 .. floor(fx (w - 2.5) - 0.5) - 1, rows lo_y .. floor(fy (h - 2.5) - 0.5). It exists
    when both axes have inner outputs, it is at least FAST_MIN_W columns by FAST_MIN_H rows and fx, fy are both at
    least 2/3 (float64 2/3 included); else one call covers the whole output (below, with ytop = lo_y, ymid = hi_y;
@@ -35,11 +38,19 @@ cv2_resize's spec, for the Java port (IppWarpCubic):
    fma(t, c1_k, c0_k))); inner and inner1: i = trunc(p) clamped to [1, n - 3], t = float32(p - i), weights by
    Horner, w_k = fma(fma(fma(c3_k, t, c2_k), t, c1_k), t, c0_k). c3 = (-0.75, 1.25, -1.25, 0.75), c2 = (1.5,
    -2.25, 1.5, -0.75), c1 = (-0.75, 0, 0.75, 0), c0 = (0, 1, 0, 0) (float32). Vertical first, per tap column j
-   (R_k: the tap rows' pixels): one channel gather fma(R0, v0, fma(R2, v2, fma(R3, v3, R1*v1))), inner
-   fma(R0, v0, fma(R1, v1, fma(R2, v2, R3*v3))); three/four channels inner fma(R3, v3, fma(R2, v2, fma(R1, v1,
-   R0*v0))), gather and inner1 fma(R3, v3, fma(R2, v2, fma(R0, v0, R1*v1))). Then across: one channel
-   (V0*w0 + V1*w1) + (V2*w2 + V3*w3) (products rounded, no fma); three/four channels fma(V0, w0, V1*w1) +
-   (V2*w2 + V3*w3). Round half to even, clamp to 0..255.
+   (R_k: the tap rows' pixels), then across the four column sums V_j:
+   - one channel: gather fma(R0, v0, fma(R2, v2, fma(R3, v3, R1*v1))), inner fma(R0, v0, fma(R1, v1, fma(R2,
+     v2, R3*v3))); across (V0*w0 + V1*w1) + (V2*w2 + V3*w3) (products rounded, no fma).
+   - three channels: inner fma(R3, v3, fma(R2, v2, fma(R1, v1, R0*v0))), gather and inner1 fma(R3, v3, fma(R2,
+     v2, fma(R0, v0, R1*v1))); across fma(V0, w0, V1*w1) + (V2*w2 + V3*w3).
+   - four channels (one pixel, 4 floats, per vector in the gather and inner1 loops, two in the inner loop):
+     gather fma(R3, v3, fma(R2, v2, fma(R0, v0, R1*v1))) on tap columns 0, 2, 3 but fma(R3, v3, fma(R0, v0,
+     fma(R1, v1, R2*v2))) on column 1, across fma(V1, w1, fma(V0, w0, fma(V2, w2, V3*w3))); inner fma(R3, v3,
+     fma(R2, v2, fma(R1, v1, R0*v0))), across fma(V0, w0, V1*w1) + fma(V2, w2, V3*w3); inner1 the other way
+     round: across each tap row first, H_k = fma(S3, w3, fma(S2, w2, fma(S0, w0, S1*w1))), then down, fma(H1,
+     v1, fma(H0, v0, fma(H2, v2, H3*v3))).
+   Round half to even, clamp to 0..255. Positions, kinds and the fast rectangle are the same for three and four
+   channels (the fast rectangle's four-channel sums are cv2_resize step 6's).
 6. Threads. OpenCV may run the warp as several IPP calls, one per stripe of output rows. It uses T =
    min(cv::getNumThreads(), work // L2) threads, work = int(dw * dh * C * (1 + (w * h) / (dw * dh))) bytes (C
    channels), L2 the L2 cache size IPP reports, 256 KiB when it reports none (this AMD EPYC: the thread counts at
@@ -53,7 +64,6 @@ cv2_resize's spec, for the Java port (IppWarpCubic):
    hi_y), and every border call starts its row positions afresh at its own first row (fma(y0, m4, m5), then + m4).
    So short stripes (under about 33 rows: T >= 5 for 608 output rows, T >= 7 for 800) are per pixel
    throughout, and the result moves by a level where a tie sits on the difference.
-Four channels do not come here (cv2_resize keeps step 6's arithmetic for them: 0 levels on the photos, no claim).
 Measured against the wheel's AVX2 code (one thread): 0 levels on 9.6e7 values of the
 sample photos (one and three channels) at keep-ratio 608, 800 (1333 cap), 320 on the long side and x1.5, on shrinks
 from x0.37 to x0.93 both sides of 2/3, and on over 1000 random images of 2..90 pixels a side at scales 0.4..3.2
@@ -62,9 +72,15 @@ values. With stripes (step 6), at every thread count 1..16: 0 levels on the 31 p
 x1.5 (1.0e8 values per count; without step 6, up to 1256 miss) and on 161 random images of 40..420 pixels that get
 cut (noise and few levels, scales 0.4..3.2; 1.5e8 values per count, up to 617 missed without it), and on noise
 frames (640x480 to 607, 608, 1067 and 1333 wide, 1281x721 x1.5, 1920x1081 to 608 wide and to 800 high: up to 393
-missed without it). One miss is known: an 83x59 crop at x0.6, 1 value of its last row, whose source position is n -
-2 exactly (the forward map's bound puts that row inside; IPP treats it as a clamped row there, and as inside at
-exact enlargements: its bound's arithmetic is not pinned down). CPUs with AVX-512 run IPP's AVX-512 code (cv2.ipp.
+missed without it).
+Four channels (the orders read from the wheel's AVX2 loops under gdb watchpoints), one thread: 0 levels on 2.2e8
+values of the photos with an alpha channel (keep-ratio 800, 320 on the long side, x0.56 .. x1.5) and on 1.6e8
+values of 7700 random images (2..90 pixels, scales 0.4..3.2 and dyadic ones, half with few levels; 200x150 at
+x0.56, x0.74, x1.25, x1.5). The bounds hi, on images built so that each marked value tells an inner row (column)
+from a clamped one, where f (n - 1.5) - 0.5 is an integer in exact arithmetic: 471 rows (n = 8..121; 51 of them
+clamped) and 1229 columns (n = 8..119, all inner) agree; columns whose source position is n - 2 + d are inner up
+to f d = 1e-13 (9.8e-14 inner, 1.07e-13 clamped). Photo crops of 50..120 pixels at x0.55 .. x0.65: 0 of 8e6
+values (48 with the former bound f (n - 1.5) - 0.5). CPUs with AVX-512 run IPP's AVX-512 code (cv2.ipp.
 getIppVersion() names "k0"), whose arithmetic is not this one (some values differ by a level, here and in IPP's
 resize); OPENCV_IPP=avx2 in the environment before cv2 is imported selects the code modelled here.
 """
@@ -83,6 +99,7 @@ SEPARABLE_FROM = 2 / 3  # a fast rectangle only when fx and fy are both >= 2/3 (
 FAST_MIN_W = 31  # the smallest fast rectangle IPP runs (narrower or lower: one call does everything)
 FAST_MIN_H = 33
 L2_CACHE = 1 << 18  # what OpenCV assumes when IPP reports no L2 size (as on this AMD EPYC: its splits show 256 KiB)
+COLUMN_SLACK = 1e-13  # the last inner column's bound takes outputs up to 1e-13 past the image of n - 2 (rows: none)
 C3 = np.array([-0.75, 1.25, -1.25, 0.75], F32)
 C2 = np.array([1.5, -2.25, 1.5, -0.75], F32)
 C1 = np.array([-0.75, 0.0, 0.75, 0.0], F32)
@@ -139,14 +156,20 @@ def stripes(h: int, w: int, channels: int, dh: int, dw: int, threads: int = 1, l
     return list(zip(cut[:-1], cut[1:]))
 
 
+def forward(f: float, s: float) -> float:
+    """The forward map of source position s, f * s + (0.5 f - 0.5), rounded as written (float64): where the image
+    of s = n - 2 is an integer in exact arithmetic, its rounding decides whether that output row is inner."""
+    return f * s + (0.5 * f - 0.5)
+
+
 def plan(h: int, w: int, dh: int, dw: int, fx: float, fy: float, rows: tuple | None = None) -> tuple:
     """(the fast rectangle (x0, x1, y0, y1) or None, (lo, hi) of the inner columns or None, the calls of step 4 as
     (x0, x1, y0, y1, ytop, ymid)) of the IPP call for output rows [a, b) = rows (all rows by default). Step 2's
     bounds by the forward map, in float64 as IPP's tables have them; a stripe keeps the image's bounds and cuts
     the fast rectangle to its rows (step 6)."""
     a, b = rows if rows is not None else (0, dh)
-    xlo, xhi = max(0, math.ceil(fx * 1.5 - 0.5)), min(dw - 1, math.floor(fx * (w - 1.5) - 0.5))
-    ylo, yhi = max(0, math.ceil(fy * 1.5 - 0.5)), min(dh - 1, math.floor(fy * (h - 1.5) - 0.5))
+    xlo, xhi = max(0, math.ceil(fx * 1.5 - 0.5)), min(dw - 1, math.floor(forward(fx, w - 2) + COLUMN_SLACK))
+    ylo, yhi = max(0, math.ceil(fy * 1.5 - 0.5)), min(dh - 1, math.floor(forward(fy, h - 2)))
     xin = (xlo, xhi) if xlo <= xhi else None
     fast = None
     if xin and ylo <= yhi:
@@ -176,20 +199,43 @@ def _taps(p: np.ndarray, n: int, kind: str) -> tuple:
     return i.astype(np.int64)[:, None] + np.arange(-1, 3), w
 
 
+# Step 5's vertical orders, per (channels, kind): for each tap column j the order (a, b, c, d) of
+# fma(Ra, va, fma(Rb, vb, fma(Rc, vc, Rd*vd))). Four-channel gathers sum their second tap column in another order.
+VERTICAL = {(1, "gather"): ((0, 2, 3, 1),) * 4, (1, "inner"): ((0, 1, 2, 3),) * 4,
+            (3, "gather"): ((3, 2, 0, 1),) * 4, (3, "inner1"): ((3, 2, 0, 1),) * 4, (3, "inner"): ((3, 2, 1, 0),) * 4,
+            (4, "gather"): ((3, 2, 0, 1), (3, 0, 1, 2), (3, 2, 0, 1), (3, 2, 0, 1)), (4, "inner"): ((3, 2, 1, 0),) * 4}
+
+
+def _chain(x: list, w: list, order: tuple):
+    """fma(xa, wa, fma(xb, wb, fma(xc, wc, xd*wd))) for order (a, b, c, d), float32."""
+    a, b, c, d = order
+    return _fma32(x[a], w[a], _fma32(x[b], w[b], _fma32(x[c], w[c], _mul32(x[d], w[d]))))
+
+
+def _across(cols: list, u: list, channels: int, kind: str):
+    """Step 5's horizontal sum of the four vertical sums."""
+    if channels == 1:
+        return (_mul32(cols[0], u[0]) + _mul32(cols[1], u[1])) + (_mul32(cols[2], u[2]) + _mul32(cols[3], u[3]))
+    if channels == 3:
+        return _fma32(cols[0], u[0], _mul32(cols[1], u[1])) + (_mul32(cols[2], u[2]) + _mul32(cols[3], u[3]))
+    if kind == "gather":
+        return _chain(cols, u, (1, 0, 2, 3))
+    return _fma32(cols[0], u[0], _mul32(cols[1], u[1])) + _fma32(cols[2], u[2], _mul32(cols[3], u[3]))
+
+
 def pixels(src: np.ndarray, py: np.ndarray, px: np.ndarray, kind: str) -> np.ndarray:
     """Step 5 for the output pixels at source rows py (one per output row) and columns px (one per output
-    column): uint8 [len(py), len(px), C]. Each vertical sum depends on its output row and its source column only,
-    so it is computed once per (row, distinct tap column) and shared by the output columns that read it."""
+    column): uint8 [len(py), len(px), C]. Each vertical sum depends on its output row, its source column and its
+    order only, so it is computed once per (row, distinct tap column, order) and shared by the output columns
+    that read it."""
     h, w, channels = src.shape
     ty, wy = _taps(py, h, kind)
     tx, wx = _taps(px, w, kind)
+    if channels == 4 and kind == "inner1":
+        return _inner1_rows_first(src, ty, wy, tx, wx)
     used, at = np.unique(tx, return_inverse=True)
     at = at.reshape(tx.shape)
-    if channels == 1:
-        order = (0, 2, 3, 1) if kind == "gather" else (0, 1, 2, 3)
-    else:
-        order = (3, 2, 1, 0) if kind == "inner" else (3, 2, 0, 1)
-    a, b, c, d = order
+    orders = VERTICAL[channels, kind]
     u = [wx[:, j][None, :, None] for j in range(4)]
     out = np.empty((len(py), len(px), channels), np.uint8)
     step = max(1, (1 << 16) // max(1, len(used) * channels))  # rows per block: float64 temporaries of ~0.5 MB
@@ -197,15 +243,20 @@ def pixels(src: np.ndarray, py: np.ndarray, px: np.ndarray, kind: str) -> np.nda
         rows = slice(r0, r0 + step)
         taps = [src[ty[rows, k]][:, used] for k in range(4)]  # [n, U, C] uint8
         v = [wy[rows, k][:, None, None] for k in range(4)]
-        col = _fma32(taps[a], v[a], _fma32(taps[b], v[b], _fma32(taps[c], v[c], _mul32(taps[d], v[d]))))
-        cols = [col[:, at[:, j]] for j in range(4)]  # [n, len(px), C] float32
-        prod = [_mul32(cols[j], u[j]) for j in range(4)]
-        if channels == 1:
-            total = (prod[0] + prod[1]) + (prod[2] + prod[3])
-        else:
-            total = _fma32(cols[0], u[0], prod[1]) + (prod[2] + prod[3])
-        out[rows] = np.clip(np.rint(total), 0, 255)
+        col = {o: _chain(taps, v, o) for o in set(orders)}
+        cols = [col[orders[j]][:, at[:, j]] for j in range(4)]  # [n, len(px), C] float32
+        out[rows] = np.clip(np.rint(_across(cols, u, channels, kind)), 0, 255)
     return out
+
+
+def _inner1_rows_first(src, ty, wy, tx, wx):
+    """A four-channel inner1 pixel sums across first, each tap row k: H_k = fma(S3, w3, fma(S2, w2, fma(S0, w0,
+    S1*w1))), then down: fma(H1, v1, fma(H0, v0, fma(H2, v2, H3*v3)))."""
+    u = [wx[:, j][None, :, None] for j in range(4)]
+    rows = [[src[ty[:, k]][:, tx[:, j]] for j in range(4)] for k in range(4)]  # [len(py), len(px), C] each
+    across = [_chain(rows[k], u, (3, 2, 0, 1)) for k in range(4)]
+    total = _chain(across, [wy[:, k][:, None, None] for k in range(4)], (1, 0, 2, 3))
+    return np.clip(np.rint(total), 0, 255).astype(np.uint8)
 
 
 def _segments(x0: int, x1: int, xin, channels: int, m0: float, m2: float, row_kind: str) -> list:

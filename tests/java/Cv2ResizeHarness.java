@@ -17,21 +17,23 @@ import java.util.Random;
 
 /**
  * Runs Cv2Resampler for tests/test_java_cv2_resize.py in one JVM. "run JOBS": each line of JOBS is
- * {@code input.rgb srcW srcH width height fx fy interp ipp x y w h output.rgb [threads]} (OpenCV's thread count, 1
- * when absent); the input is raw HxWx3 RGB bytes, packed here into ARGB with a varying alpha (which the resampler
- * must ignore); the output is the window's RGB bytes. "bench": ms per 1920x1080 frame (best batch) for resize-short 256 + centre crop 224 and for 300x300
+ * {@code input.rgb srcW srcH width height fx fy interp ipp x y w h output.rgb [threads] [rgba]} (OpenCV's thread
+ * count, 1 when absent); the input is raw HxWx3 RGB bytes, packed here into ARGB with a varying alpha (which the
+ * resampler must ignore); the output is the window's RGB bytes. With "rgba" last, the input is HxWx4 R, G, B, A
+ * bytes and the output the window's four channels (resizeRgba). "bench": ms per 1920x1080 frame (best batch) for
+ * resize-short 256 + centre crop 224 and for 300x300
  * bilinear, warmed, beside today's double-precision Preprocessor.
  */
 public final class Cv2ResizeHarness {
     private Cv2ResizeHarness() {
     }
 
-    static int[] readArgb(String path, int w, int h) throws IOException {
+    static int[] readArgb(String path, int w, int h, int channels) throws IOException {
         File file = new File(path);
-        if (file.length() != (long) w * h * 3) {
-            throw new IOException(path + " holds " + file.length() + " bytes, not " + w + "x" + h + "x3");
+        if (file.length() != (long) w * h * channels) {
+            throw new IOException(path + " holds " + file.length() + " bytes, not " + w + "x" + h + "x" + channels);
         }
-        byte[] rgb = new byte[w * h * 3];
+        byte[] rgb = new byte[w * h * channels];
         DataInputStream in = new DataInputStream(new FileInputStream(file));
         try {
             in.readFully(rgb);
@@ -40,8 +42,9 @@ public final class Cv2ResizeHarness {
         }
         int[] argb = new int[w * h];
         for (int i = 0; i < argb.length; i++) {
-            argb[i] = ((i * 37) & 0xff) << 24 | (rgb[3 * i] & 0xff) << 16 | (rgb[3 * i + 1] & 0xff) << 8
-                    | (rgb[3 * i + 2] & 0xff);
+            int c = channels * i;
+            int alpha = channels == 4 ? rgb[c + 3] & 0xff : (i * 37) & 0xff;
+            argb[i] = alpha << 24 | (rgb[c] & 0xff) << 16 | (rgb[c + 1] & 0xff) << 8 | (rgb[c + 2] & 0xff);
         }
         return argb;
     }
@@ -56,19 +59,21 @@ public final class Cv2ResizeHarness {
                 String[] f = line.split(" ");
                 int srcW = Integer.parseInt(f[1]);
                 int srcH = Integer.parseInt(f[2]);
+                boolean rgba = f[f.length - 1].equals("rgba");
+                int threads = f.length > (rgba ? 15 : 14) ? Integer.parseInt(f[14]) : 1;
                 String key = f[0] + " " + srcW + " " + srcH;
                 int[] argb = images.get(key);
                 if (argb == null) {
-                    argb = readArgb(f[0], srcW, srcH);
+                    argb = readArgb(f[0], srcW, srcH, rgba ? 4 : 3);
                     images.put(key, argb);
                 }
                 Cv2Resampler plan = Cv2Resampler.plan(srcW, srcH, Integer.parseInt(f[3]), Integer.parseInt(f[4]),
                         Double.parseDouble(f[5]), Double.parseDouble(f[6]), Integer.parseInt(f[7]),
                         f[8].equals("1"), Integer.parseInt(f[9]), Integer.parseInt(f[10]), Integer.parseInt(f[11]),
-                        Integer.parseInt(f[12]), f.length > 14 ? Integer.parseInt(f[14]) : 1);
+                        Integer.parseInt(f[12]), threads);
                 OutputStream out = new FileOutputStream(f[13]);
                 try {
-                    out.write(plan.resize(argb));
+                    out.write(rgba ? plan.resizeRgba(argb) : plan.resize(argb));
                 } finally {
                     out.close();
                 }

@@ -165,8 +165,9 @@ public final class Cv2Resampler {
     /** IPP cubic: window columns tailFrom[c] .. tailTo[c] - 1 of channel c are the vertical pass's FMA-free tail. */
     private final int[] tailFrom;
     private final int[] tailTo;
-    /** IPP's warpAffine: the full output's plan (null on the other paths). */
+    /** IPP's warpAffine: the full output's plan (null on the other paths), and its four-channel twin. */
     private final IppWarpCubic warp;
+    private final IppWarpCubic warpRgba;
     private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
@@ -206,7 +207,9 @@ public final class Cv2Resampler {
             ay = separableAxis(srcH, g.invScaleY, interp, areaMode, false, winY, winH);
         }
         this.warp = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY,
-                threads, IppWarpCubic.L2_CACHE) : null;
+                threads, IppWarpCubic.L2_CACHE, CHANNELS) : null;
+        this.warpRgba = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY,
+                threads, IppWarpCubic.L2_CACHE, 4) : null;
         this.kx = bx;
         this.ky = by;
         this.fullBlocksX = bx > 0 ? srcW / bx : 0;
@@ -721,6 +724,29 @@ public final class Cv2Resampler {
         w.bytes = out;
         w.offset = offset;
         run(argb, w);
+    }
+
+    /**
+     * The window as interleaved R, G, B, A bytes (winW * winH * 4), alpha the fourth channel: what cv2.resize
+     * computes on a four-channel image. IPP's warpAffine plans ({@link #PATH_IPP_WARP}) only: its four-channel loops
+     * sum in other orders than three channels', and the other paths' four-channel arithmetic is not ported. Allocates
+     * the full output per call.
+     */
+    public byte[] resizeRgba(int[] argb) {
+        if (path != PATH_IPP_WARP) {
+            throw new UnsupportedOperationException("four channels only on IPP's warpAffine path, not path " + path);
+        }
+        if (argb.length < srcW * srcH) {
+            throw new IllegalArgumentException("pixel array holds " + argb.length + " values, image is " + srcW
+                    + "x" + srcH);
+        }
+        byte[] full = new byte[warpRgba.dstW * warpRgba.dstH * 4];
+        warpRgba.run(argb, full, new IppWarpCubic.Ring(warpRgba));
+        byte[] out = new byte[winW * winH * 4];
+        for (int i = 0; i < winH; i++) {
+            System.arraycopy(full, ((winY + i) * warpRgba.dstW + winX) * 4, out, i * winW * 4, winW * 4);
+        }
+        return out;
     }
 
     /**

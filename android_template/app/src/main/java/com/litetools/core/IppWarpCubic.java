@@ -4,7 +4,8 @@ package com.litetools.core;
  * IPP's warpAffine with cubic interpolation (B = 0, C = 0.75, replicated border) on 8-bit RGB, as opencv-python
  * 4.6.0.66's cv2.resize runs it for INTER_CUBIC when fx / fy are not dsize / size (Cv2Resampler.PATH_IPP_WARP), at
  * a given cv2.setNumThreads count, bit for bit: lite_tools/reference/ipp_warp.py's warp_cubic (cv2_resize's step
- * 7), three channels, found by reading what the wheel's AVX2 code computes.
+ * 7), three channels (R, G, B) or four (R, G, B, A: alpha as the fourth, whose loops sum in other orders), found
+ * by reading what the wheel's AVX2 code computes.
  * <p>
  * IPP splits the output into a fast rectangle, computed by the separable float32 kernel of its resize (only when fx
  * and fy are at least 2/3), and four border strips (top,
@@ -21,7 +22,6 @@ package com.litetools.core;
  * caller's buffer with a caller's {@link Ring}, so a plan is safe to share between threads.
  */
 final class IppWarpCubic {
-    private static final int CHANNELS = 3;
     /** The smallest fast rectangle IPP takes (output columns, rows); below, everything is a border strip. */
     private static final int FAST_MIN_W = 31;
     private static final int FAST_MIN_H = 33;
@@ -32,17 +32,30 @@ final class IppWarpCubic {
     private static final double SEPARABLE_FROM = 2.0 / 3;
     /** The L2 cache size OpenCV assumes when IPP reports none (as on the AMD CPU the stripes were measured on). */
     static final int L2_CACHE = 1 << 18;
+    /** The last inner column's bound takes outputs up to this far past the image of n - 2 (rows: none). */
+    private static final double COLUMN_SLACK = 1e-13;
     /** Kinds of border pixel: clamped taps and power-basis weights; unclamped taps, Horner weights, pair sums. */
     private static final int GATHER = 0;
     private static final int INNER = 1;
-    /** The last inner pixel of an odd count (IPP takes inner pixels two at a time): the gather sum order. */
+    /**
+     * The last inner pixel of an odd count (IPP takes inner pixels two at a time): three channels in the gather sum
+     * order, four across first.
+     */
     private static final int INNER1 = 2;
+    /** The vertical sum orders of {@link #column}. */
+    private static final int ORDER_3210 = 0;
+    private static final int ORDER_3201 = 1;
+    private static final int ORDER_3012 = 2;
+    /** Channel c's bits in an ARGB pixel: R, G, B, then A. */
+    private static final int[] SHIFT = {16, 8, 0, 24};
     /** The cubic's weights of taps -1, 0, 1, 2 as polynomials in t: coefficients of t^3, t^2, t, 1. */
     private static final float[] C3 = {-0.75f, 1.25f, -1.25f, 0.75f};
     private static final float[] C2 = {1.5f, -2.25f, 1.5f, -0.75f};
     private static final float[] C1 = {-0.75f, 0f, 0.75f, 0f};
     private static final float[] C0 = {0f, 1f, 0f, 0f};
 
+    /** 3 (R, G, B) or 4 (R, G, B, A), interleaved in the output. */
+    final int channels;
     final int srcW;
     final int srcH;
     final int dstW;
@@ -74,11 +87,19 @@ final class IppWarpCubic {
     private final int vTail;
 
     IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy) {
-        this(srcW, srcH, dstW, dstH, fx, fy, 1, L2_CACHE);
+        this(srcW, srcH, dstW, dstH, fx, fy, 1, L2_CACHE, 3);
     }
 
-    /** The plan for cv2 at `threads` OpenCV threads on a CPU whose L2 cache IPP reads as l2Cache bytes. */
-    IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy, int threads, int l2Cache) {
+    /**
+     * The plan for cv2 at `threads` OpenCV threads on a CPU whose L2 cache IPP reads as l2Cache bytes, on 3 (R, G,
+     * B) or 4 (R, G, B, A) channels.
+     */
+    IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy, int threads, int l2Cache,
+                 int channels) {
+        if (channels != 3 && channels != 4) {
+            throw new IllegalArgumentException("3 or 4 channels, not " + channels);
+        }
+        this.channels = channels;
         this.srcW = srcW;
         this.srcH = srcH;
         this.dstW = dstW;
@@ -92,11 +113,13 @@ final class IppWarpCubic {
         m4 = fx / det;
         m5 = -(fx * f) / det;
         // the inside outputs: the forward map d = f (s + 0.5) - 0.5 of source positions s = 1 and n - 2, rounded
-        // inwards (IPP's own tables, not the inverse positions)
+        // inwards (IPP's own tables, not the inverse positions); the upper one as f * s + (0.5 f - 0.5), whose
+        // rounding decides for rows where the image of n - 2 is an integer in exact arithmetic; columns take
+        // outputs up to 1e-13 past it
         int lx = Math.max(0, (int) Math.ceil(fx * 1.5 - 0.5));
-        int hx = Math.min(dstW - 1, (int) Math.floor(fx * (srcW - 1.5) - 0.5));
+        int hx = Math.min(dstW - 1, (int) Math.floor(fx * (srcW - 2) + (0.5 * fx - 0.5) + COLUMN_SLACK));
         int ly = Math.max(0, (int) Math.ceil(fy * 1.5 - 0.5));
-        int hy = Math.min(dstH - 1, (int) Math.floor(fy * (srcH - 1.5) - 0.5));
+        int hy = Math.min(dstH - 1, (int) Math.floor(fy * (srcH - 2) + (0.5 * fy - 0.5)));
         int x0 = dstW;
         int x1 = -1;
         int y0 = dstH;
@@ -116,7 +139,7 @@ final class IppWarpCubic {
         }
         xlo = lx <= hx ? lx : dstW;
         xhi = lx <= hx ? hx : -1;
-        int[] cut = stripes(srcW, srcH, dstW, dstH, threads, l2Cache);
+        int[] cut = stripes(srcW, srcH, dstW, dstH, threads, l2Cache, channels);
         java.util.List<int[]> runs = new java.util.ArrayList<int[]>();
         java.util.List<int[]> all = new java.util.ArrayList<int[]>();
         for (int i = 0; i + 1 < cut.length; i++) {
@@ -163,7 +186,7 @@ final class IppWarpCubic {
         int n = nx + lead + 1;
         int last = n - 1 - lead;
         hTail = n % 2 == 1 && last < nx ? last : -1;
-        vTail = Math.min(nx * CHANNELS, n * CHANNELS - (n * CHANNELS % 8) % 4 - lead * CHANNELS);
+        vTail = Math.min(nx * channels, n * channels - (n * channels % 8) % 4 - lead * channels);
     }
 
     /**
@@ -171,11 +194,11 @@ final class IppWarpCubic {
      * min(threads, work / l2Cache) threads for work = int(dstW dstH 3 (1 + srcW srcH / (dstW dstH))) bytes, n = 4 T
      * stripes, a_i = (i dstH + n / 2) / n in integers; one stripe when T &lt;= 1 or dstH &lt; 64.
      */
-    static int[] stripes(int srcW, int srcH, int dstW, int dstH, int threads, int l2Cache) {
+    static int[] stripes(int srcW, int srcH, int dstW, int dstH, int threads, int l2Cache, int channels) {
         int used = 1;
         if (threads > 1 && dstH >= 64) {
             double out = (double) dstW * dstH;
-            long work = (long) (out * CHANNELS * (1 + (double) srcW * srcH / out));
+            long work = (long) (out * channels * (1 + (double) srcW * srcH / out));
             used = (int) Math.max(1, Math.min(work / l2Cache, threads));
         }
         if (used <= 1) {
@@ -214,11 +237,14 @@ final class IppWarpCubic {
 
         Ring(IppWarpCubic plan) {
             int nx = plan.fastX0 <= plan.fastX1 ? plan.fastX1 - plan.fastX0 + 1 : 0;
-            rows = new float[4][nx * CHANNELS];
+            rows = new float[4][nx * plan.channels];
         }
     }
 
-    /** The full dstW x dstH output as interleaved R, G, B bytes into out, from ARGB pixels (alpha ignored). */
+    /**
+     * The full dstW x dstH output as interleaved R, G, B (, A) bytes into out, from ARGB pixels (alpha ignored with
+     * three channels).
+     */
     void run(int[] argb, byte[] out, Ring ring) {
         for (int[] f : fastRuns) {
             fast(argb, out, ring, f[0], f[1]);
@@ -230,13 +256,14 @@ final class IppWarpCubic {
 
     /**
      * The fast rectangle: per source row, H = fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2) (the tail column fma(S1, w1,
-     * fma(S3, w3, fma(S0, w0, S2*w2)))); per output element fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3) (the tail
-     * elements (H0*b0 + H1*b1) + (H2*b2 + H3*b3)). Source rows go through a ring of four, slot r % 4: one output
-     * row's taps are at most four consecutive rows. Rows ya .. yb of the rectangle (one stripe's).
+     * fma(S3, w3, fma(S0, w0, S2*w2))), four channels fma(S1, w1, S2*w2) + fma(S3, w3, S0*w0)); per output element
+     * fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3) (the tail elements (H0*b0 + H1*b1) + (H2*b2 + H3*b3)). Source rows go
+     * through a ring of four, slot r % 4: one output row's taps are at most four consecutive rows. Rows ya .. yb of
+     * the rectangle (one stripe's).
      */
     private void fast(int[] argb, byte[] out, Ring ring, int ya, int yb) {
         int nx = fastX1 - fastX0 + 1;
-        int ne = nx * CHANNELS;
+        int ne = nx * channels;
         java.util.Arrays.fill(ring.tag, -1);
         float[][] h = ring.h;
         for (int i = ya - fastY0, y = ya; y <= yb; i++, y++) {
@@ -257,7 +284,7 @@ final class IppWarpCubic {
             float[] h1 = h[1];
             float[] h2 = h[2];
             float[] h3 = h[3];
-            int at = (y * dstW + fastX0) * CHANNELS;
+            int at = (y * dstW + fastX0) * channels;
             for (int e = 0; e < ne; e++) {
                 float v = e < vTail
                         ? Cv2Resampler.fma32(h0[e], b0, h1[e] * b1) + Cv2Resampler.fma32(h2[e], b2, h3[e] * b3)
@@ -280,14 +307,21 @@ final class IppWarpCubic {
             float w2 = fastXWeight[4 * j + 2];
             float w3 = fastXWeight[4 * j + 3];
             boolean tail = j == hTail;
-            for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
+            for (int c = 0; c < channels; c++) {
+                int shift = SHIFT[c];
                 float s0 = (p0 >> shift) & 0xff;
                 float s1 = (p1 >> shift) & 0xff;
                 float s2 = (p2 >> shift) & 0xff;
                 float s3 = (p3 >> shift) & 0xff;
-                dst[CHANNELS * j + c] = tail
-                        ? Cv2Resampler.fma32(s1, w1, Cv2Resampler.fma32(s3, w3, Cv2Resampler.fma32(s0, w0, s2 * w2)))
-                        : Cv2Resampler.fma32(s0, w0, s3 * w3) + Cv2Resampler.fma32(s1, w1, s2 * w2);
+                float v;
+                if (!tail) {
+                    v = Cv2Resampler.fma32(s0, w0, s3 * w3) + Cv2Resampler.fma32(s1, w1, s2 * w2);
+                } else if (channels == 3) {
+                    v = Cv2Resampler.fma32(s1, w1, Cv2Resampler.fma32(s3, w3, Cv2Resampler.fma32(s0, w0, s2 * w2)));
+                } else {
+                    v = Cv2Resampler.fma32(s1, w1, s2 * w2) + Cv2Resampler.fma32(s3, w3, s0 * w0);
+                }
+                dst[channels * j + c] = v;
             }
         }
     }
@@ -419,9 +453,10 @@ final class IppWarpCubic {
     }
 
     /**
-     * One border pixel (r, x) at source position (ring's y taps, px), three channels: per tap column j the column
-     * sum V_j (inner: fma(R3, b3, fma(R2, b2, fma(R1, b1, R0*b0))); gather and inner1: fma(R3, b3, fma(R2, b2,
-     * fma(R0, b0, R1*b1)))), then fma(V0, w0, V1*w1) + (V2*w2 + V3*w3); round half to even, clamp.
+     * One border pixel (r, x) at source position (ring's y taps, px): per tap column j the column sum V_j, then the
+     * sum across; round half to even, clamp. Three channels: V_j inner fma(R3, b3, fma(R2, b2, fma(R1, b1,
+     * R0*b0))), gather and inner1 fma(R3, b3, fma(R2, b2, fma(R0, b0, R1*b1))); across fma(V0, w0, V1*w1) + (V2*w2
+     * + V3*w3). Four channels: {@link #pixel4}.
      */
     private void pixel(int[] argb, byte[] out, Ring ring, int r, int x, double px, int kind) {
         int[] tx = ring.tapX;
@@ -430,6 +465,10 @@ final class IppWarpCubic {
             gatherTaps(px, srcW, tx, wx);
         } else {
             innerTaps(px, srcW, tx, wx);
+        }
+        if (channels == 4) {
+            pixel4(argb, out, ring, r, x, kind);
+            return;
         }
         int[] ty = ring.tapY;
         float b0 = ring.wy[0];
@@ -440,27 +479,94 @@ final class IppWarpCubic {
         int r1 = ty[1] * srcW;
         int r2 = ty[2] * srcW;
         int r3 = ty[3] * srcW;
-        int at = (r * dstW + x) * CHANNELS;
-        for (int c = 0, shift = 16; c < CHANNELS; c++, shift -= 8) {
-            float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, kind);
-            float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, kind);
-            float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, kind);
-            float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, kind);
+        int at = (r * dstW + x) * channels;
+        int order = kind == INNER ? ORDER_3210 : ORDER_3201;
+        for (int c = 0; c < channels; c++) {
+            int shift = SHIFT[c];
+            float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, order);
+            float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, order);
+            float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, order);
+            float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, order);
             float a = Cv2Resampler.fma32(v0, wx[0], v1 * wx[1]);
             float b = v2 * wx[2] + v3 * wx[3];
             out[at + c] = (byte) level(a + b);
         }
     }
 
-    /** The vertical sum of one tap column (source column col, rows at offsets r0..r3) of one channel. */
+    /**
+     * A four-channel border pixel. Gather: V_j = fma(R3, b3, fma(R2, b2, fma(R0, b0, R1*b1))) on tap columns 0, 2,
+     * 3, fma(R3, b3, fma(R0, b0, fma(R1, b1, R2*b2))) on column 1, then fma(V1, w1, fma(V0, w0, fma(V2, w2,
+     * V3*w3))). Inner: V_j = fma(R3, b3, fma(R2, b2, fma(R1, b1, R0*b0))), then fma(V0, w0, V1*w1) + fma(V2, w2,
+     * V3*w3). Inner1 across first: per tap row H_k = fma(S3, w3, fma(S2, w2, fma(S0, w0, S1*w1))), then fma(H1,
+     * b1, fma(H0, b0, fma(H2, b2, H3*b3))).
+     */
+    private void pixel4(int[] argb, byte[] out, Ring ring, int r, int x, int kind) {
+        int[] tx = ring.tapX;
+        float w0 = ring.wx[0];
+        float w1 = ring.wx[1];
+        float w2 = ring.wx[2];
+        float w3 = ring.wx[3];
+        int[] ty = ring.tapY;
+        float b0 = ring.wy[0];
+        float b1 = ring.wy[1];
+        float b2 = ring.wy[2];
+        float b3 = ring.wy[3];
+        int r0 = ty[0] * srcW;
+        int r1 = ty[1] * srcW;
+        int r2 = ty[2] * srcW;
+        int r3 = ty[3] * srcW;
+        int at = (r * dstW + x) * 4;
+        for (int c = 0; c < 4; c++) {
+            int shift = SHIFT[c];
+            float v;
+            if (kind == INNER1) {
+                float h0 = across4(argb, r0, tx, shift, w0, w1, w2, w3);
+                float h1 = across4(argb, r1, tx, shift, w0, w1, w2, w3);
+                float h2 = across4(argb, r2, tx, shift, w0, w1, w2, w3);
+                float h3 = across4(argb, r3, tx, shift, w0, w1, w2, w3);
+                v = Cv2Resampler.fma32(h1, b1, Cv2Resampler.fma32(h0, b0, Cv2Resampler.fma32(h2, b2, h3 * b3)));
+            } else if (kind == INNER) {
+                float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, ORDER_3210);
+                float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, ORDER_3210);
+                float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, ORDER_3210);
+                float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, ORDER_3210);
+                v = Cv2Resampler.fma32(v0, w0, v1 * w1) + Cv2Resampler.fma32(v2, w2, v3 * w3);
+            } else {
+                float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, ORDER_3201);
+                float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, ORDER_3012);
+                float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, ORDER_3201);
+                float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, ORDER_3201);
+                v = Cv2Resampler.fma32(v1, w1, Cv2Resampler.fma32(v0, w0, Cv2Resampler.fma32(v2, w2, v3 * w3)));
+            }
+            out[at + c] = (byte) level(v);
+        }
+    }
+
+    /** A four-channel inner1 pixel's sum across the tap row at row: fma(S3, w3, fma(S2, w2, fma(S0, w0, S1*w1))). */
+    private static float across4(int[] argb, int row, int[] tx, int shift, float w0, float w1, float w2, float w3) {
+        float s0 = (argb[row + tx[0]] >> shift) & 0xff;
+        float s1 = (argb[row + tx[1]] >> shift) & 0xff;
+        float s2 = (argb[row + tx[2]] >> shift) & 0xff;
+        float s3 = (argb[row + tx[3]] >> shift) & 0xff;
+        return Cv2Resampler.fma32(s3, w3, Cv2Resampler.fma32(s2, w2, Cv2Resampler.fma32(s0, w0, s1 * w1)));
+    }
+
+    /**
+     * The vertical sum of one tap column (source column col, rows at offsets r0..r3) of one channel, in the order
+     * ORDER_3210 fma(R3, b3, fma(R2, b2, fma(R1, b1, R0*b0))), ORDER_3201 fma(R3, b3, fma(R2, b2, fma(R0, b0,
+     * R1*b1))) or ORDER_3012 fma(R3, b3, fma(R0, b0, fma(R1, b1, R2*b2))).
+     */
     private static float column(int[] argb, int r0, int r1, int r2, int r3, int col, int shift, float b0, float b1,
-                                float b2, float b3, int kind) {
+                                float b2, float b3, int order) {
         float s0 = (argb[r0 + col] >> shift) & 0xff;
         float s1 = (argb[r1 + col] >> shift) & 0xff;
         float s2 = (argb[r2 + col] >> shift) & 0xff;
         float s3 = (argb[r3 + col] >> shift) & 0xff;
-        if (kind == INNER) {
+        if (order == ORDER_3210) {
             return Cv2Resampler.fma32(s3, b3, Cv2Resampler.fma32(s2, b2, Cv2Resampler.fma32(s1, b1, s0 * b0)));
+        }
+        if (order == ORDER_3012) {
+            return Cv2Resampler.fma32(s3, b3, Cv2Resampler.fma32(s0, b0, Cv2Resampler.fma32(s1, b1, s2 * b2)));
         }
         return Cv2Resampler.fma32(s3, b3, Cv2Resampler.fma32(s2, b2, Cv2Resampler.fma32(s0, b0, s1 * b1)));
     }
