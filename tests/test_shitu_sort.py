@@ -13,7 +13,8 @@ values, NaN among them (all above the settled ones, so every earlier answer stay
 ties and NaN, which is where a wrong tie rule would show.
 
 On a CPU with AVX512_SKX, numpy 1.26 sends float32 and float64 argsorts to x86-simd-sort instead (another tie order,
-so PaddleClas's there too): the comparisons with numpy's float argsort are skipped there, and say so."""
+so PaddleClas's there too): conftest switches those features off (NPY_DISABLE_CPU_FEATURES) before numpy loads; where
+they still run, the comparisons with numpy's float argsort are skipped, and say so."""
 
 from __future__ import annotations
 

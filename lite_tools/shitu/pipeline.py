@@ -128,8 +128,9 @@ def numpy_argsort(values) -> list:
     insertion sort (stable); below a depth of 2 * floor(log2 N) partitions, heapsort. That is numpy's order on a
     CPU without AVX-512: numpy 1.26.4's own binary also holds x86-simd-sort argsorts for float32 and float64
     (np::qsort_simd::ArgQSort_AVX512_SKX), which an AVX512_SKX host runs instead, with its own tie order (bitonic
-    networks; std::sort when NaN is present). There PaddleClas's order of tied scores is not this one, and the
-    test comparing this with np.argsort in tests/test_shitu_pipeline.py fails and says so."""
+    networks; std::sort when NaN is present). There PaddleClas's order of tied scores is not this one (unless
+    NPY_DISABLE_CPU_FEATURES lists the AVX-512 features, as tests/conftest.py does), and the test comparing this
+    with np.argsort in tests/test_shitu_pipeline.py fails without it and says so."""
     v = [float(x) for x in np.asarray(values, dtype=np.float64).reshape(-1)]
     num = len(v)
     idx = list(range(num))
