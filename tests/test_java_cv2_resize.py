@@ -16,6 +16,7 @@ from javatools import build_harness
 from lite_tools.reference import cv2_resize, ipp_warp
 from lite_tools.reference.cv2_resize import INTER_AREA, INTER_CUBIC, INTER_LANCZOS4, INTER_LINEAR, INTER_NEAREST
 from test_cv2_resize import EDGE_SIZES, cutouts, cv2, cv2_resize_call, geometry, ipp, ipp_runs, keep_ratio_scale
+from test_cv2_resize import BOUND_PROBE_COLUMNS, BOUND_PROBE_ROWS, _bound_probe, stripes_calibrated
 from test_cv2_resize import ours as reference
 
 BASELINE = sorted((REPO / "scripts/java/baseline").glob("*.java"))  # today's Preprocessor, for the bench
@@ -212,8 +213,10 @@ def test_java_warp_four_channels(jvm, sample_photos, tmp_path):
 
 
 def test_java_warp_last_inner_row(jvm, sample_photos, tmp_path):
-    """test_cv2_resize's 83x59 photo crops at x0.6, whose last output row (source position n - 2 in exact arithmetic)
-    IPP clamps: RGB and with an alpha channel, tolerance 0 against the reference and against cv2."""
+    """The last inner row and column: test_cv2_resize's 83x59 photo crops at x0.6, whose last output row (source
+    position n - 2 in exact arithmetic) IPP clamps, RGB and with an alpha channel, and its images built so that the
+    reading of that row or column shows (the column's 1e-13 slack included): tolerance 0 against the reference and
+    against cv2."""
     photos = dict(sample_photos)
     cases = []
     for name, y, x in [("matplotlib/grace_hopper.jpg", 509, 99), ("scikit_image/camera.png", 291, 181),
@@ -222,6 +225,13 @@ def test_java_warp_last_inner_row(jvm, sample_photos, tmp_path):
         rgba = np.ascontiguousarray(np.dstack([crop, crop[:, :, :1]]))
         for kind, img in (("rgb", crop), ("rgba", rgba)):
             cases.append((f"{name} {kind} 83x59 x0.6", f"{name} {kind}", img, ("fx", 0.6, 0.6), "cubic", None))
+    rng = np.random.default_rng(4)
+    for n, fy in BOUND_PROBE_ROWS:
+        cases.append((f"row probe {n} fy={fy!r}", f"row probe {n} {fy!r}", _bound_probe(n, 90, 0.93, fy, 0, rng),
+                      ("fx", 0.93, fy), "cubic", None))
+    for w, fx in BOUND_PROBE_COLUMNS:
+        cases.append((f"column probe {w} fx={fx!r}", f"column probe {w} {fx!r}", _bound_probe(60, w, fx, 1.1, 1, rng),
+                      ("fx", fx, 1.1), "cubic", None))
     bad = []
     for label, ((_, _, img, size, name, window), got) in run_cases(jvm, cases, tmp_path).items():
         bad += differences(got, reference(img, size, INTER_CUBIC, True, window), label)
@@ -270,8 +280,10 @@ def test_java_cubic_without_ipp_equals_real_cv2_where_the_wheel_skips_ipp(java_r
 
 def test_java_warp_affine_stripes_equal_real_cv2(jvm, sample_photos, tmp_path):
     """IPP's warpAffine at 1 to 16 OpenCV threads (its row stripes, ipp_warp.py step 6): random RGB images large
-    enough to be cut (noise and few levels), a photo at keep-ratio 608 and x1.5, each with windows, against the
-    wheel at the same thread count, tolerance 0; the thread count must move the wheel's result somewhere."""
+    enough to be cut (noise and few levels; one with an alpha channel), a photo at keep-ratio 608 and x1.5, each
+    with windows, against the wheel at the same thread count, tolerance 0; the thread count must move the wheel's
+    result somewhere."""
+    stripes_calibrated()
     rng = np.random.default_rng(23)
     cases, images = [], []
     while len(images) < 8:
@@ -283,6 +295,8 @@ def test_java_warp_affine_stripes_equal_real_cv2(jvm, sample_photos, tmp_path):
             continue
         img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         images.append((f"random{len(images)}", img // 86 * 85 if len(images) % 3 == 1 else img, ("fx", fx, fy)))
+    key, img, size = images[0]
+    images.append((key + " rgba", np.ascontiguousarray(np.dstack([img, img[::-1, :, :1]])), size))
     photo = dict(sample_photos)["scikit_learn/flower.jpg"]
     keep = keep_ratio_scale(photo.shape[1], photo.shape[0], 608, 608)
     images += [("flower", photo, ("fx", keep, keep)), ("flower", photo, ("fx", 1.5, 1.5))]

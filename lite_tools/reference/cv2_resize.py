@@ -66,7 +66,7 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. CPUs with AVX-512 run its "k0" code,
    whose other sums the last item gives (ipp_dispatch="k0"; for IPP's resize, not its warpAffine), and
    SSE4.2-only CPUs its "y8" code (no fma, not modelled), each 1 level off l9 on some pixels (31 photos at
-   224x224: 71 and 186 of 4.7e6 values; warpAffine at keep-ratio 608: 515 and 696 of 4.6e7); OPENCV_IPP=avx2,
+   224x224: 71 and 186 of 4.7e6 values; warpAffine at keep-ratio 608: 64 and 83 of 2.9e7); OPENCV_IPP=avx2,
    set before cv2 is imported, makes an AVX-512 CPU run l9 (the tests pin it; scripts/measure_resize.py
    measures the host's own code). fma(a, b, c) is a float32 fused multiply-add (one rounding).
    - Position, per axis and output index d, in float64: x = fma(d + 0.5, src / dst, -0.5) with ONE rounding
@@ -886,7 +886,7 @@ def _area(src, dst_w, dst_h, inv_x, inv_y, window):
 # ---------------------------------------------------------------------------------------------- entry
 
 def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None, ipp: bool = True,
-           consume=None, threads: int = 1, ipp_dispatch: str = "l9") -> np.ndarray | None:
+           consume=None, threads: int = 1, ipp_dispatch: str = "l9", l2_cache: int | None = None) -> np.ndarray | None:
     """cv2.resize(img, (width, height), fx=fx, fy=fy, interpolation=interp) of opencv 4.6.0.66 on a uint8 HxWxC
     or HxW image (width = height = 0 or None: the size comes from fx, fy); with window=(x, y, w, h), only that
     part of the output (bit-identical to cropping the full result). ipp=True: as the x86-64 wheel runs by
@@ -895,11 +895,14 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
     consume: instead of returning the image, hand it to consume(r0, rows) (rows: output rows r0 .. r0 + n - 1 of
     the window, [n, w, C] even for an HxW image, values 0..255): the two-tap path calls it per chunk with its int32
     results (a scratch array, valid during the call only), saving the normaliser an 8-bit copy; the other paths
-    once, with the uint8 image. threads: cv2.getNumThreads() of the run to reproduce; only IPP's warpAffine (step 7,
-    one and three channels) depends on it (its row stripes: reference/ipp_warp.py step 6).
+    once, with the uint8 image. threads: cv2.getNumThreads() of the run to reproduce, and l2_cache the L2 size IPP
+    reads on its CPU (None: none reported, as on AMD, where OpenCV assumes ipp_warp.L2_CACHE); only IPP's warpAffine
+    (step 7) depends on them (its row stripes: reference/ipp_warp.py step 6).
     ipp_dispatch: which of IPP's CPU-specific codes step 6 reproduces: "l9" (AVX2, the default) or "k0" (AVX-512,
     what the wheel runs on an AVX-512 CPU), for IPP's resize (fx / fy equal to dsize / size) only: its k0
     warpAffine is not modelled, and asking for it is a ValueError."""
+    if threads < 1 or (l2_cache is not None and l2_cache < 1):
+        raise ValueError(f"threads ({threads}) and l2_cache ({l2_cache}) must be at least 1")
     if ipp_dispatch not in IPP_DISPATCHES:
         raise ValueError(f"ipp_dispatch must be one of {', '.join(IPP_DISPATCHES)}, not {ipp_dispatch!r}")
     src = np.asarray(img)
@@ -928,7 +931,7 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
         elif path == "ipp_cubic" and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
             from . import ipp_warp  # step 7
 
-            out = ipp_warp.warp_cubic(src, inv_x, inv_y, threads)[y0:y0 + ch, x0:x0 + cw]
+            out = ipp_warp.warp_cubic(src, inv_x, inv_y, threads, l2_cache or ipp_warp.L2_CACHE)[y0:y0 + ch, x0:x0 + cw]
         elif path == "ipp_cubic":
             out = _ipp_cubic(src, inv_x, inv_y, win, dispatch=ipp_dispatch)
         elif path == "area_fast":

@@ -20,8 +20,9 @@ package com.litetools.core;
  * computes OpenCV's integers exactly.
  * <p>
  * Equal to the reference bit for bit on every path, IPP's cubic (the x86-64 wheel's default, {@code ipp} true,
- * step 6) included. The case step 6 lists as not reproduced, IPP's warpAffine (INTER_CUBIC with fx / fy that are
- * not dsize / size), is {@link #PATH_IPP_WARP}: {@link IppWarpCubic}, cv2 at a given cv2.setNumThreads bit for bit.
+ * step 6, as IPP's AVX2 code computes it) included. IPP's warpAffine (INTER_CUBIC with fx / fy that are not dsize /
+ * size, step 7) is {@link #PATH_IPP_WARP}: {@link IppWarpCubic}, cv2 at a given cv2.setNumThreads bit for bit, also
+ * on four channels ({@link #resizeRgba}).
  */
 public final class Cv2Resampler {
     public static final int INTER_NEAREST = 0;
@@ -165,14 +166,20 @@ public final class Cv2Resampler {
     /** IPP cubic: window columns tailFrom[c] .. tailTo[c] - 1 of channel c are the vertical pass's FMA-free tail. */
     private final int[] tailFrom;
     private final int[] tailTo;
-    /** IPP's warpAffine: the full output's plan (null on the other paths), and its four-channel twin. */
+    /** IPP's warpAffine: the full output's plan (null on the other paths), and its four-channel twin, made on first use. */
     private final IppWarpCubic warp;
-    private final IppWarpCubic warpRgba;
+    private volatile IppWarpCubic warpRgba;
+    private final Geometry geometry;
+    private final int threads;
+    private final int l2Cache;
     private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
-                         int winH, int threads) {
+                         int winH, int threads, int l2Cache) {
         this.srcW = srcW;
+        this.geometry = g;
+        this.threads = threads;
+        this.l2Cache = l2Cache;
         this.srcH = srcH;
         this.winX = winX;
         this.winY = winY;
@@ -207,9 +214,7 @@ public final class Cv2Resampler {
             ay = separableAxis(srcH, g.invScaleY, interp, areaMode, false, winY, winH);
         }
         this.warp = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY,
-                threads, IppWarpCubic.L2_CACHE, CHANNELS) : null;
-        this.warpRgba = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY,
-                threads, IppWarpCubic.L2_CACHE, 4) : null;
+                threads, l2Cache, CHANNELS) : null;
         this.kx = bx;
         this.ky = by;
         this.fullBlocksX = bx > 0 ? srcW / bx : 0;
@@ -315,11 +320,23 @@ public final class Cv2Resampler {
     }
 
     /**
-     * The plan for cv2 at `threads` OpenCV threads (cv2.getNumThreads()): only IPP's warpAffine
-     * ({@link #PATH_IPP_WARP}) depends on it, through OpenCV's row stripes (ipp_warp.py step 6).
+     * The plan for cv2 at `threads` OpenCV threads (cv2.getNumThreads()) on a CPU for which IPP reports no L2 cache
+     * size (as on AMD: OpenCV then assumes {@link IppWarpCubic#L2_CACHE}).
      */
     public static Cv2Resampler plan(int srcW, int srcH, int width, int height, double fx, double fy, int interp,
                                     boolean ipp, int x, int y, int w, int h, int threads) {
+        return plan(srcW, srcH, width, height, fx, fy, interp, ipp, x, y, w, h, threads, IppWarpCubic.L2_CACHE);
+    }
+
+    /**
+     * The plan for cv2 at `threads` OpenCV threads on a CPU whose L2 cache IPP reads as l2Cache bytes: only IPP's
+     * warpAffine ({@link #PATH_IPP_WARP}) depends on them, through OpenCV's row stripes (ipp_warp.py step 6).
+     */
+    public static Cv2Resampler plan(int srcW, int srcH, int width, int height, double fx, double fy, int interp,
+                                    boolean ipp, int x, int y, int w, int h, int threads, int l2Cache) {
+        if (threads < 1 || l2Cache < 1) {
+            throw new IllegalArgumentException("threads " + threads + " and L2 size " + l2Cache + " must be >= 1");
+        }
         if (srcW < 1 || srcH < 1) {
             throw new IllegalArgumentException("empty source " + srcW + "x" + srcH);
         }
@@ -331,7 +348,7 @@ public final class Cv2Resampler {
             throw new IllegalArgumentException("window " + w + "x" + h + " at (" + x + ", " + y
                     + ") is not inside the " + g.width + "x" + g.height + " output");
         }
-        return new Cv2Resampler(srcW, srcH, g, interp, ipp, x, y, w, h, threads);
+        return new Cv2Resampler(srcW, srcH, g, interp, ipp, x, y, w, h, threads, l2Cache);
     }
 
     /** Step 0: a non-empty (width, height) wins with scales size / source; else cvRound(size * f) and f itself. */
@@ -740,11 +757,17 @@ public final class Cv2Resampler {
             throw new IllegalArgumentException("pixel array holds " + argb.length + " values, image is " + srcW
                     + "x" + srcH);
         }
-        byte[] full = new byte[warpRgba.dstW * warpRgba.dstH * 4];
-        warpRgba.run(argb, full, new IppWarpCubic.Ring(warpRgba));
+        IppWarpCubic plan4 = warpRgba;
+        if (plan4 == null) {
+            plan4 = new IppWarpCubic(srcW, srcH, geometry.width, geometry.height, geometry.invScaleX,
+                    geometry.invScaleY, threads, l2Cache, 4);
+            warpRgba = plan4;
+        }
+        byte[] full = new byte[plan4.dstW * plan4.dstH * 4];
+        plan4.run(argb, full, new IppWarpCubic.Ring(plan4));
         byte[] out = new byte[winW * winH * 4];
         for (int i = 0; i < winH; i++) {
-            System.arraycopy(full, ((winY + i) * warpRgba.dstW + winX) * 4, out, i * winW * 4, winW * 4);
+            System.arraycopy(full, ((winY + i) * plan4.dstW + winX) * 4, out, i * winW * 4, winW * 4);
         }
         return out;
     }

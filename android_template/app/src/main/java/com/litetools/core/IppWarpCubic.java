@@ -191,8 +191,8 @@ final class IppWarpCubic {
 
     /**
      * The output row cuts a_0 = 0 &lt; a_1 &lt; ... &lt; a_n = dstH of OpenCV's stripes (ipp_warp.py step 6): T =
-     * min(threads, work / l2Cache) threads for work = int(dstW dstH 3 (1 + srcW srcH / (dstW dstH))) bytes, n = 4 T
-     * stripes, a_i = (i dstH + n / 2) / n in integers; one stripe when T &lt;= 1 or dstH &lt; 64.
+     * min(threads, work / l2Cache) threads for work = int(dstW dstH channels (1 + srcW srcH / (dstW dstH))) bytes,
+     * n = min(4 T, dstH) stripes, a_i = (i dstH + n / 2) / n in integers; one stripe when T &lt;= 1 or dstH &lt; 64.
      */
     static int[] stripes(int srcW, int srcH, int dstW, int dstH, int threads, int l2Cache, int channels) {
         int used = 1;
