@@ -88,8 +88,8 @@ def main() -> int:
 
 def host_dispatch() -> int:
     """Two lines: ours against cv2 INTER_CUBIC as this CPU's own IPP code computes it, one thread: its resize
-    (dsize 224x224 and 300x300, and keep-ratio 608 where that scale is a dsize; modelled for l9 and k0) and its
-    warpAffine (keep-ratio 608 elsewhere; l9 only)."""
+    (dsize 224x224 and 300x300, and keep-ratio 608 where that scale is a dsize) and its warpAffine (keep-ratio
+    608 elsewhere), both modelled for l9 and k0."""
     import cv2
 
     from lite_tools.reference import cv2_resize
@@ -114,8 +114,8 @@ def host_dispatch() -> int:
         dw, dh = cv2_resize.output_geometry(w, h, 0, 0, s, s)[:2]
         affine = cv2_resize._affine(w, h, dw, dh, s, s)  # else this scale is a dsize: IPP's resize runs
         tally("warp" if affine else "resize", cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC),
-              cv2_resize.resize(img, 0, 0, 2, fx=s, fy=s, ipp_dispatch="l9" if affine else model))
-    for kind, what, used in (("resize", "resize", model), ("warp", "warpAffine, keep-ratio 608", "l9")):
+              cv2_resize.resize(img, 0, 0, 2, fx=s, fy=s, ipp_dispatch=model))
+    for kind, what, used in (("resize", "resize", model), ("warp", "warpAffine, keep-ratio 608", model)):
         off, total, worst = counts[kind]
         print(f"{'cv2 CUBIC, host IPP':22s} {worst:10d} {off / total:11.2e}   (this CPU runs IPP's {code}; {what}, "
               f"ours as {used}: {off} of {total} values off)")

@@ -483,7 +483,7 @@ def stripes_calibrated() -> None:
 
 
 def test_warp_parameters_refused():
-    """A thread count or L2 size below 1, an unknown IPP dispatch, and k0's warpAffine (not modelled) are refused,
+    """A thread count or L2 size below 1 and an unknown IPP dispatch (resize's and the warp's) are refused,
     not computed as something else (cv2 reads setNumThreads(-1) as "all cores", which one thread is not)."""
     img = np.zeros((40, 50, 3), np.uint8)
     for bad in ({"threads": 0}, {"threads": -1}, {"l2_cache": 0}):
@@ -491,8 +491,8 @@ def test_warp_parameters_refused():
             resize(img, 0, 0, INTER_CUBIC, fx=0.55, fy=0.55, **bad)
     with pytest.raises(ValueError, match="ipp_dispatch"):
         resize(img, 5, 5, INTER_CUBIC, ipp_dispatch="avx512")
-    with pytest.raises(ValueError, match="warpAffine"):  # fx / fy off dsize / size: k0 is not modelled there
-        resize(img, 0, 0, INTER_CUBIC, fx=0.55, fy=0.55, ipp_dispatch="k0")
+    with pytest.raises(ValueError, match="dispatch"):
+        ipp_warp.warp_cubic(img, 0.55, 0.55, dispatch="avx512")
 
 
 def test_ipp_warp_affine_stripes_follow_the_thread_count():
@@ -702,3 +702,71 @@ def test_ipp_cubic_k0_dispatch_bit_exact(sample_photos, tmp_path):
                 part = resize(img, w, h, INTER_CUBIC, window=win, ipp_dispatch="k0")
                 assert np.array_equal(part, want[win[1]:win[1] + win[3], win[0]:win[0] + win[2]]), f"window of {i}"
     assert total > 3e7, total
+
+
+_K0_WARP_CHILD = r"""
+import sys
+import numpy as np
+import cv2
+
+cv2.setNumThreads(1)
+cv2.ipp.setUseIPP(True)
+data = np.load(sys.argv[1])
+out = {"version": np.array(cv2.ipp.getIppVersion())}
+for key in data.files:
+    if key.startswith("img"):
+        fx, fy = data["scale" + key[3:]].tolist()
+        out["out" + key[3:]] = cv2.resize(data[key], None, fx=fx, fy=fy, interpolation=cv2.INTER_CUBIC)
+np.savez(sys.argv[2], **out)
+"""
+
+
+def test_ipp_warp_k0_dispatch_bit_exact(sample_photos, tmp_path):
+    """IPP's warpAffine (fx / fy off dsize / size) as the wheel runs it on an AVX-512 CPU (its k0 code):
+    warp_cubic(dispatch="k0") and resize(..., ipp_dispatch="k0"), bit for bit, against cv2 in a child with
+    OPENCV_IPP unset (skipped where IPP does not pick k0). The photos (three and four channels) at keep-ratio 608
+    and x1.5, and tie-rich random images (2..90 pixels, scales 0.4..3.2, 1, 3 and 4 channels), where the l9
+    model is off on some."""
+    import os
+    import subprocess
+    import sys
+
+    cases = []
+    for _, img in sample_photos:
+        h, w = img.shape[:2]
+        for f in (keep_ratio_scale(w, h, 608, 608), 1.5):
+            if cv2_resize._affine(w, h, round(w * f), round(h * f), f, f):
+                cases.append((img, f, f))
+                cases.append((np.ascontiguousarray(np.dstack([img, img[:, :, :1]])), f, f))
+    photo_cases = len(cases)
+    rng = np.random.default_rng(4607)
+    for t in range(240):
+        channels = (1, 3, 4)[t % 3]
+        w, h = int(rng.integers(2, 91)), int(rng.integers(2, 91))
+        fx = float(rng.uniform(0.4, 3.2))
+        fy = fx if t % 4 == 0 else float(rng.uniform(0.4, 3.2))
+        if not cv2_resize._affine(w, h, round(w * fx), round(h * fy), fx, fy) or min(w * fx, h * fy) < 1:
+            continue  # cv2 copies or runs IPP's resize there
+        levels = (2, 3, 4, 6, 256)[t % 5]
+        img = (rng.integers(0, levels, (h, w, channels)) * (255 // (levels - 1))).astype(np.uint8)
+        cases.append((img[:, :, 0] if channels == 1 else img, fx, fy))
+    arrays = {}
+    for i, (img, fx, fy) in enumerate(cases):
+        arrays[f"img{i}"], arrays[f"scale{i}"] = img, np.array([fx, fy])
+    np.savez(tmp_path / "in.npz", **arrays)
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
+    proc = subprocess.run([sys.executable, "-c", _K0_WARP_CHILD, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    ref = np.load(tmp_path / "out.npz")
+    if "(k0)" not in str(ref["version"]):
+        pytest.skip(f"IPP dispatches {ref['version']} here, not k0")
+    total = photo_total = 0
+    for i, (img, fx, fy) in enumerate(cases):
+        want = ref[f"out{i}"]
+        got = resize(img, 0, 0, INTER_CUBIC, fx=fx, fy=fy, ipp_dispatch="k0")
+        diff = got != want
+        assert not diff.any(), f"case {i} {img.shape} x{fx:.4f},{fy:.4f}: {int(diff.sum())} values differ"
+        total += want.size
+        photo_total += want.size if i < photo_cases else 0
+    assert photo_total > 5e7 and total - photo_total > 2e6, (photo_total, total)

@@ -64,7 +64,7 @@ interp: cv2's codes (0 nearest, 1 linear, 2 cubic, 3 area, 4 lanczos4) or their 
    the rounding of fl32(a*wi) + fl32(b*wj) over all 65536 (a, b) admits one pair; photos, whose exact ties
    are frequent, then pick the summation order). IPP's code is CPU-dispatched (2020.0 "l9", AVX2, in
    4.6.0.66): the sums below are those of an AVX2 CPU without AVX-512. CPUs with AVX-512 run its "k0" code,
-   whose other sums the last item gives (ipp_dispatch="k0"; for IPP's resize, not its warpAffine), and
+   whose other sums the last item gives (ipp_dispatch="k0"; its warpAffine: reference/ipp_warp.py), and
    SSE4.2-only CPUs its "y8" code (no fma, not modelled), each 1 level off l9 on some pixels (31 photos at
    224x224: 71 and 186 of 4.7e6 values; warpAffine at keep-ratio 608: 64 and 83 of 2.9e7); OPENCV_IPP=avx2,
    set before cv2 is imported, makes an AVX-512 CPU run l9 (the tests pin it; scripts/measure_resize.py
@@ -744,10 +744,10 @@ def _ipp_vpass(h: np.ndarray, pos: np.ndarray, beta: np.ndarray, edge_cols: np.n
     return out
 
 
-def ipp_interior(src, inv_x, inv_y, window, span):
+def ipp_interior(src, inv_x, inv_y, window, span, dispatch="l9"):
     """IPP warpAffine's fast rectangle `window` (ipp_warp step 3): step 6's arithmetic, its tails counted on the
-    output columns span = (first, last) instead of the whole row's interior."""
-    return _ipp_cubic(src, inv_x, inv_y, window, np.arange(span[0], span[1] + 1))
+    output columns span = (first, last) instead of the whole row's interior (k0: its vertical tail too)."""
+    return _ipp_cubic(src, inv_x, inv_y, window, np.arange(span[0], span[1] + 1), dispatch)
 
 
 def _ipp_cubic(src, inv_x, inv_y, window, inner=None, dispatch="l9"):
@@ -762,6 +762,7 @@ def _ipp_cubic(src, inv_x, inv_y, window, inner=None, dispatch="l9"):
     # channel) or 2 at a time (three, four), the last (count mod 4) or (count mod 2) in its tail form; the
     # vertical pass takes their elements 8-wide, then one 4-wide FMA step, and sums the last (count mod 8) mod 4
     # without FMA.
+    span = inner
     if inner is None:
         inner = np.nonzero(~_ipp_border(ipp_cubic_axis(w_in, inv_x, 0, dst_w)[0], w_in))[0]
     # k0 (AVX-512) takes the interior 4 columns at a time; what is left (count mod 4) goes in the tail form,
@@ -780,7 +781,9 @@ def _ipp_cubic(src, inv_x, inv_y, window, inner=None, dispatch="l9"):
     hor = _IppRows(wx, channels, _ipp_border(xt, w_in), htail[x0:x0 + cw], dispatch, hmid[x0:x0 + cw])
     tail_elems = np.zeros(dst_w * channels, dtype=bool)
     if k0:
-        tail_elems[dst_w * channels - dst_w * channels % 4:] = True
+        row_end = dst_w if span is None else span[-1] + 1  # a warp's kernel row is its span
+        row_len = dst_w if span is None else len(span)
+        tail_elems[row_end * channels - row_len * channels % 4:row_end * channels] = True
     elif len(inner):
         end = (inner[-1] + 1) * channels
         tail_elems[end - (len(inner) * channels % 8) % 4:end] = True
@@ -899,8 +902,7 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
     reads on its CPU (None: none reported, as on AMD, where OpenCV assumes ipp_warp.L2_CACHE); only IPP's warpAffine
     (step 7) depends on them (its row stripes: reference/ipp_warp.py step 6).
     ipp_dispatch: which of IPP's CPU-specific codes step 6 reproduces: "l9" (AVX2, the default) or "k0" (AVX-512,
-    what the wheel runs on an AVX-512 CPU), for IPP's resize (fx / fy equal to dsize / size) only: its k0
-    warpAffine is not modelled, and asking for it is a ValueError."""
+    what the wheel runs on an AVX-512 CPU), for IPP's resize and its warpAffine (step 7) alike."""
     if threads < 1 or (l2_cache is not None and l2_cache < 1):
         raise ValueError(f"threads ({threads}) and l2_cache ({l2_cache}) must be at least 1")
     if ipp_dispatch not in IPP_DISPATCHES:
@@ -926,12 +928,11 @@ def resize(img: np.ndarray, width, height, interp, fx=None, fy=None, window=None
             xs = _nearest_index(w_in, inv_x, x0, cw)
             ys = _nearest_index(h_in, inv_y, y0, ch)
             out = src[np.ix_(ys, xs)]
-        elif path == "ipp_cubic" and ipp_dispatch != "l9" and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
-            raise ValueError(f"IPP's {ipp_dispatch} warpAffine (fx / fy not dsize / size) is not modelled; l9 only")
         elif path == "ipp_cubic" and _affine(w_in, h_in, dst_w, dst_h, inv_x, inv_y):
             from . import ipp_warp  # step 7
 
-            out = ipp_warp.warp_cubic(src, inv_x, inv_y, threads, l2_cache or ipp_warp.L2_CACHE)[y0:y0 + ch, x0:x0 + cw]
+            out = ipp_warp.warp_cubic(src, inv_x, inv_y, threads, l2_cache or ipp_warp.L2_CACHE,
+                                      dispatch=ipp_dispatch)[y0:y0 + ch, x0:x0 + cw]
         elif path == "ipp_cubic":
             out = _ipp_cubic(src, inv_x, inv_y, win, dispatch=ipp_dispatch)
         elif path == "area_fast":

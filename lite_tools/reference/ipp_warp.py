@@ -64,6 +64,19 @@ cv2_resize's spec, for the Java port (IppWarpCubic):
    hi_y), and every border call starts its row positions afresh at its own first row (fma(y0, m4, m5), then + m4).
    So short stripes (under about 33 rows: T >= 5 for 608 output rows, T >= 7 for 800) are per pixel
    throughout, and the result moves by a level where a tie sits on the difference.
+7. k0 (warp_cubic(..., dispatch="k0")): what the wheel computes on an AVX-512 CPU (IPP's "k0" code; Zen 4
+   here), found by running the wheel at its default dispatch against this model and by watchpoints on the
+   values it missed. Geometry, stripes, positions, weights, kinds and every other order are l9's (steps 1-6);
+   two things differ. The fast rectangle takes cv2_resize step 6's k0 sums (its k0 item), its horizontal tails
+   counted on the kernel's columns lo .. R + 1 as above and its vertical tail, the last (n C mod 4) elements of
+   the n = R - lo + 2 columns it runs on, unfused (this matters for one channel only, and the data below do
+   not yet tell it from a tail past column R, outside the rectangle). Four-channel gathers sum all four tap
+   columns in the one order fma(R3, v3, fma(R2, v2, fma(R0, v0, R1*v1))) (no column 1 exception); across as l9.
+   Measured against the wheel's k0, one thread: 0 levels on the 31 photos at keep-ratio 608 and x1.5 (1, 3 and
+   4 channels, wherever fx differs from dsize / size: 1.0e8 values, the l9 model misses 804 with three channels
+   and 1461 with four), on 2600 random images of 2..90 pixels (few levels, scales 0.4..3.2: 4.9e7 values, l9
+   misses 96) and 150 of 40..420 pixels (7.6e7 values, l9 misses 219); with stripes at 2, 5 and 8 threads 0
+   on the photos (1.0e8 values each).
 Measured against the wheel's AVX2 code (one thread): 0 levels on 9.6e7 values of the
 sample photos (one and three channels) at keep-ratio 608, 800 (1333 cap), 320 on the long side and x1.5, on shrinks
 from x0.37 to x0.93 both sides of 2/3, and on over 1000 random images of 2..90 pixels a side at scales 0.4..3.2
@@ -81,8 +94,8 @@ from a clamped one, where f (n - 1.5) - 0.5 is an integer in exact arithmetic: 4
 clamped) and 1229 columns (n = 8..119, all inner) agree; columns whose source position is n - 2 + d are inner up
 to f d = 1e-13 (9.8e-14 inner, 1.07e-13 clamped). Photo crops of 50..120 pixels at x0.55 .. x0.65: 0 of 8e6
 values (48 with the former bound f (n - 1.5) - 0.5). CPUs with AVX-512 run IPP's AVX-512 code (cv2.ipp.
-getIppVersion() names "k0"), whose arithmetic is not this one (some values differ by a level, here and in IPP's
-resize); OPENCV_IPP=avx2 in the environment before cv2 is imported selects the code modelled here.
+getIppVersion() names "k0"), step 7 (dispatch="k0"); OPENCV_IPP=avx2 in the environment before cv2 is imported
+makes them run l9.
 """
 
 from __future__ import annotations
@@ -204,6 +217,8 @@ def _taps(p: np.ndarray, n: int, kind: str) -> tuple:
 VERTICAL = {(1, "gather"): ((0, 2, 3, 1),) * 4, (1, "inner"): ((0, 1, 2, 3),) * 4,
             (3, "gather"): ((3, 2, 0, 1),) * 4, (3, "inner1"): ((3, 2, 0, 1),) * 4, (3, "inner"): ((3, 2, 1, 0),) * 4,
             (4, "gather"): ((3, 2, 0, 1), (3, 0, 1, 2), (3, 2, 0, 1), (3, 2, 0, 1)), (4, "inner"): ((3, 2, 1, 0),) * 4}
+# k0 (AVX-512): the same, except that four-channel gathers sum every tap column in the one order.
+VERTICAL_K0 = {**VERTICAL, (4, "gather"): ((3, 2, 0, 1),) * 4}
 
 
 def _chain(x: list, w: list, order: tuple):
@@ -223,7 +238,7 @@ def _across(cols: list, u: list, channels: int, kind: str):
     return _fma32(cols[0], u[0], _mul32(cols[1], u[1])) + _fma32(cols[2], u[2], _mul32(cols[3], u[3]))
 
 
-def pixels(src: np.ndarray, py: np.ndarray, px: np.ndarray, kind: str) -> np.ndarray:
+def pixels(src: np.ndarray, py: np.ndarray, px: np.ndarray, kind: str, dispatch: str = "l9") -> np.ndarray:
     """Step 5 for the output pixels at source rows py (one per output row) and columns px (one per output
     column): uint8 [len(py), len(px), C]. Each vertical sum depends on its output row, its source column and its
     order only, so it is computed once per (row, distinct tap column, order) and shared by the output columns
@@ -235,7 +250,7 @@ def pixels(src: np.ndarray, py: np.ndarray, px: np.ndarray, kind: str) -> np.nda
         return _inner1_rows_first(src, ty, wy, tx, wx)
     used, at = np.unique(tx, return_inverse=True)
     at = at.reshape(tx.shape)
-    orders = VERTICAL[channels, kind]
+    orders = (VERTICAL_K0 if dispatch == "k0" else VERTICAL)[channels, kind]
     u = [wx[:, j][None, :, None] for j in range(4)]
     out = np.empty((len(py), len(px), channels), np.uint8)
     step = max(1, (1 << 16) // max(1, len(used) * channels))  # rows per block: float64 temporaries of ~0.5 MB
@@ -287,19 +302,24 @@ def _segments(x0: int, x1: int, xin, channels: int, m0: float, m2: float, row_ki
     return runs
 
 
-def warp_cubic(src: np.ndarray, fx: float, fy: float, threads: int = 1, l2_cache: int = L2_CACHE) -> np.ndarray:
+def warp_cubic(src: np.ndarray, fx: float, fy: float, threads: int = 1, l2_cache: int = L2_CACHE,
+               dispatch: str = "l9") -> np.ndarray:
     """The whole dsize output (HxWxC uint8 in, same channels out) of steps 1-6, as the wheel computes it with
-    `threads` OpenCV threads (cv2.getNumThreads()) on a CPU whose L2 size IPP reads as l2_cache."""
+    `threads` OpenCV threads (cv2.getNumThreads()) on a CPU whose L2 size IPP reads as l2_cache; dispatch "l9"
+    (AVX2) or "k0" (AVX-512, step 7)."""
+    if dispatch not in ("l9", "k0"):
+        raise ValueError(f"dispatch must be 'l9' or 'k0', not {dispatch!r}")
     h, w, channels = src.shape
     dw, dh = int(round(w * fx)), int(round(h * fy))
     m0, m2, m4, m5 = inverse(fx, fy)
     out = np.empty((dh, dw, channels), np.uint8)
     for rows in stripes(h, w, channels, dh, dw, threads, l2_cache):
-        _call(src, out, fx, fy, (m0, m2, m4, m5), plan(h, w, dh, dw, fx, fy, rows))
+        _call(src, out, fx, fy, (m0, m2, m4, m5), plan(h, w, dh, dw, fx, fy, rows), dispatch)
     return out
 
 
-def _call(src: np.ndarray, out: np.ndarray, fx: float, fy: float, m: tuple, planned: tuple) -> None:
+def _call(src: np.ndarray, out: np.ndarray, fx: float, fy: float, m: tuple, planned: tuple,
+          dispatch: str = "l9") -> None:
     """One IPP call (steps 3-5) into out."""
     m0, m2, m4, m5 = m
     fast, xin, calls = planned
@@ -307,7 +327,8 @@ def _call(src: np.ndarray, out: np.ndarray, fx: float, fy: float, m: tuple, plan
     if fast is not None:
         x0, x1, y0, y1 = fast
         # IPP's kernel runs on columns x0 - 1 .. x1 + 1 and counts its tails there; the strips overwrite those two
-        out[y0:y1 + 1, x0:x1 + 1] = ipp_interior(src, fx, fy, (x0, y0, x1 - x0 + 1, y1 - y0 + 1), (x0 - 1, x1 + 1))
+        out[y0:y1 + 1, x0:x1 + 1] = ipp_interior(src, fx, fy, (x0, y0, x1 - x0 + 1, y1 - y0 + 1), (x0 - 1, x1 + 1),
+                                                 dispatch)
     for x0, x1, y0, y1, ytop, ymid in calls:
         if x0 > x1 or y0 > y1:
             continue
@@ -320,4 +341,4 @@ def _call(src: np.ndarray, out: np.ndarray, fx: float, fy: float, m: tuple, plan
             rs, ys = rows[mask], yb[mask]
             for kind, cols, xs in _segments(x0, x1, xin, channels, m0, m2, row_kind):
                 if len(cols):
-                    out[rs[0]:rs[-1] + 1, cols[0]:cols[-1] + 1] = pixels(src, ys, xs, kind)
+                    out[rs[0]:rs[-1] + 1, cols[0]:cols[-1] + 1] = pixels(src, ys, xs, kind, dispatch)
