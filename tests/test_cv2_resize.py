@@ -11,6 +11,9 @@ OpenCV's own cubic (IPP off) is compared bit for bit.
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -628,7 +631,7 @@ def test_ipp_cubic_recovered_arithmetic():
         assert not np.array_equal(plain[inner, 1:-4], ref[inner, 1:-4])  # the fused form is not a detail
 
 
-_K0_CHILD = r"""
+_HOST_DISPATCH_CHILD = r"""
 import sys
 import numpy as np
 import cv2
@@ -639,11 +642,30 @@ data = np.load(sys.argv[1])
 out = {"version": np.array(cv2.ipp.getIppVersion())}
 for key in data.files:
     if key.startswith("img"):
-        img, sizes = data[key], data["sizes" + key[3:]]
-        for j, (w, h) in enumerate(sizes.tolist()):
-            out[f"out{key[3:]}_{j}"] = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
+        i, img = key[3:], data[key]
+        if "scale" + i in data.files:
+            fx, fy = data["scale" + i].tolist()
+            out["out" + i] = cv2.resize(img, None, fx=fx, fy=fy, interpolation=cv2.INTER_CUBIC)
+        else:
+            for j, (w, h) in enumerate(data["sizes" + i].tolist()):
+                out[f"out{i}_{j}"] = cv2.resize(img, (w, h), interpolation=cv2.INTER_CUBIC)
 np.savez(sys.argv[2], **out)
 """
+
+
+def cv2_at_host_dispatch(arrays: dict, tmp_path) -> dict:
+    """cv2 INTER_CUBIC, one thread, in a child without conftest's OPENCV_IPP pin (IPP picks its own code): for
+    arrays img{i} with sizes{i} ([(w, h), ...]: outputs out{i}_{j}) or scale{i} ((fx, fy): out{i}); skips this
+    test unless that code is k0."""
+    np.savez(tmp_path / "in.npz", **arrays)
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
+    proc = subprocess.run([sys.executable, "-c", _HOST_DISPATCH_CHILD, str(tmp_path / "in.npz"),
+                           str(tmp_path / "out.npz")], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    ref = dict(np.load(tmp_path / "out.npz"))
+    if "(k0)" not in str(ref["version"]):
+        pytest.skip(f"IPP dispatches {ref['version']} here, not k0")
+    return ref
 
 
 def _k0_cases(sample_photos):
@@ -671,22 +693,11 @@ def test_ipp_cubic_k0_dispatch_bit_exact(sample_photos, tmp_path):
     a child process with OPENCV_IPP unset, so IPP picks its own dispatch; skipped where that is not k0 (the l9
     model, the default, is what AVX2 CPUs and OPENCV_IPP=avx2 run). The photos at 224x224 and 320x320 (1, 3 and 4
     channels) and tie-rich random images at exact scales; a window of each random case equals its crop."""
-    import os
-    import subprocess
-    import sys
-
     cases = _k0_cases(sample_photos)
     arrays = {}
     for i, (img, sizes) in enumerate(cases):
         arrays[f"img{i}"], arrays[f"sizes{i}"] = img, np.array(sizes)
-    np.savez(tmp_path / "in.npz", **arrays)
-    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
-    proc = subprocess.run([sys.executable, "-c", _K0_CHILD, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    ref = np.load(tmp_path / "out.npz")
-    if "(k0)" not in str(ref["version"]):
-        pytest.skip(f"IPP dispatches {ref['version']} here, not k0")
+    ref = cv2_at_host_dispatch(arrays, tmp_path)
     total = 0
     for i, (img, sizes) in enumerate(cases):
         for j, (w, h) in enumerate(sizes):
@@ -704,33 +715,12 @@ def test_ipp_cubic_k0_dispatch_bit_exact(sample_photos, tmp_path):
     assert total > 3e7, total
 
 
-_K0_WARP_CHILD = r"""
-import sys
-import numpy as np
-import cv2
-
-cv2.setNumThreads(1)
-cv2.ipp.setUseIPP(True)
-data = np.load(sys.argv[1])
-out = {"version": np.array(cv2.ipp.getIppVersion())}
-for key in data.files:
-    if key.startswith("img"):
-        fx, fy = data["scale" + key[3:]].tolist()
-        out["out" + key[3:]] = cv2.resize(data[key], None, fx=fx, fy=fy, interpolation=cv2.INTER_CUBIC)
-np.savez(sys.argv[2], **out)
-"""
-
-
 def test_ipp_warp_k0_dispatch_bit_exact(sample_photos, tmp_path):
     """IPP's warpAffine (fx / fy off dsize / size) as the wheel runs it on an AVX-512 CPU (its k0 code):
     warp_cubic(dispatch="k0") and resize(..., ipp_dispatch="k0"), bit for bit, against cv2 in a child with
     OPENCV_IPP unset (skipped where IPP does not pick k0). The photos (three and four channels) at keep-ratio 608
     and x1.5, and tie-rich random images (2..90 pixels, scales 0.4..3.2, 1, 3 and 4 channels), where the l9
     model is off on some."""
-    import os
-    import subprocess
-    import sys
-
     cases = []
     for _, img in sample_photos:
         h, w = img.shape[:2]
@@ -753,14 +743,7 @@ def test_ipp_warp_k0_dispatch_bit_exact(sample_photos, tmp_path):
     arrays = {}
     for i, (img, fx, fy) in enumerate(cases):
         arrays[f"img{i}"], arrays[f"scale{i}"] = img, np.array([fx, fy])
-    np.savez(tmp_path / "in.npz", **arrays)
-    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
-    proc = subprocess.run([sys.executable, "-c", _K0_WARP_CHILD, str(tmp_path / "in.npz"), str(tmp_path / "out.npz")],
-                          env=env, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    ref = np.load(tmp_path / "out.npz")
-    if "(k0)" not in str(ref["version"]):
-        pytest.skip(f"IPP dispatches {ref['version']} here, not k0")
+    ref = cv2_at_host_dispatch(arrays, tmp_path)
     total = photo_total = 0
     for i, (img, fx, fy) in enumerate(cases):
         want = ref[f"out{i}"]
