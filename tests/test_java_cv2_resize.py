@@ -106,10 +106,10 @@ def window_cases(sample_photos):
     return cases
 
 
-def run_cases(jvm, cases, work, flags=()) -> dict:
+def run_cases(jvm, cases, work, flags=(), dispatch="l9") -> dict:
     """{case name: (case, Java's window as HxWxC uint8)} for `cases`, from one JVM run (java flags: `flags`); a
     case may carry a 7th field, OpenCV's thread count (1 without); 4-channel images (R, G, B, A) go through
-    resizeRgba."""
+    resizeRgba; dispatch "k0": IPP's AVX-512 code."""
     inputs, lines, outputs = {}, [], {}
     for n, case in enumerate(cases):
         label, key, img, size, name, window, *threads = case
@@ -124,7 +124,8 @@ def run_cases(jvm, cases, work, flags=()) -> dict:
         channels = img.shape[2]
         outputs[label] = (case, work / f"out{n}.rgb", (ch, cw, channels))
         lines.append(f"{inputs[key]} {w} {h} {width} {height} {fx} {fy} {interp} {int(use_ipp)} {x} {y} {cw} {ch} "
-                     f"{outputs[label][1]}" + "".join(f" {t}" for t in threads) + (" rgba" if channels == 4 else ""))
+                     f"{outputs[label][1]}" + "".join(f" {t}" for t in threads) + (" k0" if dispatch == "k0" else "")
+                     + (" rgba" if channels == 4 else ""))
     assert len(outputs) == len(cases), "case labels must be unique"
     (work / "jobs.txt").write_text("\n".join(lines) + "\n")
     proc = jvm("run", work / "jobs.txt", flags=flags)
@@ -209,6 +210,46 @@ def test_java_warp_four_channels(jvm, sample_photos, tmp_path):
     for label, ((_, _, img, size, name, window), got) in run_cases(jvm, cases, tmp_path).items():
         bad += differences(got, reference(img, size, INTER_CUBIC, True, window), label)
         bad += differences(got, real_cv2(img, size, name, window), label + " (cv2)")
+    assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
+
+
+def test_java_k0_equals_reference(jvm, sample_photos, tmp_path):
+    """IPP's AVX-512 ("k0") sums (cv2_resize step 6's k0 item, ipp_warp step 7) against the reference's k0 at
+    tolerance 0: photos at 224x224 and 320x320 (resize path, RGB), keep-ratio 608 and x1.5 (warp path, RGB and
+    RGBA), windows, and tie-rich random images (few levels, x3 on one axis, odd widths: the tails show). The
+    reference is proven against the wheel's k0 in test_cv2_resize."""
+    cases = []
+    for photo, img in sample_photos[::4]:
+        h, w = img.shape[:2]
+        keep = keep_ratio_scale(w, h, 608, 608)
+        rgba = np.ascontiguousarray(np.dstack([img, img[::-1, ::-1, 1:2]]))
+        for size in [(224, 224), (320, 320), ("fx", keep, keep), ("fx", 1.5, 1.5)]:
+            warp = cv2_resize._affine(w, h, *geometry(img, size))
+            cases.append((f"{photo} {size}", photo, img, size, "cubic", None))
+            if size == (224, 224):
+                cases.append((f"{photo} {size} window", photo, img, size, "cubic", (3, 5, 41, 30)))
+            if warp:
+                cases.append((f"{photo} rgba {size}", photo + " rgba", rgba, size, "cubic", None))
+    photo, img = sample_photos[1]
+    keep = keep_ratio_scale(img.shape[1], img.shape[0], 608, 608)
+    cases.append((f"{photo} keep-ratio 3 threads", photo, img, ("fx", keep, keep), "cubic", None, 3))
+    rng = np.random.default_rng(7)
+    for i in range(48):
+        h, w = int(rng.integers(3, 100)), int(rng.integers(3, 100))
+        img = rng.integers(0, 4, (h, w, 3), dtype=np.uint8) * 85
+        size = [(3 * w, h), (w, 3 * h), (2 * w + 1, h + 3), (max(1, w // 2 + 1), max(1, h - 1)),
+                ("fx", 1.5, 1.5), ("fx", 1.3, 0.9)][i % 6]
+        cases.append((f"random {w}x{h} {size}", f"random{i}", img, size, "cubic", None))
+        if size[0] == "fx" and cv2_resize._affine(w, h, *geometry(img, size)):
+            four = np.ascontiguousarray(np.dstack([img, img[:, ::-1, :1]]))
+            cases.append((f"random {w}x{h}x4 {size}", f"random{i} rgba", four, size, "cubic", None))
+    bad = []
+    for label, ((_, _, img, size, name, window, *threads), got) in run_cases(jvm, cases, tmp_path,
+                                                                             dispatch="k0").items():
+        fxy = dict(fx=size[1], fy=size[2]) if size[0] == "fx" else {}
+        want = cv2_resize.resize(img, *((0, 0) if fxy else size), INTER_CUBIC, window=window, ipp=True,
+                                 ipp_dispatch="k0", threads=(threads or [1])[0], **fxy)
+        bad += differences(got, want, label)
     assert not bad, f"{len(bad)} of {len(cases)} cases differ:\n" + "\n".join(bad[:20])
 
 

@@ -17,12 +17,12 @@ import java.util.Random;
 
 /**
  * Runs Cv2Resampler for tests/test_java_cv2_resize.py in one JVM. "run JOBS": each line of JOBS is
- * {@code input.rgb srcW srcH width height fx fy interp ipp x y w h output.rgb [threads] [rgba]} (OpenCV's thread
- * count, 1 when absent); the input is raw HxWx3 RGB bytes, packed here into ARGB with a varying alpha (which the
- * resampler must ignore); the output is the window's RGB bytes. With "rgba" last, the input is HxWx4 R, G, B, A
- * bytes and the output the window's four channels (resizeRgba). "bench": ms per 1920x1080 frame (best batch) for
- * resize-short 256 + centre crop 224 and for 300x300
- * bilinear, warmed, beside today's double-precision Preprocessor.
+ * {@code input.rgb srcW srcH width height fx fy interp ipp x y w h output.rgb [threads] [k0] [rgba]} (OpenCV's
+ * thread count, 1 when absent; "k0": IPP's AVX-512 code); the input is raw HxWx3 RGB bytes, packed here into ARGB
+ * with a varying alpha (which the resampler must ignore); the output is the window's RGB bytes. With "rgba", the
+ * input is HxWx4 R, G, B, A bytes and the output the window's four channels (resizeRgba). "bench": ms per
+ * 1920x1080 frame (best batch) for resize-short 256 + centre crop 224 and for 300x300 bilinear, warmed, beside
+ * today's double-precision Preprocessor.
  */
 public final class Cv2ResizeHarness {
     private Cv2ResizeHarness() {
@@ -59,8 +59,18 @@ public final class Cv2ResizeHarness {
                 String[] f = line.split(" ");
                 int srcW = Integer.parseInt(f[1]);
                 int srcH = Integer.parseInt(f[2]);
-                boolean rgba = f[f.length - 1].equals("rgba");
-                int threads = f.length > (rgba ? 15 : 14) ? Integer.parseInt(f[14]) : 1;
+                boolean rgba = false;
+                boolean k0 = false;
+                int threads = 1;
+                for (int i = 14; i < f.length; i++) {
+                    if (f[i].equals("rgba")) {
+                        rgba = true;
+                    } else if (f[i].equals("k0")) {
+                        k0 = true;
+                    } else {
+                        threads = Integer.parseInt(f[i]);
+                    }
+                }
                 String key = f[0] + " " + srcW + " " + srcH;
                 int[] argb = images.get(key);
                 if (argb == null) {
@@ -70,7 +80,7 @@ public final class Cv2ResizeHarness {
                 Cv2Resampler plan = Cv2Resampler.plan(srcW, srcH, Integer.parseInt(f[3]), Integer.parseInt(f[4]),
                         Double.parseDouble(f[5]), Double.parseDouble(f[6]), Integer.parseInt(f[7]),
                         f[8].equals("1"), Integer.parseInt(f[9]), Integer.parseInt(f[10]), Integer.parseInt(f[11]),
-                        Integer.parseInt(f[12]), threads);
+                        Integer.parseInt(f[12]), threads, 1 << 18, k0);
                 OutputStream out = new FileOutputStream(f[13]);
                 try {
                     out.write(rgba ? plan.resizeRgba(argb) : plan.resize(argb));

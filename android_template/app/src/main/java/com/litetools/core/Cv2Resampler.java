@@ -52,6 +52,7 @@ public final class Cv2Resampler {
     private static final int FORM_INTERIOR = 0;
     private static final int FORM_TAIL = 1;
     private static final int FORM_BORDER = 2;
+    private static final int FORM_INTERIOR_K0 = 3;
     private static final double S45 = 0.70710678118654752440084436210485;
     private static final double[][] LANCZOS_CS = {
         {1, 0}, {-S45, -S45}, {0, 1}, {S45, -S45}, {-1, 0}, {S45, S45},
@@ -166,6 +167,8 @@ public final class Cv2Resampler {
     /** IPP cubic: window columns tailFrom[c] .. tailTo[c] - 1 of channel c are the vertical pass's FMA-free tail. */
     private final int[] tailFrom;
     private final int[] tailTo;
+    /** IPP cubic: IPP's AVX-512 code ("k0", step 6's k0 item) instead of its AVX2 one ("l9"). */
+    private final boolean k0;
     /** IPP's warpAffine: the full output's plan (null on the other paths), and its four-channel twin, made on first use. */
     private final IppWarpCubic warp;
     private volatile IppWarpCubic warpRgba;
@@ -175,8 +178,9 @@ public final class Cv2Resampler {
     private final ThreadLocal<Work> works = new ThreadLocal<Work>();
 
     private Cv2Resampler(int srcW, int srcH, Geometry g, int interp, boolean ipp, int winX, int winY, int winW,
-                         int winH, int threads, int l2Cache) {
+                         int winH, int threads, int l2Cache, boolean k0) {
         this.srcW = srcW;
+        this.k0 = k0;
         this.geometry = g;
         this.threads = threads;
         this.l2Cache = l2Cache;
@@ -214,7 +218,7 @@ public final class Cv2Resampler {
             ay = separableAxis(srcH, g.invScaleY, interp, areaMode, false, winY, winH);
         }
         this.warp = p == PATH_IPP_WARP ? new IppWarpCubic(srcW, srcH, g.width, g.height, g.invScaleX, g.invScaleY,
-                threads, l2Cache, CHANNELS) : null;
+                threads, l2Cache, CHANNELS, k0) : null;
         this.kx = bx;
         this.ky = by;
         this.fullBlocksX = bx > 0 ? srcW / bx : 0;
@@ -266,7 +270,8 @@ public final class Cv2Resampler {
             boolean[] border = ippBorder(ax, srcW);
             boolean[] inexact = new boolean[winW];
             for (int j = 0; j < winW; j++) {
-                inexact[j] = !border[j] && !(exactPair(tapWeight[0][j], tapWeight[3][j])
+                inexact[j] = !border[j] && !(k0 ? exactPair(tapWeight[0][j], tapWeight[1][j])
+                        && exactPair(tapWeight[2][j], tapWeight[3][j]) : exactPair(tapWeight[0][j], tapWeight[3][j])
                         && exactPair(tapWeight[1][j], tapWeight[2][j]));
             }
             borderColList = trueIndices(border);
@@ -275,10 +280,10 @@ public final class Cv2Resampler {
             for (int j = 0; j < winW; j++) {
                 allCols[j] = j;
             }
-            borderRows = ippBorder(ay, srcH);
+            borderRows = k0 ? new boolean[winH] : ippBorder(ay, srcH);  // k0 has no border rows of its own
             tailFrom = new int[CHANNELS];
             tailTo = new int[CHANNELS];
-            hTailCols = ippTail(srcW, g, winX, winW, tailFrom, tailTo);
+            hTailCols = ippTail(srcW, g, winX, winW, tailFrom, tailTo, k0);
         } else {
             hTailCols = null;
             tapWeight = null;
@@ -334,6 +339,15 @@ public final class Cv2Resampler {
      */
     public static Cv2Resampler plan(int srcW, int srcH, int width, int height, double fx, double fy, int interp,
                                     boolean ipp, int x, int y, int w, int h, int threads, int l2Cache) {
+        return plan(srcW, srcH, width, height, fx, fy, interp, ipp, x, y, w, h, threads, l2Cache, false);
+    }
+
+    /**
+     * The plan for an x86-64 CPU with AVX-512 when k0 (IPP's "k0" code, whose cubic sums differ: step 6's k0 item,
+     * ipp_warp.py step 7), else with AVX2 only ("l9", the other overloads); only IPP's cubic paths depend on it.
+     */
+    public static Cv2Resampler plan(int srcW, int srcH, int width, int height, double fx, double fy, int interp,
+                                    boolean ipp, int x, int y, int w, int h, int threads, int l2Cache, boolean k0) {
         if (threads < 1 || l2Cache < 1) {
             throw new IllegalArgumentException("threads " + threads + " and L2 size " + l2Cache + " must be >= 1");
         }
@@ -348,7 +362,7 @@ public final class Cv2Resampler {
             throw new IllegalArgumentException("window " + w + "x" + h + " at (" + x + ", " + y
                     + ") is not inside the " + g.width + "x" + g.height + " output");
         }
-        return new Cv2Resampler(srcW, srcH, g, interp, ipp, x, y, w, h, threads, l2Cache);
+        return new Cv2Resampler(srcW, srcH, g, interp, ipp, x, y, w, h, threads, l2Cache, k0);
     }
 
     /** Step 0: a non-empty (width, height) wins with scales size / source; else cvRound(size * f) and f itself. */
@@ -674,9 +688,11 @@ public final class Cv2Resampler {
      * 8-wide, then one 4-wide FMA step of the vertical pass; the last (count mod 8) mod 4 of them, ending at the
      * last interior element, are summed without FMA (from[c] .. to[c] - 1 per channel). The horizontal pass takes
      * the interior pixels two at a time (three channels): returns the window column of the last one when their
-     * count is odd (empty otherwise, or outside the window).
+     * count is odd (empty otherwise, or outside the window). k0: the horizontal pass takes them 4 at a time, the
+     * last (count mod 4) in the tail form (all returned, in the window); the vertical pass covers the whole row
+     * and sums its last (width * 3 mod 4) elements without FMA.
      */
-    private static int[] ippTail(int srcW, Geometry g, int winX, int winW, int[] from, int[] to) {
+    private static int[] ippTail(int srcW, Geometry g, int winX, int winW, int[] from, int[] to, boolean k0) {
         boolean[] border = ippBorder(ippCubicAxis(srcW, g.invScaleX, 0, g.width), srcW);
         int inner = 0;
         int last = -1;
@@ -688,6 +704,10 @@ public final class Cv2Resampler {
         }
         int end = (last + 1) * CHANNELS;
         int begin = end - ((int) ((long) inner * CHANNELS % 8)) % 4;
+        if (k0) {
+            end = g.width * CHANNELS;
+            begin = end - (int) ((long) g.width * CHANNELS % 4);
+        }
         for (int c = 0; c < CHANNELS; c++) {
             from[c] = winW;
             to[c] = 0;
@@ -698,6 +718,15 @@ public final class Cv2Resampler {
                     to[c] = j + 1;
                 }
             }
+        }
+        if (k0) {
+            boolean[] tail = new boolean[winW];
+            for (int d = last + 1 - inner % 4; inner > 0 && d <= last; d++) {
+                if (d - winX >= 0 && d - winX < winW) {
+                    tail[d - winX] = true;
+                }
+            }
+            return trueIndices(tail);
         }
         int j = last - winX;
         return inner % 2 == 1 && j >= 0 && j < winW ? new int[] {j} : new int[0];
@@ -760,7 +789,7 @@ public final class Cv2Resampler {
         IppWarpCubic plan4 = warpRgba;
         if (plan4 == null) {
             plan4 = new IppWarpCubic(srcW, srcH, geometry.width, geometry.height, geometry.invScaleX,
-                    geometry.invScaleY, threads, l2Cache, 4);
+                    geometry.invScaleY, threads, l2Cache, 4, k0);
             warpRgba = plan4;
         }
         byte[] full = new byte[plan4.dstW * plan4.dstH * 4];
@@ -1211,14 +1240,21 @@ public final class Cv2Resampler {
             float[] h = dst[c];
             if (!edge) {
                 // exact double sums, rounded once: the fma wherever exactPair holds; the others redone after
-                for (int j = 0; j < n; j++) {
+                for (int j = 0; !k0 && j < n; j++) {
                     float s0 = (p0[j] >> shift) & 0xff;
                     float s1 = (p1[j] >> shift) & 0xff;
                     float s2 = (p2[j] >> shift) & 0xff;
                     float s3 = (p3[j] >> shift) & 0xff;
                     h[j] = (float) ((double) s0 * w0[j] + s3 * w3[j]) + (float) ((double) s1 * w1[j] + s2 * w2[j]);
                 }
-                hColumnsIpp(inexactCols, FORM_INTERIOR, shift, px, h);
+                for (int j = 0; k0 && j < n; j++) {
+                    float s0 = (p0[j] >> shift) & 0xff;
+                    float s1 = (p1[j] >> shift) & 0xff;
+                    float s2 = (p2[j] >> shift) & 0xff;
+                    float s3 = (p3[j] >> shift) & 0xff;
+                    h[j] = (float) ((double) s0 * w0[j] + s1 * w1[j]) + (float) ((double) s2 * w2[j] + s3 * w3[j]);
+                }
+                hColumnsIpp(inexactCols, k0 ? FORM_INTERIOR_K0 : FORM_INTERIOR, shift, px, h);
                 hColumnsIpp(hTailCols, FORM_TAIL, shift, px, h);
             }
             hColumnsIpp(edge ? allCols : borderColList, FORM_BORDER, shift, px, h);
@@ -1228,7 +1264,8 @@ public final class Cv2Resampler {
     /**
      * Step 6's horizontal fma sums on the listed window columns cols of one channel (shift) from the taps' pixels
      * px into h: FORM_INTERIOR fma(S0, w0, S3*w3) + fma(S1, w1, S2*w2), FORM_TAIL fma(S1, w1, fma(S3, w3, fma(S0,
-     * w0, S2*w2))), FORM_BORDER fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1).
+     * w0, S2*w2))), FORM_BORDER fma(S0, w0, S2*w2) + fma(S3, w3, S1*w1), FORM_INTERIOR_K0 (k0's three channels)
+     * fma(S0, w0, S1*w1) + fma(S2, w2, S3*w3).
      */
     private void hColumnsIpp(int[] cols, int form, int shift, int[][] px, float[] h) {
         for (int b = 0; b < cols.length; b++) {
@@ -1242,6 +1279,7 @@ public final class Cv2Resampler {
             float w2 = tapWeight[2][j];
             float w3 = tapWeight[3][j];
             h[j] = form == FORM_INTERIOR ? fma32(s0, w0, s3 * w3) + fma32(s1, w1, s2 * w2)
+                    : form == FORM_INTERIOR_K0 ? fma32(s0, w0, s1 * w1) + fma32(s2, w2, s3 * w3)
                     : form == FORM_TAIL ? fma32(s1, w1, fma32(s3, w3, fma32(s0, w0, s2 * w2)))
                     : fma32(s0, w0, s2 * w2) + fma32(s3, w3, s1 * w1);
         }
@@ -1250,7 +1288,8 @@ public final class Cv2Resampler {
     /**
      * Step 6's vertical pass on the float32 sums H_k: fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3); the tail
      * (H0*b0 + H1*b1) + (H2*b2 + H3*b3); border rows (on their border-form sums) and border columns
-     * fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))). Round half to even, clamp.
+     * fma(H3, b3, fma(H2, b2, fma(H0, b0, H1*b1))). Round half to even, clamp. k0: no border rows, border columns
+     * in the FMA form, its own tail (ippTail).
      */
     private void ippCubic(int[] argb, Work w) {
         int n = winW;
@@ -1280,7 +1319,7 @@ public final class Cv2Resampler {
                     }
                 }
                 int[] cols = edgeRow ? allCols : borderColList;
-                for (int b = 0; b < cols.length; b++) {
+                for (int b = 0; !k0 && b < cols.length; b++) {
                     int j = cols[b];
                     float v = fma32(h3[j], b3, fma32(h2[j], b2, fma32(h0[j], b0, h1[j] * b1)));
                     row[j] = toLevel(Math.rint(v));

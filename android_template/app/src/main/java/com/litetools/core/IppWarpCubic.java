@@ -5,7 +5,7 @@ package com.litetools.core;
  * 4.6.0.66's cv2.resize runs it for INTER_CUBIC when fx / fy are not dsize / size (Cv2Resampler.PATH_IPP_WARP), at
  * a given cv2.setNumThreads count, bit for bit: lite_tools/reference/ipp_warp.py's warp_cubic (cv2_resize's step
  * 7), three channels (R, G, B) or four (R, G, B, A: alpha as the fourth, whose loops sum in other orders), found
- * by reading what the wheel's AVX2 code computes.
+ * by reading what the wheel's AVX2 code computes; with k0, what its AVX-512 code computes (ipp_warp.py step 7).
  * <p>
  * IPP splits the output into a fast rectangle, computed by the separable float32 kernel of its resize (only when fx
  * and fy are at least 2/3), and four border strips (top,
@@ -81,8 +81,14 @@ final class IppWarpCubic {
     private final float[] fastXWeight;
     private final int[] fastYTap;
     private final float[] fastYWeight;
-    /** The fast rectangle's column of the horizontal pass's 3-term tail, or -1 (none: see the constructor). */
-    private final int hTail;
+    /** IPP's AVX-512 ("k0") code instead of its AVX2 ("l9") one: other sums in the fast rectangle and gathers. */
+    private final boolean k0;
+    /** The fast rectangle's columns hTailFrom .. hTailTo - 1 take the horizontal pass's tail form (see below). */
+    private final int hTailFrom;
+    private final int hTailTo;
+    /** k0, four channels: columns hMidFrom .. hMidTo - 1 (its remainder's whole pairs) take l9's interior form. */
+    private final int hMidFrom;
+    private final int hMidTo;
     /** Elements (channels interleaved) of a fast row from here on take the vertical pass's FMA-free tail. */
     private final int vTail;
 
@@ -96,6 +102,13 @@ final class IppWarpCubic {
      */
     IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy, int threads, int l2Cache,
                  int channels) {
+        this(srcW, srcH, dstW, dstH, fx, fy, threads, l2Cache, channels, false);
+    }
+
+    /** The same plan for IPP's AVX-512 code ("k0", ipp_warp.py step 7) when k0, else its AVX2 code ("l9"). */
+    IppWarpCubic(int srcW, int srcH, int dstW, int dstH, double fx, double fy, int threads, int l2Cache,
+                 int channels, boolean k0) {
+        this.k0 = k0;
         if (channels != 3 && channels != 4) {
             throw new IllegalArgumentException("3 or 4 channels, not " + channels);
         }
@@ -167,7 +180,10 @@ final class IppWarpCubic {
             fastXWeight = null;
             fastYTap = null;
             fastYWeight = null;
-            hTail = -1;
+            hTailFrom = 0;
+            hTailTo = 0;
+            hMidFrom = 0;
+            hMidTo = 0;
             vTail = 0;
             return;
         }
@@ -179,14 +195,22 @@ final class IppWarpCubic {
         fastYTap = new int[4 * ny];
         fastYWeight = new float[4 * ny];
         fastAxis(srcH, fy, y0, ny, fastYTap, fastYWeight);
-        // IPP's kernel runs on columns x0 - 1 .. x1 + 1 (the strips overwrite those two) and counts its tails there:
-        // the last column of an odd count, the last (3n mod 8) mod 4 elements, both in column x1 + 1, so none shows
-        // in the rectangle; kept general, in the rectangle's columns / elements
+        // IPP's kernel runs on columns x0 - 1 .. x1 + 1 (the strips overwrite those two) and counts its tails there.
+        // l9: the last column of an odd count, the last (C n mod 8) mod 4 elements, both in column x1 + 1, so none
+        // shows in the rectangle. k0: the last n mod 4 columns (four channels: their whole pairs in l9's interior
+        // form, an odd last one in the tail form), the last (C n mod 4) elements. Kept general, in the rectangle's
+        // columns / elements (end: one past the kernel's last column).
         int lead = 1;
         int n = nx + lead + 1;
-        int last = n - 1 - lead;
-        hTail = n % 2 == 1 && last < nx ? last : -1;
-        vTail = Math.min(nx * channels, n * channels - (n * channels % 8) % 4 - lead * channels);
+        int end = n - lead;
+        int left = n % (k0 ? 4 : 2);
+        int mid = k0 && channels == 4 ? left - left % 2 : 0;
+        hMidFrom = Math.min(nx, end - left);
+        hMidTo = Math.min(nx, end - left + mid);
+        hTailFrom = Math.min(nx, end - left + mid);
+        hTailTo = Math.min(nx, end);
+        int unfused = k0 ? n * channels % 4 : (n * channels % 8) % 4;
+        vTail = Math.min(nx * channels, n * channels - unfused - lead * channels);
     }
 
     /**
@@ -259,7 +283,8 @@ final class IppWarpCubic {
      * fma(S3, w3, fma(S0, w0, S2*w2))), four channels fma(S1, w1, S2*w2) + fma(S3, w3, S0*w0)); per output element
      * fma(H0, b0, H1*b1) + fma(H2, b2, H3*b3) (the tail elements (H0*b0 + H1*b1) + (H2*b2 + H3*b3)). Source rows go
      * through a ring of four, slot r % 4: one output row's taps are at most four consecutive rows. Rows ya .. yb of
-     * the rectangle (one stripe's).
+     * the rectangle (one stripe's). k0: the interior H = fma(S0, w0, S1*w1) + fma(S2, w2, S3*w3) (three channels)
+     * or fma(S2, w2, S0*w0) + fma(S3, w3, S1*w1) (four), and its own tails (constructor).
      */
     private void fast(int[] argb, byte[] out, Ring ring, int ya, int yb) {
         int nx = fastX1 - fastX0 + 1;
@@ -306,7 +331,7 @@ final class IppWarpCubic {
             float w1 = fastXWeight[4 * j + 1];
             float w2 = fastXWeight[4 * j + 2];
             float w3 = fastXWeight[4 * j + 3];
-            boolean tail = j == hTail;
+            int form = j >= hTailFrom && j < hTailTo ? 1 : (j >= hMidFrom && j < hMidTo || !k0 ? 0 : 2);
             for (int c = 0; c < channels; c++) {
                 int shift = SHIFT[c];
                 float s0 = (p0 >> shift) & 0xff;
@@ -314,8 +339,12 @@ final class IppWarpCubic {
                 float s2 = (p2 >> shift) & 0xff;
                 float s3 = (p3 >> shift) & 0xff;
                 float v;
-                if (!tail) {
+                if (form == 0) {
                     v = Cv2Resampler.fma32(s0, w0, s3 * w3) + Cv2Resampler.fma32(s1, w1, s2 * w2);
+                } else if (form == 2 && channels == 3) {
+                    v = Cv2Resampler.fma32(s0, w0, s1 * w1) + Cv2Resampler.fma32(s2, w2, s3 * w3);
+                } else if (form == 2) {
+                    v = Cv2Resampler.fma32(s2, w2, s0 * w0) + Cv2Resampler.fma32(s3, w3, s1 * w1);
                 } else if (channels == 3) {
                     v = Cv2Resampler.fma32(s1, w1, Cv2Resampler.fma32(s3, w3, Cv2Resampler.fma32(s0, w0, s2 * w2)));
                 } else {
@@ -498,7 +527,7 @@ final class IppWarpCubic {
      * 3, fma(R3, b3, fma(R0, b0, fma(R1, b1, R2*b2))) on column 1, then fma(V1, w1, fma(V0, w0, fma(V2, w2,
      * V3*w3))). Inner: V_j = fma(R3, b3, fma(R2, b2, fma(R1, b1, R0*b0))), then fma(V0, w0, V1*w1) + fma(V2, w2,
      * V3*w3). Inner1 across first: per tap row H_k = fma(S3, w3, fma(S2, w2, fma(S0, w0, S1*w1))), then fma(H1,
-     * b1, fma(H0, b0, fma(H2, b2, H3*b3))).
+     * b1, fma(H0, b0, fma(H2, b2, H3*b3))). k0: gathers sum column 1 in the order of the others too.
      */
     private void pixel4(int[] argb, byte[] out, Ring ring, int r, int x, int kind) {
         int[] tx = ring.tapX;
@@ -533,7 +562,7 @@ final class IppWarpCubic {
                 v = Cv2Resampler.fma32(v0, w0, v1 * w1) + Cv2Resampler.fma32(v2, w2, v3 * w3);
             } else {
                 float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, ORDER_3201);
-                float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, ORDER_3012);
+                float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, k0 ? ORDER_3201 : ORDER_3012);
                 float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, ORDER_3201);
                 float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, ORDER_3201);
                 v = Cv2Resampler.fma32(v1, w1, Cv2Resampler.fma32(v0, w0, Cv2Resampler.fma32(v2, w2, v3 * w3)));
