@@ -5,8 +5,8 @@ scikit-learn's wheels (scripts/fetch_sample_photos.sh; generated photos when the
 today's 8-bit resamplers (reference/cv2_resize.py, reference/pil_resize.py) and, beside them, the float64 resampler
 lite-tools used before issue 12 (reference/resize.py, which never rounds to 8 bits). IPP's code is picked by CPU:
 the table is against its AVX2 code (OPENCV_IPP=avx2, pinned here as in the tests, before cv2 is imported); the last
-two lines, from a child process without the pin, measure the code this CPU runs by default (AVX-512 CPUs: k0; ours
-models k0 for IPP's resize, not for its warpAffine)."""
+two lines, from a child process without the pin, measure the code this CPU runs by default (AVX-512 CPUs: k0, which
+ours models too; other codes are compared with l9)."""
 
 from __future__ import annotations
 
@@ -115,10 +115,10 @@ def host_dispatch() -> int:
         affine = cv2_resize._affine(w, h, dw, dh, s, s)  # else this scale is a dsize: IPP's resize runs
         tally("warp" if affine else "resize", cv2.resize(img, None, fx=s, fy=s, interpolation=cv2.INTER_CUBIC),
               cv2_resize.resize(img, 0, 0, 2, fx=s, fy=s, ipp_dispatch=model))
-    for kind, what, used in (("resize", "resize", model), ("warp", "warpAffine, keep-ratio 608", model)):
+    for kind, what in (("resize", "resize"), ("warp", "warpAffine, keep-ratio 608")):
         off, total, worst = counts[kind]
         print(f"{'cv2 CUBIC, host IPP':22s} {worst:10d} {off / total:11.2e}   (this CPU runs IPP's {code}; {what}, "
-              f"ours as {used}: {off} of {total} values off)")
+              f"ours as {model}: {off} of {total} values off)")
     return 0
 
 

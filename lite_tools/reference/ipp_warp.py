@@ -104,7 +104,7 @@ import math
 
 import numpy as np
 
-from .cv2_resize import _fma32 as fma32, ipp_interior, product_error
+from .cv2_resize import IPP_DISPATCHES, _fma32 as fma32, ipp_interior, product_error
 
 F32 = np.float32
 F64 = np.float64
@@ -307,8 +307,8 @@ def warp_cubic(src: np.ndarray, fx: float, fy: float, threads: int = 1, l2_cache
     """The whole dsize output (HxWxC uint8 in, same channels out) of steps 1-6, as the wheel computes it with
     `threads` OpenCV threads (cv2.getNumThreads()) on a CPU whose L2 size IPP reads as l2_cache; dispatch "l9"
     (AVX2) or "k0" (AVX-512, step 7)."""
-    if dispatch not in ("l9", "k0"):
-        raise ValueError(f"dispatch must be 'l9' or 'k0', not {dispatch!r}")
+    if dispatch not in IPP_DISPATCHES:
+        raise ValueError(f"dispatch must be one of {', '.join(IPP_DISPATCHES)}, not {dispatch!r}")
     h, w, channels = src.shape
     dw, dh = int(round(w * fx)), int(round(h * fy))
     m0, m2, m4, m5 = inverse(fx, fy)
