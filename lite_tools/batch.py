@@ -9,6 +9,8 @@ FILE.yaml:
         labels: my_labels.txt               # optional, as --labels (or no_labels: true, as --no-labels)
         name: person                        # optional: folder and .nb name (default: the model folder's name)
         quant: int8                         # optional, like every key in defaults
+        upstream_cpu: avx512                # optional: the machine whose cv2.resize to reproduce, as
+        upstream_threads: 8                 #   --upstream-cpu / --upstream-threads / --upstream-l2
 
 Before any model runs, every entry's OUT/NAME is checked as `deploy --out` is (lite_tools.outputs): none may be or
 contain an input of any entry or FILE itself (exit 2), and an existing one must carry our marker.
@@ -36,8 +38,9 @@ from .lite_runner import describe_exit
 INPUT_KEYS = ("model", "config", "images", "labels")
 
 MODEL_KEYS = {"model", "preset", "config", "name", "images", "quant", "fp16", "android", "flutter", "threshold",
-              "app_name", "package", "labels", "no_labels"}
-TEXT_KEYS = ("model", "preset", "config", "name", "images", "quant", "app_name", "package", "labels")
+              "app_name", "package", "labels", "no_labels", "upstream_cpu", "upstream_threads", "upstream_l2"}
+TEXT_KEYS = ("model", "preset", "config", "name", "images", "quant", "app_name", "package", "labels", "upstream_cpu")
+WHOLE_KEYS = ("upstream_threads", "upstream_l2")
 FLAG_KEYS = ("fp16", "android", "flutter", "no_labels")
 
 
@@ -54,6 +57,10 @@ def type_problem(job: dict) -> str:
         value = job.get(key)
         if value is not None and not isinstance(value, bool):
             return f"{key} must be true or false, got {value!r}"
+    for key in WHOLE_KEYS:
+        value = job.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{key} must be a whole number, got {value!r}"
     value = job.get("threshold")
     if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
                                   and math.isfinite(value) and 0.0 <= value <= 1.0):
@@ -128,7 +135,9 @@ def run_one(job: dict) -> dict:
         from .deploy import deploy
 
         cfg = configs.resolve(config=job.get("config"), preset=job.get("preset"), threshold=job.get("threshold"),
-                              labels=job.get("labels"), no_labels=bool(job.get("no_labels")))
+                              labels=job.get("labels"), no_labels=bool(job.get("no_labels")),
+                              upstream_cpu=job.get("upstream_cpu"), upstream_threads=job.get("upstream_threads"),
+                              upstream_l2=job.get("upstream_l2"))
         kinds = tuple(k for k in ("android", "flutter") if job.get(k)) or ("android",)
         result = deploy(job["model"], cfg, job["out"], images_dir=job.get("images"), quant=job.get("quant"),
                         fp16=bool(job.get("fp16")), kinds=kinds, replace_out=True, name=job["name"],

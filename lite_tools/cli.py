@@ -66,12 +66,20 @@ def cmd_zoo_export(args) -> int:
     return 0
 
 
+def _upstream_from(args) -> dict:
+    """The --upstream-* options given, as config.resolve's keywords."""
+    return {"upstream_cpu": getattr(args, "upstream_cpu", None),
+            "upstream_threads": getattr(args, "upstream_threads", None),
+            "upstream_l2": getattr(args, "upstream_l2", None)}
+
+
 def _config_from(args):
     """The resolved DeployConfig; what was ignored or looked up on the way goes to stderr, one line each."""
     from . import config
 
     cfg = config.resolve(config=args.config, preset=args.preset, threshold=getattr(args, "threshold", None),
-                         labels=getattr(args, "labels", None), no_labels=getattr(args, "no_labels", False))
+                         labels=getattr(args, "labels", None), no_labels=getattr(args, "no_labels", False),
+                         **_upstream_from(args))
     if not getattr(args, "quiet", False):
         labels_from = cfg.origin("labels")
         if "class_id_map_file" in labels_from:
@@ -215,6 +223,9 @@ def cmd_deploy(args) -> int:
             raise LiteToolsError("--batch FILE takes the models from FILE: give no MODEL, --config or --preset")
         if args.apk is not None:
             raise LiteToolsError("--apk builds one project's APK: not with --batch")
+        if any(v is not None for v in _upstream_from(args).values()):
+            raise LiteToolsError("--upstream-* with --batch: set upstream_cpu, upstream_threads or upstream_l2 in "
+                                 "the batch file's defaults or models")
         return batch.run_batch(args.batch, jobs=args.jobs, quiet=args.quiet)
     if not args.model or not args.out:
         raise LiteToolsError("deploy needs MODEL and --out DIR (or --batch FILE)")
@@ -283,6 +294,7 @@ def cmd_shitu_deploy(args) -> int:
     from .shitu import deploy
 
     system, det_dir, rec_dir, found = deploy.resolve_system(args.config, args.det, args.rec)
+    system = deploy.with_upstream(system, **_upstream_from(args))
     if not args.quiet:
         for role, path in (("detector", det_dir), ("recogniser", rec_dir)):
             _say(f"shitu: {role} {path} ({found[role]})")
@@ -374,6 +386,19 @@ def build_parser(only: str | None = None):
                                             "(replaces the config's)")
         names.add_argument("--no-labels", action="store_true",
                            help="bare class ids when the config's class_id_map_file cannot be found")
+        upstream_options(p)
+
+    def upstream_options(p):
+        u = p.add_argument_group("upstream machine", "whose cv2.resize the tensor reproduces, where it depends on "
+                                 "the machine (INTER_CUBIC on x86-64 runs Intel IPP; default: avx2, 1 thread)")
+        u.add_argument("--upstream-cpu", metavar="{avx2,avx512,none}",
+                       help="avx2: IPP's AVX2 code; avx512: the code IPP runs on AVX-512 CPUs (unless OPENCV_IPP="
+                            "avx2 is set there); none: no IPP (aarch64 wheels, cv2.ipp.setUseIPP(False))")
+        u.add_argument("--upstream-threads", type=int, metavar="N",
+                       help="cv2.getNumThreads() there (1..25; it matters for keep_ratio cubic detector configs)")
+        u.add_argument("--upstream-l2", type=int, metavar="BYTES",
+                       help="the L2 cache size IPP reads there (0: none reported, as on AMD; OpenCV then assumes "
+                            "256 KiB)")
 
     def apk_option(p):
         p.add_argument("--apk", nargs="?", const="", metavar="FILE",
@@ -510,6 +535,7 @@ def build_parser(only: str | None = None):
         sd.add_argument("--app-name", default="LiteTools ShiTu")
         sd.add_argument("--package", default="com.litetools.shitu")
         sd.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
+        upstream_options(sd)
         apk_option(sd)
         sd.add_argument("-q", "--quiet", action="store_true")
         sd.set_defaults(func=cmd_shitu_deploy)

@@ -59,7 +59,12 @@ def context_for(config: DeployConfig, manifest: dict, app_name: str, package: st
             "lite_archives": LITE_ARCHIVES,
             "input_names": [t["name"] for t in manifest["inputs"]], "input_width": width, "input_height": height,
             "crop_width": crop[0], "crop_height": crop[1], "picodet": picodet_constants(config),
-            "paddledet_arithmetic": follows_paddledet(config), **weights_context(weights_notice), **ci.context()}
+            "paddledet_arithmetic": follows_paddledet(config), "upstream_cpu_constant": UPSTREAM_CONSTANTS[
+                config.upstream_cv2.cpu], **weights_context(weights_notice), **ci.context()}
+
+
+# config.upstream_cv2.cpu -> the Java core's Preprocessor.UPSTREAM_* constant
+UPSTREAM_CONSTANTS = {"avx2": "UPSTREAM_AVX2", "avx512": "UPSTREAM_AVX512", "none": "UPSTREAM_NO_IPP"}
 
 
 def weights_context(notice: str) -> dict:

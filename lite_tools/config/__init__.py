@@ -5,18 +5,35 @@ from __future__ import annotations
 import math
 
 from ..errors import BadInput
-from .model import ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task, write_json
+from .model import UPSTREAM_CPUS, ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task, UpstreamCv2, write_json
 from .presets import PRESETS
 from .readers import read_config_file, read_paddleclas, read_paddledet, with_labels, with_origin
 
-__all__ = ["ChannelOrder", "DeployConfig", "Interp", "Resize", "ResizeMode", "Task", "PRESETS", "resolve",
+__all__ = ["ChannelOrder", "DeployConfig", "Interp", "Resize", "ResizeMode", "Task", "UpstreamCv2", "UPSTREAM_CPUS",
+           "PRESETS", "resolve", "with_upstream",
            "read_config_file", "read_paddleclas", "read_paddledet", "write_json"]
 
 
+def with_upstream(cfg: DeployConfig, cpu=None, threads=None, l2_cache=None, said: str = "") -> DeployConfig:
+    """`cfg` reproducing another upstream machine's cv2.resize (UpstreamCv2; None keeps the config's value);
+    `said`: the options' name for the origins ("--upstream-*")."""
+    if cpu is None and threads is None and l2_cache is None:
+        return cfg
+    old = cfg.upstream_cv2
+    new = UpstreamCv2(old.cpu if cpu is None else cpu, old.threads if threads is None else threads,
+                      old.l2_cache if l2_cache is None else l2_cache)
+    why = new.problem()
+    if why:
+        raise BadInput(f"{said or cfg.source}: {why}")
+    return cfg.replace(upstream_cv2=new, origins=with_origin(cfg, "upstream_cv2", said or "with_upstream"))
+
+
 def resolve(config=None, preset=None, threshold=None, input_name=None, labels=None,
-            no_labels: bool = False) -> DeployConfig:
+            no_labels: bool = False, upstream_cpu=None, upstream_threads=None,
+            upstream_l2=None) -> DeployConfig:
     """Exactly one of a config file or a preset name, with optional overrides (`labels`: a label file whose
-    names replace the config's; `no_labels`: bare class ids where the config's label file cannot be found)."""
+    names replace the config's; `no_labels`: bare class ids where the config's label file cannot be found;
+    upstream_*: the machine whose cv2.resize to reproduce, see UpstreamCv2)."""
     if (config is None) == (preset is None):
         raise BadInput("give exactly one of --config FILE or --preset NAME")
     if preset is not None:
@@ -41,4 +58,5 @@ def resolve(config=None, preset=None, threshold=None, input_name=None, labels=No
         cfg = cfg.replace(origins=with_origin(cfg, "threshold", "--threshold"))
     if input_name:
         cfg = cfg.replace(input_name=input_name)
-    return cfg
+    return with_upstream(cfg, upstream_cpu, upstream_threads, upstream_l2, said="--upstream-cpu/--upstream-threads/"
+                         "--upstream-l2")

@@ -65,6 +65,52 @@ class Resize:
     antialias: bool = False  # PIL-style filter widening when shrinking (backend: pil); OpenCV does not
 
 
+# The upstream OpenCV's CPU code for INTER_CUBIC (the x86-64 wheel runs it through Intel IPP, which picks its code
+# per CPU): "avx2" IPP's AVX2 code (l9), "avx512" its AVX-512 code (k0), "none" no IPP (aarch64 wheels,
+# cv2.ipp.setUseIPP(False)). IPP's SSE4.2 code (y8, CPUs without AVX2) is not modelled.
+UPSTREAM_CPUS = {"avx2": "l9", "avx512": "k0", "none": None}
+DEFAULT_L2_CACHE = 256 * 1024  # what OpenCV assumes where IPP reports no L2 size (AMD): ipp_warp.L2_CACHE
+
+
+@dataclasses.dataclass(frozen=True)
+class UpstreamCv2:
+    """The machine whose cv2.resize the tensor reproduces, for the results that depend on it: IPP's cubic sums
+    depend on its CPU code (`cpu`), IPP's warpAffine (keep_ratio cubic with fx/fy) also on cv2.getNumThreads()
+    (`threads`) and the L2 size IPP reads (`l2_cache` bytes; 0: none reported, as on AMD, so 256 KiB)."""
+    cpu: str = "avx2"
+    threads: int = 1
+    l2_cache: int = 0
+
+    @property
+    def ipp(self) -> bool:
+        return UPSTREAM_CPUS[self.cpu] is not None
+
+    @property
+    def ipp_dispatch(self) -> str:
+        return UPSTREAM_CPUS[self.cpu] or "l9"
+
+    @property
+    def l2_bytes(self) -> int:
+        return self.l2_cache or DEFAULT_L2_CACHE
+
+    def problem(self) -> str | None:
+        if self.cpu not in UPSTREAM_CPUS:
+            return (f"upstream cpu {self.cpu!r} is not one of {', '.join(UPSTREAM_CPUS)} (IPP's SSE4.2 code, for "
+                    "CPUs without AVX2, is not modelled)")
+        if isinstance(self.threads, bool) or not isinstance(self.threads, int) or not 1 <= self.threads <= 25:
+            return (f"upstream OpenCV threads must be a whole number from 1 to 25 (beyond 25 OpenCV's pool may "
+                    f"merge stripes as timing has it: upstream's own result is not deterministic), got {self.threads!r}")
+        if isinstance(self.l2_cache, bool) or not isinstance(self.l2_cache, int) or not 0 <= self.l2_cache < 2**31:
+            return f"upstream L2 cache must be a whole number of bytes (0: none reported), got {self.l2_cache!r}"
+        return None
+
+    def describe(self) -> str:
+        cpu = {"avx2": "x86-64 with AVX2 (IPP's AVX2 code, l9)", "avx512": "x86-64 with AVX-512 (IPP's AVX-512 "
+               "code, k0)", "none": "without IPP (aarch64 wheels, or cv2.ipp.setUseIPP(False))"}[self.cpu]
+        l2 = f"{self.l2_cache} bytes of L2 read by IPP" if self.l2_cache else "no L2 size reported to IPP (as on AMD)"
+        return f"{cpu}, {self.threads} OpenCV thread{'s' if self.threads > 1 else ''}, {l2}"
+
+
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
@@ -105,6 +151,8 @@ class DeployConfig:
     export_nms: tuple = ()
     fpn_stride: tuple = ()
     pad_stride: int = 0  # PadStride after a fixed resize whose sides it divides: a no-op, recorded
+    # The upstream machine whose cv2.resize the tensor reproduces (IPP's CPU code, OpenCV threads, L2 size).
+    upstream_cv2: UpstreamCv2 = UpstreamCv2()
     # Where each value came from ((field, origin) pairs) and what was ignored or chosen: for `config show`.
     origins: tuple = dataclasses.field(default=(), compare=False)
     notes: tuple = dataclasses.field(default=(), compare=False)
@@ -140,6 +188,8 @@ class DeployConfig:
         for name, value in self.post_params:
             if not (_finite(value) and 0.0 <= value <= 1.0):
                 raise BadInput(f"{where}: {self.postprocess}.{name} must be a number in [0, 1], got {value!r}")
+        if not isinstance(self.upstream_cv2, UpstreamCv2) or self.upstream_cv2.problem():
+            raise BadInput(f"{where}: {getattr(self.upstream_cv2, 'problem', lambda: 'bad upstream_cv2')()}")
         if self.layout != "NCHW":
             raise BadInput(f"{where}: layout {self.layout!r} is not supported (the apps and the reference feed NCHW)")
         if self.box_format not in BOX_FORMATS:
@@ -206,6 +256,15 @@ class DeployConfig:
                 raise ValueError(f"{name} must be true or false, got {v!r}")
             return v
 
+        def upstream(u):
+            if not isinstance(u, dict) or set(u) - {"cpu", "threads", "l2_cache"}:
+                raise ValueError(f"upstream_cv2 must be an object of cpu, threads and l2_cache, got {u!r}")
+            machine = UpstreamCv2(str(u.get("cpu", "avx2")), whole("upstream_cv2.threads", u.get("threads", 1)),
+                                  whole("upstream_cv2.l2_cache", u.get("l2_cache", 0)))
+            if machine.problem():
+                raise ValueError(machine.problem())
+            return machine
+
         try:
             r = data["resize"]
             resize = Resize(ResizeMode(r["mode"]), whole("resize.short", r.get("short", 0)),
@@ -231,6 +290,7 @@ class DeployConfig:
                        export_nms=tuple(sorted((str(k), v) for k, v in dict(data.get("export_nms") or {}).items())),
                        fpn_stride=tuple(whole("fpn_stride", v) for v in data.get("fpn_stride", ())),
                        pad_stride=whole("pad_stride", data.get("pad_stride", 0)),
+                       upstream_cv2=upstream(data.get("upstream_cv2", {})),
                        origins=tuple(sorted(dict(data.get("origins") or {}).items())),
                        notes=tuple(map(str, data.get("notes", ()))))
         except (KeyError, ValueError, TypeError, AttributeError) as e:

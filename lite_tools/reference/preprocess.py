@@ -10,7 +10,9 @@ deploy/python/preprocess.py.
    (round(w * fx), round(h * fy)) as cv2.resize(im, None, fx=fx, fy=fy) computes it (cvRound: half to even).
 2. resize the 8-bit image to 8 bits as the upstream's resampler does, bit for bit: Pillow's Image.resize for
    `backend: pil` configs (antialias; reference/pil_resize.py), else OpenCV's cv2.resize (reference/cv2_resize.py):
-   with (width, height) for PaddleClas's ResizeImage, with the map factors fx, fy for PaddleDetection's Resize.
+   with (width, height) for PaddleClas's ResizeImage, with the map factors fx, fy for PaddleDetection's Resize;
+   as the config's upstream machine (config.upstream_cv2) computes it: INTER_CUBIC through IPP's AVX2 or AVX-512
+   code or without IPP, IPP's warpAffine at its OpenCV thread count and L2 size.
 3. centre crop (cw, ch): offsets ((W - cw) // 2, (H - ch) // 2) as PaddleClas's CropImage. Steps 2 and 3 are
    fused: only the crop window is resampled (bit-identical to resizing everything and cropping), so a sliver
    image whose resize is huge costs no more than its crop.
@@ -182,10 +184,20 @@ def unusable(w: int, h: int, config: DeployConfig) -> str | None:
 
 
 # The upstream resamplers' versions our resize reproduces to the bit (the ones PaddleClas 2.6.0 installs).
-OPENCV_TARGET = ("opencv-python 4.6.0.66 (x86-64 wheel: INTER_CUBIC through Intel IPP's AVX2 code, which CPUs with "
-                 "AVX-512 run only when OPENCV_IPP=avx2 is set (their own code is 1 level off on some pixels); its "
-                 "fx/fy warpAffine as one OpenCV thread computes it)")
+OPENCV_TARGET = "opencv-python 4.6.0.66"
 PILLOW_TARGET = "Pillow 12.3.0"
+
+
+def depends_on_machine(config: DeployConfig) -> str:
+    """What of the upstream machine (config.upstream_cv2) the config's resize depends on: "" (nothing: Pillow, or
+    OpenCV without INTER_CUBIC), "cpu" (IPP's cubic resize), "cpu+threads" (IPP's warpAffine: PaddleDetection's
+    keep_ratio cubic, whose fx/fy are rarely dsize / size)."""
+    r = config.resize
+    if r.antialias or r.interp != Interp.BICUBIC:
+        return ""
+    if r.keep_ratio and r.mode == ResizeMode.FIXED and follows_paddledet(config):
+        return "cpu+threads"
+    return "cpu"
 
 
 def reproduces(config: DeployConfig) -> str:
@@ -194,9 +206,17 @@ def reproduces(config: DeployConfig) -> str:
     if r.antialias:
         return f"PIL.Image.resize {r.interp.value} of {PILLOW_TARGET}"
     said = f"cv2.resize {r.interp.value} of {OPENCV_TARGET}"
-    if r.interp == Interp.BICUBIC and r.keep_ratio and r.mode == ResizeMode.FIXED and follows_paddledet(config):
-        said += ("; this keep_ratio scale runs IPP's warpAffine, whose result upstream depends on OpenCV's thread "
-                 "count: PaddleDetection computes these pixels with cv2.setNumThreads(1)")
+    depends = depends_on_machine(config)
+    if not depends:
+        return said + " (the same on every machine)"
+    u = config.upstream_cv2
+    said += f" as on an upstream machine {u.describe()}"
+    if u.cpu == "avx2":
+        said += " (an AVX-512 CPU runs this code only with OPENCV_IPP=avx2 set; --upstream-cpu avx512 for its own)"
+    if depends == "cpu+threads":
+        said += ("; this keep_ratio scale runs IPP's warpAffine, whose result depends on OpenCV's thread count "
+                 "(and the L2 size IPP reads): set --upstream-threads to cv2.getNumThreads() of the PaddleDetection "
+                 "process, or run it with cv2.setNumThreads(" + str(u.threads) + ")")
     return said
 
 
@@ -210,10 +230,13 @@ def resample(rgb: np.ndarray, config: DeployConfig, size: tuple, window: tuple, 
     r = config.resize
     if r.antialias:
         return consume(0, pil_resize.resize(rgb, *size, r.interp, window=window))
+    u = config.upstream_cv2
+    host = {"ipp": u.ipp, "ipp_dispatch": u.ipp_dispatch, "threads": u.threads, "l2_cache": u.l2_bytes}
     if factors is not None:
         fy, fx = factors
-        return cv2_resize.resize(rgb, 0, 0, CV2_FLAGS[r.interp], fx=fx, fy=fy, window=window, consume=consume)
-    return cv2_resize.resize(rgb, *size, CV2_FLAGS[r.interp], window=window, consume=consume)
+        return cv2_resize.resize(rgb, 0, 0, CV2_FLAGS[r.interp], fx=fx, fy=fy, window=window, consume=consume,
+                                 **host)
+    return cv2_resize.resize(rgb, *size, CV2_FLAGS[r.interp], window=window, consume=consume, **host)
 
 
 def preprocess(rgb: np.ndarray, config: DeployConfig) -> Preprocessed:

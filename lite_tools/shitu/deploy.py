@@ -102,6 +102,16 @@ def _beside(model_dir: Path, names: tuple, option: str) -> Path:
     raise BadInput(f"{model_dir}: has no {' or '.join(names)} beside the model ({option}): give --config "
                    "SYSTEM.yaml, whose DetPreProcess / RecPreProcess say how to feed it")
 
+def with_upstream(system: SystemConfig, upstream_cpu=None, upstream_threads=None, upstream_l2=None) -> SystemConfig:
+    """`system` with both models' resizes reproducing that upstream machine's cv2.resize (config.with_upstream)."""
+    from .. import config as configs
+
+    def moved(cfg):
+        return cfg if cfg is None else configs.with_upstream(
+            cfg, upstream_cpu, upstream_threads, upstream_l2, said="--upstream-cpu/--upstream-threads/--upstream-l2")
+    return dataclasses.replace(system, detector=moved(system.detector), recogniser=moved(system.recogniser))
+
+
 def _settled(config, model_dir: Path, role: str):
     mf = files.locate(model_dir)
     program = programs.load_program(mf.model_file)

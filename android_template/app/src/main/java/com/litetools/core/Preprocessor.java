@@ -99,13 +99,48 @@ public final class Preprocessor {
     private final float[][] table;  // [model channel][byte]: the normalised value
     private final float[][] bySource;  // table's rows for the source's R, G, B (BGR swaps the ends)
 
-    /** cropWidth/cropHeight of 0 mean no crop; fixedWidth/fixedHeight are used when shortSide is false. */
+    /**
+     * The upstream machine's CPU code for OpenCV's INTER_CUBIC (the config's upstream_cv2.cpu): IPP's AVX2 code,
+     * IPP's AVX-512 code, or no IPP (aarch64 wheels, cv2.ipp.setUseIPP(False)).
+     */
+    public static final int UPSTREAM_AVX2 = 0;
+    public static final int UPSTREAM_AVX512 = 1;
+    public static final int UPSTREAM_NO_IPP = 2;
+
+    private final int upstreamCpu;
+    private final int upstreamThreads;
+    private final int upstreamL2;
+
+    /**
+     * cropWidth/cropHeight of 0 mean no crop; fixedWidth/fixedHeight are used when shortSide is false. The resize
+     * is what cv2 computes on an AVX2 machine at one OpenCV thread.
+     */
     public Preprocessor(boolean shortSide, int shortSize, int fixedWidth, int fixedHeight, boolean keepRatio,
                         int interp, boolean antialias, int cropWidth, int cropHeight, double scale, double[] mean,
                         double[] std, boolean bgr, boolean paddleDet) {
+        this(shortSide, shortSize, fixedWidth, fixedHeight, keepRatio, interp, antialias, cropWidth, cropHeight,
+                scale, mean, std, bgr, paddleDet, UPSTREAM_AVX2, 1, IppWarpCubic.L2_CACHE);
+    }
+
+    /**
+     * The resize as cv2 computes it on the upstream machine: upstreamCpu one of UPSTREAM_*, upstreamThreads its
+     * cv2.getNumThreads() and upstreamL2 the L2 size in bytes IPP reads there (IppWarpCubic.L2_CACHE where it
+     * reads none, as on AMD); only INTER_CUBIC depends on the CPU, only IPP's warpAffine on the other two.
+     */
+    public Preprocessor(boolean shortSide, int shortSize, int fixedWidth, int fixedHeight, boolean keepRatio,
+                        int interp, boolean antialias, int cropWidth, int cropHeight, double scale, double[] mean,
+                        double[] std, boolean bgr, boolean paddleDet, int upstreamCpu, int upstreamThreads,
+                        int upstreamL2) {
         if (mean.length != 3 || std.length != 3) {
             throw new IllegalArgumentException("mean and std need 3 values");
         }
+        if (upstreamCpu < UPSTREAM_AVX2 || upstreamCpu > UPSTREAM_NO_IPP || upstreamThreads < 1 || upstreamL2 < 1) {
+            throw new IllegalArgumentException("upstream machine " + upstreamCpu + ", " + upstreamThreads
+                    + " threads, L2 " + upstreamL2 + ": not one of UPSTREAM_*, or not positive");
+        }
+        this.upstreamCpu = upstreamCpu;
+        this.upstreamThreads = upstreamThreads;
+        this.upstreamL2 = upstreamL2;
         this.shortSide = shortSide;
         this.shortSize = shortSize;
         this.fixedWidth = fixedWidth;
@@ -221,12 +256,14 @@ public final class Preprocessor {
                         height);
                 cv2 = null;
             } else if (factors != null) {  // PaddleDetection: cv2.resize(im, None, fx=fx, fy=fy)
-                cv2 = Cv2Resampler.plan(w, h, 0, 0, factors[1], factors[0], CV2_FLAGS[p.interp], true, cropX, cropY,
-                        width, height);
+                cv2 = Cv2Resampler.plan(w, h, 0, 0, factors[1], factors[0], CV2_FLAGS[p.interp],
+                        p.upstreamCpu != UPSTREAM_NO_IPP, cropX, cropY, width, height, p.upstreamThreads, p.upstreamL2,
+                        p.upstreamCpu == UPSTREAM_AVX512);
                 pil = null;
             } else {
-                cv2 = Cv2Resampler.plan(w, h, resizedWidth, resizedHeight, 0, 0, CV2_FLAGS[p.interp], true, cropX,
-                        cropY, width, height);
+                cv2 = Cv2Resampler.plan(w, h, resizedWidth, resizedHeight, 0, 0, CV2_FLAGS[p.interp],
+                        p.upstreamCpu != UPSTREAM_NO_IPP, cropX, cropY, width, height, p.upstreamThreads, p.upstreamL2,
+                        p.upstreamCpu == UPSTREAM_AVX512);
                 pil = null;
             }
         }

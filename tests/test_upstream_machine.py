@@ -1,0 +1,240 @@
+"""The upstream machine a deploy reproduces (DeployConfig.upstream_cv2: --upstream-cpu, --upstream-threads,
+--upstream-l2): PaddleDetection's own preprocessing run by the PaddleClas wheel's det_preprocess.py in a child
+process set up as that machine (IPP's AVX2 code, its AVX-512 code, no IPP; OpenCV's thread count) against the
+reference configured the same way, bit for bit; the generated Java core following the setting; the options' bad
+values refused in one line."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from lite_tools import batch, javacheck
+from lite_tools.codegen import project as codegen
+from lite_tools.config import DeployConfig, Interp, Resize, ResizeMode, Task, UpstreamCv2, resolve, with_upstream
+from lite_tools.errors import BadInput
+from lite_tools.reference.preprocess import preprocess, reproduces
+from conftest import REPO, run_cli
+from shared_projects import PACKAGE
+from test_cv2_resize import stripes_calibrated
+
+CORE = "app/src/main/java/com/litetools/core"
+
+_UPSTREAM_CHILD = r"""
+import sys
+import numpy as np
+cpu, threads = sys.argv[3], int(sys.argv[4])
+import cv2
+sys.path.insert(0, sys.argv[5])
+from upstream import Upstream
+
+cv2.setNumThreads(threads)
+cv2.ipp.setUseIPP(cpu != "none")
+wheel = Upstream(sys.argv[6])
+data = np.load(sys.argv[1])
+th, tw = data["target"].tolist()
+ops = [wheel.det.DetResize(target_size=[th, tw], keep_ratio=bool(data["keep_ratio"]), interp=cv2.INTER_CUBIC),
+       wheel.det.DetNormalizeImage(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225], is_scale=True),
+       wheel.det.DetPermute()]
+out = {"version": np.array(cv2.ipp.getIppVersion()), "ipp": np.array(cv2.ipp.useIPP()),
+       "threads": np.array(cv2.getNumThreads())}
+for key in data.files:
+    if key.startswith("img"):
+        img = data[key]
+        h, w = img.shape[:2]
+        info = {"scale_factor": np.array([1.0, 1.0], np.float32), "im_shape": np.array([h, w], np.float32),
+                "input_shape": [3, th, tw]}
+        out["out" + key[3:]], info = wheel.det.det_preprocess(img.copy(), info, ops)
+        out["factor" + key[3:]] = info["scale_factor"]
+np.savez(sys.argv[2], **out)
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def host_ipp() -> str:
+    """cv2.ipp.getIppVersion() where IPP picks its own code (no OPENCV_IPP): names the code, "(k0)" or "(l9)"."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
+    proc = subprocess.run([sys.executable, "-c", "import cv2; print(cv2.ipp.getIppVersion())"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def paddledetection_on(machine: UpstreamCv2, images: list, target: tuple, keep_ratio: bool, wheel_dir,
+                       tmp_path) -> dict:
+    """The wheel's DetResize (cubic) + DetNormalizeImage + DetPermute on `images` in a child process set up as
+    `machine`: OPENCV_IPP=avx2 for avx2 (IPP's AVX2 code on any x86-64 CPU), unset for avx512 (IPP's own choice:
+    the test skips unless that is k0), IPP off for none; cv2.setNumThreads(machine.threads)."""
+    if machine.cpu == "avx512" and "(k0)" not in host_ipp():
+        pytest.skip(f"IPP dispatches {host_ipp()} here, not its AVX-512 code (k0)")
+    np.savez(tmp_path / "in.npz", target=np.array(target), keep_ratio=np.array(keep_ratio),
+             **{f"img{i}": img for i, img in enumerate(images)})
+    env = {k: v for k, v in os.environ.items() if k != "OPENCV_IPP"}
+    if machine.cpu == "avx2":
+        env["OPENCV_IPP"] = "avx2"
+    proc = subprocess.run([sys.executable, "-c", _UPSTREAM_CHILD, str(tmp_path / "in.npz"), str(tmp_path / "out.npz"),
+                           machine.cpu, str(machine.threads), str(REPO / "tests"), str(wheel_dir)],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    out = dict(np.load(tmp_path / "out.npz"))
+    assert int(out["threads"]) == machine.threads and bool(out["ipp"]) == machine.ipp
+    version = str(out["version"])
+    if machine.cpu == "avx512" and "(k0)" not in version:
+        pytest.skip(f"IPP dispatches {version} here, not its AVX-512 code (k0)")
+    if machine.cpu == "avx2":
+        assert "(l9)" in version, version
+    return out
+
+
+def _detector(keep_ratio: bool) -> DeployConfig:
+    th, tw = (608, 800) if keep_ratio else (320, 320)
+    return DeployConfig(task=Task.PICODET, resize=Resize(ResizeMode.FIXED, width=tw, height=th, keep_ratio=keep_ratio,
+                                                         interp=Interp.BICUBIC), crop=None, scale=1.0 / 255.0,
+                        mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225), source="test detector")
+
+
+MACHINES = [("avx2", 8), ("avx512", 1), ("avx512", 8), ("none", 1)]
+
+
+@pytest.fixture(scope="module")
+def photos(sample_photos):
+    return [img for _, img in sample_photos[::3]]
+
+
+@pytest.fixture(scope="module")
+def default_tensors(photos):
+    """{keep_ratio: [the reference's tensor of each photo on the default machine (AVX2, one thread)]}."""
+    return {keep: [preprocess(img, _detector(keep)).tensor for img in photos] for keep in (True, False)}
+
+
+@pytest.mark.parametrize("cpu,threads", MACHINES, ids=[f"{c}-{t}" for c, t in MACHINES])
+def test_whole_tensor_is_paddledetections_on_that_machine(paddleclas_wheel, photos, default_tensors, tmp_path, cpu,
+                                                          threads):
+    """Keep-ratio 608x800 (IPP's warpAffine: CPU code and thread stripes) and 320x320 (IPP's resize: CPU code):
+    PaddleDetection's tensor and scale_factor on that machine equal the reference's with upstream_cv2 set to it,
+    bit for bit; and on some photo the machine changes the tensor (the default, AVX2 at one thread, differs), so the
+    setting is not decorative. Stripes follow the L2 size IPP reads: checked where it reads none (AMD)."""
+    if threads > 1:
+        stripes_calibrated()
+    machine = UpstreamCv2(cpu, threads)
+    changed = 0
+    for keep_ratio in (True, False):
+        base = _detector(keep_ratio)
+        cfg = with_upstream(base, cpu, threads)
+        theirs = paddledetection_on(machine, photos, (base.resize.height, base.resize.width), keep_ratio,
+                                    paddleclas_wheel, tmp_path)
+        for i, img in enumerate(photos):
+            pre = preprocess(img, cfg)
+            assert np.array_equal(pre.tensor[0], theirs[f"out{i}"]), (cpu, threads, keep_ratio, i)
+            assert np.array_equal(np.float32(pre.det_factors), theirs[f"factor{i}"])
+            changed += not np.array_equal(default_tensors[keep_ratio][i], pre.tensor)
+    assert changed, f"{cpu} at {threads} threads gave the default machine's tensors on every photo"
+
+
+def test_config_carries_the_machine_through_json_and_the_cli(tmp_path):
+    """`config export --upstream-*` writes the machine into our JSON, which reads back as the same config; the
+    report's resize line names it (and says so only where the config's resize depends on it)."""
+    out = tmp_path / "cfg.json"
+    proc = run_cli("config", "export", "--preset", "picodet-s-320-coco", "--upstream-cpu", "avx512",
+                   "--upstream-threads", "8", "--upstream-l2", "1048576", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out.read_text())
+    assert data["upstream_cv2"] == {"cpu": "avx512", "threads": 8, "l2_cache": 1048576}
+    back = resolve(config=str(out))
+    assert back.upstream_cv2 == UpstreamCv2("avx512", 8, 1048576)
+    assert back == with_upstream(resolve(preset="picodet-s-320-coco"), "avx512", 8, 1048576)
+    said = reproduces(back)
+    assert "AVX-512" in said and "8 OpenCV threads" in said and "1048576 bytes" in said
+    default = resolve(preset="picodet-s-320-coco")
+    assert default.upstream_cv2 == UpstreamCv2() and "AVX2" in reproduces(default)
+    assert "every machine" in reproduces(resolve(preset="imagenet-cls"))  # bilinear: nothing machine-specific
+    assert "thread count" in reproduces(with_upstream(_detector(True), "avx2", 4))
+    assert "thread count" not in reproduces(with_upstream(_detector(False), "avx2", 4))
+    # an older JSON without the field reads as the default machine
+    del data["upstream_cv2"]
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(data))
+    assert resolve(config=str(old)).upstream_cv2 == UpstreamCv2()
+
+
+@pytest.mark.parametrize("args,words", [
+    (("--upstream-cpu", "sse42"), "SSE4.2"),
+    (("--upstream-cpu", "AVX2"), "not one of avx2, avx512, none"),
+    (("--upstream-threads", "0"), "1 to 25"),
+    (("--upstream-threads", "26"), "not deterministic"),
+    (("--upstream-l2", "-1"), "L2"),
+])
+def test_bad_machine_is_one_line(args, words, tmp_path):
+    """A machine lite-tools does not model is refused: exit 2, one line naming the options, nothing written."""
+    out = tmp_path / "cfg.json"
+    proc = run_cli("config", "export", "--preset", "picodet-s-320-coco", *args, "--out", str(out))
+    assert proc.returncode == 2 and words in proc.stderr and "--upstream" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_bad_machine_in_json_and_batch_files(tmp_path):
+    data = resolve(preset="picodet-s-320-coco").to_json()
+    for bad, words in (({"cpu": "y8"}, "is not one of"), ({"threads": 2.5}, "integer"),
+                       ({"threads": 30}, "1 to 25"), ({"cores": 2}, "cpu, threads and l2_cache")):
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps({**data, "upstream_cv2": bad}))
+        with pytest.raises(BadInput, match=words) as e:
+            resolve(config=str(path))
+        assert str(path) in str(e.value)
+    assert "upstream_threads must be a whole number" in batch.type_problem({"upstream_threads": "8"})
+    assert "upstream_cpu must be a non-empty string" in batch.type_problem({"upstream_cpu": 2})
+    assert batch.type_problem({"upstream_cpu": "avx512", "upstream_threads": 4, "upstream_l2": 0}) == ""
+    proc = run_cli("deploy", "--batch", str(tmp_path / "none.yaml"), "--upstream-cpu", "avx512")
+    assert proc.returncode == 2 and "batch file" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_java_core_follows_the_upstream_cpu(preset_projects, sample_photos, tmp_path):
+    """An app generated with --upstream-cpu avx512 computes IPP's AVX-512 sums (Preprocessor.UPSTREAM_AVX512): the
+    Java check against the reference at k0 holds at tolerance 0, and the default project (AVX2) fails it on the
+    same photos, where the two codes differ; with none, OpenCV's own cubic (no IPP)."""
+    default_project, default_cfg, model = preset_projects["picodet-s-320-coco"]
+    photos = [(name, img) for name, img in sample_photos[:12]]
+    for cpu in ("avx512", "none"):
+        cfg = with_upstream(default_cfg, cpu)
+        moved = [name for name, img in photos
+                 if not np.array_equal(preprocess(img, cfg).tensor, preprocess(img, default_cfg).tensor)]
+        assert moved, f"{cpu}: no photo where the machine changes the tensor"
+        out = tmp_path / cpu
+        codegen.generate("android", model, cfg, out, app_name=f"Test {cpu}", package=PACKAGE)
+        constant = {"avx512": "UPSTREAM_AVX512", "none": "UPSTREAM_NO_IPP"}[cpu]
+        assert f"Preprocessor.{constant}, 1, 262144" in (out / CORE / "DeployConstants.java").read_text()
+        chosen = [(n, img) for n, img in photos if n in moved[:2]]
+        result = javacheck.check(out / CORE, cfg, model, chosen)
+        assert result.ok and result.max_input_abs == 0.0, result.mismatches
+        assert not javacheck.check(default_project / CORE, cfg, model, chosen).ok
+        assert (out / "app/src/main/assets").is_dir()
+        assert json.loads((out / "app/src/main/assets/deploy_config.json").read_text())["upstream_cv2"]["cpu"] == cpu
+
+
+def test_shitu_deploy_moves_both_models_to_the_machine():
+    """`shitu deploy --upstream-*` sets the machine on the detector's and the recogniser's configs alike (the
+    mainbody detector's 640x640 cubic resize depends on the CPU code); a system without detector keeps none."""
+    import dataclasses
+
+    from lite_tools import zoo
+    from lite_tools.shitu import deploy as shitu_deploy, system_config
+    from shared_projects import DET, REC
+
+    system = system_config.defaults_for(zoo.config_for(DET), zoo.config_for(REC))
+    moved = shitu_deploy.with_upstream(system, "avx512", 4)
+    assert moved.detector.upstream_cv2 == moved.recogniser.upstream_cv2 == UpstreamCv2("avx512", 4)
+    assert "AVX-512" in reproduces(moved.detector)
+    assert shitu_deploy.with_upstream(system) == system
+    alone = shitu_deploy.with_upstream(dataclasses.replace(system, detector=None), "none")
+    assert alone.detector is None and alone.recogniser.upstream_cv2.cpu == "none"
+    with pytest.raises(BadInput, match="--upstream"):
+        shitu_deploy.with_upstream(system, upstream_threads=0)
+    proc = run_cli("shitu", "deploy", "--help")
+    assert "--upstream-cpu" in proc.stdout and "--upstream-threads" in proc.stdout
