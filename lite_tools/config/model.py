@@ -99,7 +99,8 @@ class UpstreamCv2:
                     "CPUs without AVX2, is not modelled)")
         if isinstance(self.threads, bool) or not isinstance(self.threads, int) or not 1 <= self.threads <= 25:
             return (f"upstream OpenCV threads must be a whole number from 1 to 25 (beyond 25 OpenCV's pool may "
-                    f"merge stripes as timing has it: upstream's own result is not deterministic), got {self.threads!r}")
+                    f"merge stripes as timing has it: upstream's own result is not deterministic), got "
+                    f"{self.threads!r}")
         if isinstance(self.l2_cache, bool) or not isinstance(self.l2_cache, int) or not 0 <= self.l2_cache < 2**31:
             return f"upstream L2 cache must be a whole number of bytes (0: none reported), got {self.l2_cache!r}"
         return None
@@ -188,8 +189,10 @@ class DeployConfig:
         for name, value in self.post_params:
             if not (_finite(value) and 0.0 <= value <= 1.0):
                 raise BadInput(f"{where}: {self.postprocess}.{name} must be a number in [0, 1], got {value!r}")
-        if not isinstance(self.upstream_cv2, UpstreamCv2) or self.upstream_cv2.problem():
-            raise BadInput(f"{where}: {getattr(self.upstream_cv2, 'problem', lambda: 'bad upstream_cv2')()}")
+        u = self.upstream_cv2
+        why = u.problem() if isinstance(u, UpstreamCv2) else f"upstream_cv2 must be an UpstreamCv2, got {u!r}"
+        if why:
+            raise BadInput(f"{where}: {why}")
         if self.layout != "NCHW":
             raise BadInput(f"{where}: layout {self.layout!r} is not supported (the apps and the reference feed NCHW)")
         if self.box_format not in BOX_FORMATS:
