@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import re
 import shutil
@@ -29,6 +30,38 @@ def _java(tool: str) -> Check:
     proc = subprocess.run([tool, "-version"], capture_output=True, text=True)
     text = (proc.stderr + proc.stdout).strip().splitlines()
     return Check(tool, proc.returncode == 0, text[0] if text else path)
+
+
+# What a Python process on this machine runs for cv2.resize: version, IPP on, IPP's code, OpenCV's threads.
+_CV2_PROBE = ("import json, cv2; print(json.dumps([cv2.__version__, bool(cv2.ipp.useIPP()), cv2.ipp.getIppVersion(), "
+              "cv2.getNumThreads()]))")
+_IPP_CODES = {"(l9)": "avx2", "(k0)": "avx512"}
+
+
+def opencv_here(python: str = sys.executable, env=None) -> Check:
+    """Which upstream machine a PaddleClas or PaddleDetection process would be here (this environment's
+    OPENCV_IPP included), as the --upstream-* options that make the tensor its own; fine without cv2 (lite-tools
+    reproduces cv2 without it). Run in a child: cv2 is no dependency of lite-tools."""
+    proc = subprocess.run([python, "-c", _CV2_PROBE], capture_output=True, text=True, env=env, timeout=120)
+    if proc.returncode != 0:
+        return Check("opencv", True, "not importable here (not needed: lite-tools reproduces cv2.resize without "
+                                     "it; on the PaddleClas/PaddleDetection server this line names its --upstream-*)")
+    version, ipp, code, threads = json.loads(proc.stdout.strip().splitlines()[-1])
+    cpu = "none" if not ipp else next((name for tag, name in _IPP_CODES.items() if tag in code), None)
+    if cpu is None:
+        return Check("opencv", True, f"cv2 {version} runs {code}: that IPP code is not modelled (cubic resizes may "
+                                     "differ by 1 level from lite-tools' tensor here)", warn=True)
+    named = re.search(r"ippIP (.*?\(\w+\))", code)
+    said = (f"cv2 {version}, {'IPP ' + (named.group(1) if named else code) if ipp else 'IPP off'}, {threads} "
+            f"OpenCV thread{'s' if threads != 1 else ''}")
+    if threads > 25:
+        return Check("opencv", True, f"{said}: above 25 threads OpenCV's own warpAffine result varies run to run; "
+                                     f"give PaddleDetection cv2.setNumThreads(25) or fewer", warn=True)
+    options = f"--upstream-cpu {cpu} --upstream-threads {threads}"
+    if version.split(".")[:2] != ["4", "6"]:
+        return Check("opencv", True, f"{said}: lite-tools reproduces opencv-python 4.6.0.66 (PaddleClas 2.6.0's), "
+                                     f"so other versions may differ; as upstream here: {options}", warn=True)
+    return Check("opencv", True, f"{said}; as upstream here: {options}")
 
 
 def run_checks() -> list:
@@ -59,6 +92,7 @@ def run_checks() -> list:
         from .lite_runner import describe_exit
         detail = m.group(1) if m else (proc.stderr.strip().splitlines() or ["no output"])[-1]
         checks.append(Check("lite canary", False, f"{describe_exit(proc.returncode)}: {detail}"))
+    checks.append(opencv_here())
     checks.append(_java("java"))
     checks.append(_java("javac"))
     return checks

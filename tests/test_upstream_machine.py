@@ -238,3 +238,22 @@ def test_shitu_deploy_moves_both_models_to_the_machine():
         shitu_deploy.with_upstream(system, upstream_threads=0)
     proc = run_cli("shitu", "deploy", "--help")
     assert "--upstream-cpu" in proc.stdout and "--upstream-threads" in proc.stdout
+
+
+def test_doctor_names_this_machine_as_upstream_options():
+    """`doctor` says which upstream machine a PaddleClas/PaddleDetection process here would be, as the options that
+    reproduce it: IPP's code as this environment's OPENCV_IPP leaves it, IPP off, OpenCV's default thread count;
+    an IPP code lite-tools does not model (SSE4.2) is a warning, not a suggestion."""
+    from lite_tools import doctor
+
+    probe = subprocess.run([sys.executable, "-c", "import cv2; print(cv2.getNumThreads())"], capture_output=True,
+                           text=True, timeout=120)
+    threads = int(probe.stdout)
+    proc = run_cli("doctor")
+    line = next(ln for ln in proc.stdout.splitlines() if " opencv " in ln)
+    assert line.startswith("ok") and f"--upstream-cpu avx2 --upstream-threads {threads}" in line, line
+    for value, cpu in (("avx2", "avx2"), ("disabled", "none")):
+        check = doctor.opencv_here(env=dict(os.environ, OPENCV_IPP=value))
+        assert check.ok and not check.warn and f"--upstream-cpu {cpu} " in check.detail, check
+    y8 = doctor.opencv_here(env=dict(os.environ, OPENCV_IPP="sse42"))
+    assert y8.warn and "SSE4.2 (y8)" in y8.detail and "not modelled" in y8.detail and "--upstream" not in y8.detail
