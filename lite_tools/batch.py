@@ -41,6 +41,7 @@ MODEL_KEYS = {"model", "preset", "config", "name", "images", "quant", "fp16", "a
               "app_name", "package", "labels", "no_labels", "upstream_cpu", "upstream_threads", "upstream_l2"}
 TEXT_KEYS = ("model", "preset", "config", "name", "images", "quant", "app_name", "package", "labels", "upstream_cpu")
 WHOLE_KEYS = ("upstream_threads", "upstream_l2")
+UPSTREAM_KEYS = ("upstream_cpu", "upstream_threads", "upstream_l2")  # UpstreamCv2's fields, in its order
 FLAG_KEYS = ("fp16", "android", "flutter", "no_labels")
 
 
@@ -61,6 +62,16 @@ def type_problem(job: dict) -> str:
         value = job.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             return f"{key} must be a whole number, got {value!r}"
+    given = {key: job.get(key) for key in UPSTREAM_KEYS}
+    if any(v is not None for v in given.values()):
+        from .config import UpstreamCv2
+
+        default = UpstreamCv2()
+        machine = UpstreamCv2(*(default_value if v is None else v for v, default_value in
+                                zip(given.values(), (default.cpu, default.threads, default.l2_cache))))
+        why = machine.problem()
+        if why:
+            return f"{'/'.join(k for k, v in given.items() if v is not None)}: {why}"
     value = job.get("threshold")
     if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
                                   and math.isfinite(value) and 0.0 <= value <= 1.0):
@@ -124,6 +135,15 @@ def load_jobs(path) -> tuple:
     return jobs, out
 
 
+def job_config(job: dict):
+    """The DeployConfig of one entry: its config or preset with its threshold, labels and upstream machine."""
+    from . import config as configs
+
+    return configs.resolve(config=job.get("config"), preset=job.get("preset"), threshold=job.get("threshold"),
+                           labels=job.get("labels"), no_labels=bool(job.get("no_labels")),
+                           **{key: job.get(key) for key in UPSTREAM_KEYS})
+
+
 def run_one(job: dict) -> dict:
     """Deploy one model in a worker process; every failure becomes a row, never an exception."""
     started = time.perf_counter()
@@ -131,13 +151,9 @@ def run_one(job: dict) -> dict:
     if job.get("problem"):
         return row
     try:
-        from . import config as configs
         from .deploy import deploy
 
-        cfg = configs.resolve(config=job.get("config"), preset=job.get("preset"), threshold=job.get("threshold"),
-                              labels=job.get("labels"), no_labels=bool(job.get("no_labels")),
-                              upstream_cpu=job.get("upstream_cpu"), upstream_threads=job.get("upstream_threads"),
-                              upstream_l2=job.get("upstream_l2"))
+        cfg = job_config(job)
         kinds = tuple(k for k in ("android", "flutter") if job.get(k)) or ("android",)
         result = deploy(job["model"], cfg, job["out"], images_dir=job.get("images"), quant=job.get("quant"),
                         fp16=bool(job.get("fp16")), kinds=kinds, replace_out=True, name=job["name"],

@@ -4,6 +4,7 @@ started its optimizer child (main)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .errors import LiteToolsError
@@ -43,7 +44,9 @@ def cmd_inspect(args) -> int:
 def cmd_doctor(args) -> int:
     from . import doctor
 
-    checks = doctor.run_checks()
+    if args.python and not (os.path.isfile(args.python) and os.access(args.python, os.X_OK)):
+        raise LiteToolsError(f"--python {args.python}: not an executable file")
+    checks = doctor.run_checks(args.python or sys.executable)
     print(doctor.render(checks))
     return 0 if all(c.ok for c in checks) else 1
 
@@ -86,6 +89,16 @@ def _config_from(args):
             _say(f"config: labels from {labels_from.split(' -> ')[-1]}")
         for note in cfg.notes:
             _say(f"config: {note}")
+        given = _upstream_from(args)
+        if any(v is not None for v in given.values()):
+            from .reference.preprocess import depends_on_machine
+
+            depends = depends_on_machine(cfg)
+            if not depends:
+                _say("config: --upstream-* changes nothing here: this config's resize is the same on every machine")
+            elif depends == "cpu" and (given["upstream_threads"] is not None or given["upstream_l2"] is not None):
+                _say("config: --upstream-threads/--upstream-l2 change nothing here: only IPP's warpAffine (keep_ratio "
+                     "cubic detector configs) depends on them")
     return cfg
 
 
@@ -258,7 +271,10 @@ def cmd_gallery(args) -> int:
                                   rec_model=args.rec, progress=say)
         where = args.gallery
     else:
-        config = gallery.rec_config(args.config)
+        from .config import with_upstream
+        from .config.model import UPSTREAM_OPTIONS
+
+        config = with_upstream(gallery.rec_config(args.config), *_upstream_from(args).values(), said=UPSTREAM_OPTIONS)
         if args.gallery_command == "add":
             manifest = gallery.add(args.gallery, args.images, args.rec, config, image_root=args.image_root,
                                    delimiter=_delimiter(args.delimiter), progress=say, inputs=(args.config,))
@@ -374,6 +390,8 @@ def build_parser(only: str | None = None):
 
     if wanted("doctor"):
         d = sub.add_parser("doctor", help="check the Python, Paddle, Paddle Lite, numpy and Java set-up")
+        d.add_argument("--python", metavar="PATH", help="the interpreter whose cv2 to read for the --upstream-* "
+                                                        "line (the PaddleClas/PaddleDetection one; default: this one)")
         d.set_defaults(func=cmd_doctor)
 
     def config_source(p, required=True):
@@ -489,6 +507,7 @@ def build_parser(only: str | None = None):
             if required:
                 q.add_argument("--config", required=True, help="the rec model's inference.yml (PostProcess "
                                                                "NormalizeFeatures), our JSON, or a PP-ShiTu config")
+                upstream_options(q)
 
         def image_options(q):
             q.add_argument("--image-root", help="with a list file: the folder its paths are relative to (default: "

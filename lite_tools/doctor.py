@@ -38,14 +38,27 @@ _CV2_PROBE = ("import json, cv2; print(json.dumps([cv2.__version__, bool(cv2.ipp
 _IPP_CODES = {"(l9)": "avx2", "(k0)": "avx512"}
 
 
+def _cpu_vendor() -> str:
+    cpuinfo = "/proc/cpuinfo"
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            return next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("vendor_id")), "")
+    except OSError:
+        return ""
+
+
 def opencv_here(python: str = sys.executable, env=None) -> Check:
-    """Which upstream machine a PaddleClas or PaddleDetection process would be here (this environment's
-    OPENCV_IPP included), as the --upstream-* options that make the tensor its own; fine without cv2 (lite-tools
-    reproduces cv2 without it). Run in a child: cv2 is no dependency of lite-tools."""
-    proc = subprocess.run([python, "-c", _CV2_PROBE], capture_output=True, text=True, env=env, timeout=120)
+    """Which upstream machine a PaddleClas or PaddleDetection process run by `python` would be here (this
+    environment's OPENCV_IPP included), as the --upstream-* options that make the tensor its own; fine without cv2
+    (lite-tools reproduces cv2 without it). Run in a child: cv2 is no dependency of lite-tools."""
+    try:
+        proc = subprocess.run([python, "-c", _CV2_PROBE], capture_output=True, text=True, env=env, timeout=120)
+    except OSError as e:
+        return Check("opencv", False, f"{python}: cannot run it ({e.strerror or e})")
     if proc.returncode != 0:
-        return Check("opencv", True, "not importable here (not needed: lite-tools reproduces cv2.resize without "
-                                     "it; on the PaddleClas/PaddleDetection server this line names its --upstream-*)")
+        return Check("opencv", True, f"cv2 is not importable by {python} (not needed: lite-tools reproduces "
+                                     "cv2.resize without it; run doctor --python with the PaddleClas/PaddleDetection "
+                                     "interpreter to get its --upstream-* options)")
     version, ipp, code, threads = json.loads(proc.stdout.strip().splitlines()[-1])
     cpu = "none" if not ipp else next((name for tag, name in _IPP_CODES.items() if tag in code), None)
     if cpu is None:
@@ -54,17 +67,24 @@ def opencv_here(python: str = sys.executable, env=None) -> Check:
     named = re.search(r"ippIP (.*?\(\w+\))", code)
     said = (f"cv2 {version}, {'IPP ' + (named.group(1) if named else code) if ipp else 'IPP off'}, {threads} "
             f"OpenCV thread{'s' if threads != 1 else ''}")
+    warnings = []
+    options = f"--upstream-cpu {cpu}"
     if threads > 25:
-        return Check("opencv", True, f"{said}: above 25 threads OpenCV's own warpAffine result varies run to run; "
-                                     f"give PaddleDetection cv2.setNumThreads(25) or fewer", warn=True)
-    options = f"--upstream-cpu {cpu} --upstream-threads {threads}"
+        warnings.append("above 25 threads OpenCV's own warpAffine (keep_ratio cubic configs) varies run to run: "
+                        "give that process cv2.setNumThreads(25) or fewer and pass that number as --upstream-threads")
+    else:
+        options += f" --upstream-threads {threads}"
+    if ipp and threads > 1 and _cpu_vendor() == "GenuineIntel":
+        warnings.append("on Intel CPUs IPP reads the L2 cache size, which lite-tools cannot see: keep_ratio cubic "
+                        "configs at several threads need --upstream-l2 (unverified)")
     if version.split(".")[:2] != ["4", "6"]:
-        return Check("opencv", True, f"{said}: lite-tools reproduces opencv-python 4.6.0.66 (PaddleClas 2.6.0's), "
-                                     f"so other versions may differ; as upstream here: {options}", warn=True)
-    return Check("opencv", True, f"{said}; as upstream here: {options}")
+        warnings.append("lite-tools reproduces opencv-python 4.6.0.66 (PaddleClas 2.6.0's); other versions may "
+                        "differ")
+    return Check("opencv", True, f"{said}; as upstream here: {options}" + "".join(f"; {w}" for w in warnings),
+                 warn=bool(warnings))
 
 
-def run_checks() -> list:
+def run_checks(python: str = sys.executable) -> list:
     checks = []
     py_ok = (3, 8) <= sys.version_info[:2] <= (3, 10)
     checks.append(Check("python", py_ok, sys.version.split()[0] + ("" if py_ok else
@@ -92,7 +112,7 @@ def run_checks() -> list:
         from .lite_runner import describe_exit
         detail = m.group(1) if m else (proc.stderr.strip().splitlines() or ["no output"])[-1]
         checks.append(Check("lite canary", False, f"{describe_exit(proc.returncode)}: {detail}"))
-    checks.append(opencv_here())
+    checks.append(opencv_here(python))
     checks.append(_java("java"))
     checks.append(_java("javac"))
     return checks

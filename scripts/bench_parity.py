@@ -69,11 +69,13 @@ def frames() -> tuple:
 
 
 def preprocess_before(img, config):
-    """The preprocessing lite-tools ran before issue 12, for the side-by-side figure: the float64 resampler
-    (lite_tools/reference/resize.py, kept for scripts/measure_resize.py) on the crop window, then
-    (v * scale - mean) / std in float64, to float32 NCHW."""
+    """The preprocessing lite-tools ran before issue 12's 8-bit resamplers, for the side-by-side figure: the float64
+    resampler (lite_tools/reference/resize.py, kept for scripts/measure_resize.py) on the crop window, the channel
+    flip, then the normalisation on those float64 values (normalise_values: each upstream's arithmetic, as then),
+    to NCHW."""
+    from lite_tools.config import ChannelOrder
     from lite_tools.reference import resize as float64_resize
-    from lite_tools.reference.preprocess import resized_size
+    from lite_tools.reference.preprocess import normalise_values, resized_size
 
     h, w = img.shape[:2]
     rw, rh = resized_size(config, w, h)
@@ -81,8 +83,9 @@ def preprocess_before(img, config):
     window = ((rw - cw) // 2, (rh - ch) // 2, cw, ch)
     r = config.resize
     out = float64_resize.resize(img, rw, rh, r.interp, r.antialias, window=window)
-    x = (out * config.scale - np.asarray(config.mean)) / np.asarray(config.std)
-    return np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
+    if config.channel_order == ChannelOrder.BGR:
+        out = out[:, :, ::-1]
+    return np.ascontiguousarray(normalise_values(out, config).transpose(2, 0, 1)[None])
 
 
 def time_preprocess(config, images: list) -> tuple:

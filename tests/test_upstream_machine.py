@@ -1,11 +1,12 @@
 """The upstream machine a deploy reproduces (DeployConfig.upstream_cv2: --upstream-cpu, --upstream-threads,
 --upstream-l2): PaddleDetection's own preprocessing run by the PaddleClas wheel's det_preprocess.py in a child
 process set up as that machine (IPP's AVX2 code, its AVX-512 code, no IPP; OpenCV's thread count) against the
-reference configured the same way, bit for bit; the generated Java core following the setting; the options' bad
-values refused in one line."""
+reference configured the same way, bit for bit; the generated Java core and its Preprocessor following the setting;
+galleries recording it; `doctor` naming this machine's; the options' bad values refused in one line."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -149,17 +150,19 @@ def test_config_carries_the_machine_through_json_and_the_cli(tmp_path):
     back = resolve(config=str(out))
     assert back.upstream_cv2 == UpstreamCv2("avx512", 8, 1048576)
     assert back == with_upstream(resolve(preset="picodet-s-320-coco"), "avx512", 8, 1048576)
-    said = reproduces(back)
-    assert "AVX-512" in said and "8 OpenCV threads" in said and "1048576 bytes" in said
+    said = reproduces(back)  # a 320x320 stretch: IPP's resize, whose result depends on the CPU code only
+    assert "AVX-512" in said and "thread" not in said and "L2" not in said
     default = resolve(preset="picodet-s-320-coco")
     assert default.upstream_cv2 == UpstreamCv2() and "AVX2" in reproduces(default)
     assert "every machine" in reproduces(resolve(preset="imagenet-cls"))  # bilinear: nothing machine-specific
-    assert "thread count" in reproduces(with_upstream(_detector(True), "avx2", 4))
+    warp = reproduces(with_upstream(_detector(True), "avx2", 4, 1048576))  # keep_ratio: IPP's warpAffine
+    assert "thread count" in warp and "4 OpenCV threads" in warp and "1048576 bytes" in warp
+    assert "thread" not in reproduces(with_upstream(_detector(True), "none", 4))  # no IPP, no warpAffine
     assert "thread count" not in reproduces(with_upstream(_detector(False), "avx2", 4))
-    # an older JSON without the field reads as the default machine
-    del data["upstream_cv2"]
+    # the default machine is left out of the JSON (older lite-tools read it), and such a file reads as it
+    assert "upstream_cv2" not in default.to_json()
     old = tmp_path / "old.json"
-    old.write_text(json.dumps(data))
+    old.write_text(json.dumps(default.to_json()))
     assert resolve(config=str(old)).upstream_cv2 == UpstreamCv2()
 
 
@@ -191,8 +194,55 @@ def test_bad_machine_in_json_and_batch_files(tmp_path):
     assert "upstream_threads must be a whole number" in batch.type_problem({"upstream_threads": "8"})
     assert "upstream_cpu must be a non-empty string" in batch.type_problem({"upstream_cpu": 2})
     assert batch.type_problem({"upstream_cpu": "avx512", "upstream_threads": 4, "upstream_l2": 0}) == ""
+    # out of range: said before the model's job starts, under the file's key
+    assert batch.type_problem({"upstream_threads": 30}).startswith("upstream_threads: ")
+    assert batch.type_problem({"upstream_cpu": "sse42", "upstream_l2": 0}).startswith("upstream_cpu/upstream_l2: ")
+    assert batch.job_config({"preset": "picodet-s-320-coco", "upstream_cpu": "avx512", "upstream_threads": 4,
+                             "upstream_l2": 524288}).upstream_cv2 == UpstreamCv2("avx512", 4, 524288)
     proc = run_cli("deploy", "--batch", str(tmp_path / "none.yaml"), "--upstream-cpu", "avx512")
     assert proc.returncode == 2 and "batch file" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_threads_and_l2_reach_the_reference_and_the_java_core(android_jar, sample_photos, tmp_path):
+    """The thread count and the L2 size a keep_ratio cubic config names change the reference's tensor (IPP's
+    warpAffine stripes: with more L2 fewer threads share the work), and the Java core's Preprocessor built with
+    the same machine equals the reference at tolerance 0 for each: its UPSTREAM_*, threads and L2 arguments reach
+    the resampler in the right places."""
+    from javatools import build_harness
+
+    core = REPO / "android_template/app/src/main/java/com/litetools/core"
+    classpath = build_harness(sorted(core.glob("*.java")), REPO / "tests/java/PreprocessorMachineHarness.java",
+                              tmp_path / "classes", android_jar)
+    codes = {"avx2": 0, "avx512": 1, "none": 2}
+    machines = [("avx2", 1, 0), ("avx2", 8, 0), ("avx2", 8, 4 << 20), ("avx512", 8, 0), ("none", 8, 0)]
+    base = _detector(True)
+    differs = set()
+    for name, img in sample_photos[1:20:6]:
+        h, w = img.shape[:2]
+        px = img.astype(np.uint32)
+        alpha = (np.arange(h * w, dtype=np.uint32).reshape(h, w) * 37) % 256  # which the Preprocessor must ignore
+        argb = alpha << 24 | px[:, :, 0] << 16 | px[:, :, 1] << 8 | px[:, :, 2]
+        (tmp_path / "in.argb").write_bytes(argb.astype(">u4").tobytes())
+        tensors = {}
+        for cpu, threads, l2 in machines:
+            ref = preprocess(img, with_upstream(base, cpu, threads, l2)).tensor[0]
+            proc = subprocess.run(["java", "-cp", classpath, "PreprocessorMachineHarness", str(tmp_path / "in.argb"),
+                                   str(w), str(h), str(codes[cpu]), str(threads), str(l2 or 262144),
+                                   str(tmp_path / "out.f32")], capture_output=True, text=True, timeout=300)
+            assert proc.returncode == 0, proc.stderr
+            raw = (tmp_path / "out.f32").read_bytes()
+            th, tw = np.frombuffer(raw[:8], ">i4")
+            java = np.frombuffer(raw[8:], ">f4").reshape(3, th, tw)
+            assert java.shape == ref.shape and np.array_equal(java, ref), (name, cpu, threads, l2)
+            tensors[(cpu, threads, l2)] = ref
+        for key, t in tensors.items():
+            if not np.array_equal(t, tensors[("avx2", 1, 0)]):
+                differs.add(key)
+    # each setting moved some photo's tensor (the L2 one against 8 threads at 256 KiB), so each check can fail
+    assert {("avx2", 8, 0), ("none", 8, 0)} <= differs, differs
+    assert any(not np.array_equal(preprocess(img, with_upstream(base, "avx2", 8, 0)).tensor,
+                                  preprocess(img, with_upstream(base, "avx2", 8, 4 << 20)).tensor)
+               for _, img in sample_photos[1:20:6]), "the L2 size never changed the stripes"
 
 
 def test_java_core_follows_the_upstream_cpu(preset_projects, sample_photos, tmp_path):
@@ -251,9 +301,52 @@ def test_doctor_names_this_machine_as_upstream_options():
     threads = int(probe.stdout)
     proc = run_cli("doctor")
     line = next(ln for ln in proc.stdout.splitlines() if " opencv " in ln)
-    assert line.startswith("ok") and f"--upstream-cpu avx2 --upstream-threads {threads}" in line, line
+    if threads <= 25:
+        assert f"--upstream-cpu avx2 --upstream-threads {threads}" in line, line
+    else:
+        assert line.startswith("warn") and "--upstream-cpu avx2;" in line and "setNumThreads(25)" in line, line
+    many = doctor.opencv_here(env=dict(os.environ, OPENCV_FOR_THREADS_NUM="32"))
+    assert many.warn and "32 OpenCV threads" in many.detail and "--upstream-cpu avx2;" in many.detail
+    assert "--upstream-threads 32" not in many.detail
     for value, cpu in (("avx2", "avx2"), ("disabled", "none")):
         check = doctor.opencv_here(env=dict(os.environ, OPENCV_IPP=value))
         assert check.ok and not check.warn and f"--upstream-cpu {cpu} " in check.detail, check
     y8 = doctor.opencv_here(env=dict(os.environ, OPENCV_IPP="sse42"))
     assert y8.warn and "SSE4.2 (y8)" in y8.detail and "not modelled" in y8.detail and "--upstream" not in y8.detail
+
+
+def test_gallery_records_its_machine_and_refuses_mixing_machines(zoo_dir, tmp_path):
+    """`gallery build --upstream-cpu avx512` records the machine in gallery.json; `gallery add` with the rec config
+    at another machine is refused (exit 2, one line, the gallery untouched) where that config's resize depends on
+    the machine (cubic), and allowed at the same machine. A bilinear rec config (the same pixels on every machine)
+    records it too but never refuses."""
+    import shitu_data
+    from lite_tools import zoo
+    from lite_tools.shitu import gallery
+    from shared_projects import REC
+
+    data = shitu_data.make(tmp_path / "data", queries=1)
+    rec_dir = zoo_dir(REC)
+    bilinear = zoo.config_for(REC)
+    cubic = bilinear.replace(resize=dataclasses.replace(bilinear.resize, interp=Interp.BICUBIC))
+    cfg = tmp_path / "rec_cubic.json"
+    cfg.write_text(json.dumps(cubic.to_json()))
+    out = tmp_path / "g"
+    proc = run_cli("gallery", "build", data.image_root, "--rec", rec_dir, "--config", cfg, "--upstream-cpu", "avx512",
+                   "--out", out)
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((out / gallery.MANIFEST).read_text())
+    assert manifest[gallery.MACHINE] == {"cpu": "avx512", "threads": 1, "l2_cache": 0}
+    before = (out / gallery.MANIFEST).read_bytes()
+    proc = run_cli("gallery", "add", out, data.image_root, "--rec", rec_dir, "--config", cfg)
+    assert proc.returncode == 2 and "same --upstream" in proc.stderr, proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and (out / gallery.MANIFEST).read_bytes() == before
+    proc = run_cli("gallery", "add", out, data.image_root, "--rec", rec_dir, "--config", cfg, "--upstream-cpu",
+                   "avx512")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / gallery.MANIFEST).read_text())[gallery.MACHINE]["cpu"] == "avx512"
+    # the zoo's own bilinear rec config: the machine changes nothing, so nothing is refused
+    assert bilinear.resize.interp == Interp.BILINEAR
+    gallery.require_machine(gallery.load(out), bilinear, "search it")
+    with pytest.raises(BadInput, match="same --upstream"):
+        gallery.require_machine(gallery.load(out), cubic, "search it")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 
 from ..errors import BadInput
-from .model import UPSTREAM_CPUS, ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task, UpstreamCv2, write_json
+from .model import (UPSTREAM_CPUS, UPSTREAM_OPTIONS, ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task,
+                    UpstreamCv2, write_json)
 from .presets import PRESETS
 from .readers import read_config_file, read_paddleclas, read_paddledet, with_labels, with_origin
 
 __all__ = ["ChannelOrder", "DeployConfig", "Interp", "Resize", "ResizeMode", "Task", "UpstreamCv2", "UPSTREAM_CPUS",
-           "PRESETS", "resolve", "with_upstream",
+           "UPSTREAM_OPTIONS", "PRESETS", "resolve", "with_upstream",
            "read_config_file", "read_paddleclas", "read_paddledet", "write_json"]
 
 
@@ -58,5 +59,4 @@ def resolve(config=None, preset=None, threshold=None, input_name=None, labels=No
         cfg = cfg.replace(origins=with_origin(cfg, "threshold", "--threshold"))
     if input_name:
         cfg = cfg.replace(input_name=input_name)
-    return with_upstream(cfg, upstream_cpu, upstream_threads, upstream_l2, said="--upstream-cpu/--upstream-threads/"
-                         "--upstream-l2")
+    return with_upstream(cfg, upstream_cpu, upstream_threads, upstream_l2, said=UPSTREAM_OPTIONS)

@@ -69,7 +69,9 @@ class Resize:
 # per CPU): "avx2" IPP's AVX2 code (l9), "avx512" its AVX-512 code (k0), "none" no IPP (aarch64 wheels,
 # cv2.ipp.setUseIPP(False)). IPP's SSE4.2 code (y8, CPUs without AVX2) is not modelled.
 UPSTREAM_CPUS = {"avx2": "l9", "avx512": "k0", "none": None}
-DEFAULT_L2_CACHE = 256 * 1024  # what OpenCV assumes where IPP reports no L2 size (AMD): ipp_warp.L2_CACHE
+DEFAULT_L2_CACHE = 256 * 1024  # what OpenCV assumes where IPP reports no L2 size (AMD): ipp_warp.L2_CACHE (tested)
+# The options that set it (the CLI's, batch files' keys upstream_cpu, upstream_threads, upstream_l2).
+UPSTREAM_OPTIONS = "--upstream-cpu/--upstream-threads/--upstream-l2"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,9 +107,13 @@ class UpstreamCv2:
             return f"upstream L2 cache must be a whole number of bytes (0: none reported), got {self.l2_cache!r}"
         return None
 
-    def describe(self) -> str:
+    def describe(self, threads: bool = True) -> str:
+        """The machine in words; threads=False: its CPU code only (what a resize without IPP's warpAffine
+        depends on)."""
         cpu = {"avx2": "x86-64 with AVX2 (IPP's AVX2 code, l9)", "avx512": "x86-64 with AVX-512 (IPP's AVX-512 "
                "code, k0)", "none": "without IPP (aarch64 wheels, or cv2.ipp.setUseIPP(False))"}[self.cpu]
+        if not threads:
+            return cpu
         l2 = f"{self.l2_cache} bytes of L2 read by IPP" if self.l2_cache else "no L2 size reported to IPP (as on AMD)"
         return f"{cpu}, {self.threads} OpenCV thread{'s' if self.threads > 1 else ''}, {l2}"
 
@@ -234,6 +240,8 @@ class DeployConfig:
         data["post_params"] = dict(self.post_params)
         data["export_nms"] = dict(self.export_nms)
         data["origins"] = dict(self.origins)
+        if self.upstream_cv2 == UpstreamCv2():  # the default machine is left out: older lite-tools read the file
+            del data["upstream_cv2"]
         return data
 
     @classmethod

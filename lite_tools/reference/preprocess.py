@@ -195,8 +195,8 @@ def depends_on_machine(config: DeployConfig) -> str:
     r = config.resize
     if r.antialias or r.interp != Interp.BICUBIC:
         return ""
-    if r.keep_ratio and r.mode == ResizeMode.FIXED and follows_paddledet(config):
-        return "cpu+threads"
+    if config.upstream_cv2.ipp and r.keep_ratio and r.mode == ResizeMode.FIXED and follows_paddledet(config):
+        return "cpu+threads"  # without IPP there is no warpAffine: OpenCV's own cubic, the same at any thread count
     return "cpu"
 
 
@@ -210,7 +210,7 @@ def reproduces(config: DeployConfig) -> str:
     if not depends:
         return said + " (the same on every machine)"
     u = config.upstream_cv2
-    said += f" as on an upstream machine {u.describe()}"
+    said += f" as on an upstream machine {u.describe(threads=depends == 'cpu+threads')}"
     if u.cpu == "avx2":
         said += " (an AVX-512 CPU runs this code only with OPENCV_IPP=avx2 set; --upstream-cpu avx512 for its own)"
     if depends == "cpu+threads":

@@ -107,8 +107,8 @@ def with_upstream(system: SystemConfig, upstream_cpu=None, upstream_threads=None
     from .. import config as configs
 
     def moved(cfg):
-        return cfg if cfg is None else configs.with_upstream(
-            cfg, upstream_cpu, upstream_threads, upstream_l2, said="--upstream-cpu/--upstream-threads/--upstream-l2")
+        return cfg if cfg is None else configs.with_upstream(cfg, upstream_cpu, upstream_threads, upstream_l2,
+                                                             said=configs.UPSTREAM_OPTIONS)
     return dataclasses.replace(system, detector=moved(system.detector), recogniser=moved(system.recogniser))
 
 
@@ -168,6 +168,7 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
     galleries.require_params(g, rec_dir)  # quick refusal before any optimiser runs
     det_cfg, det_outputs = _settled(system.detector, det_dir, "detector")
     rec_cfg, rec_outputs = _settled(system.recogniser, rec_dir, "recogniser")
+    galleries.require_machine(g, rec_cfg, "search it")
     width = rec_outputs[0][1][-1]
     if width > 0 and width != g.dim:
         raise BadInput(f"{gallery_dir}: holds {g.dim}-d vectors, {rec_dir} outputs {width}-d features")

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import outputs, staging
-from ..config import DeployConfig, Task
+from ..config import DeployConfig, Task, UpstreamCv2
 from ..errors import BadInput
 from ..model import files
 from . import index
@@ -459,10 +459,34 @@ def build(images, rec_model, config: DeployConfig, out, image_root=None, delimit
         ids = np.arange(len(labels), dtype=np.int64)
         manifest = write_folder(Path(tmp) / "gallery", vectors, ids, labels, paths, binding, config.source, {
             "origin": ORIGIN_BUILT, "source": _source_json(source), "skipped": _skipped_json(skipped),
+            MACHINE: machine_json(config),
             "history": [{"operation": "new", "added": len(labels), "skipped": len(skipped),
                          **_source_json(source)}]})
         outputs.install(Path(tmp) / "gallery", out, "gallery build")
     return manifest
+
+
+# The manifest's record of the upstream machine whose cv2.resize the embeddings' inputs reproduce
+# (DeployConfig.upstream_cv2 of the rec config, --upstream-*); absent: the default machine, or PaddleClas's own index.
+MACHINE = "rec_upstream_cv2"
+
+
+def machine_json(config: DeployConfig) -> dict:
+    return dataclasses.asdict(config.upstream_cv2)
+
+
+def require_machine(gallery: "Gallery", config: DeployConfig, doing: str) -> None:
+    """Refuse to mix embeddings of two upstream machines' pixels, where the rec config's resize depends on the
+    machine (reference.preprocess.depends_on_machine: cubic resizes)."""
+    from ..reference.preprocess import depends_on_machine
+
+    if MACHINE not in gallery.manifest and gallery.manifest.get("origin") == ORIGIN_IMPORTED:
+        return  # PaddleClas's own vectors: computed on the upstream machine, whichever it is
+    recorded = gallery.manifest.get(MACHINE, dataclasses.asdict(UpstreamCv2()))
+    if recorded != machine_json(config) and depends_on_machine(config):
+        raise BadInput(f"{gallery.folder}: its embeddings reproduce the upstream machine {recorded}, the rec config "
+                       f"{config.source} now {machine_json(config)}: to {doing}, give the same --upstream-* (its "
+                       "cubic resize depends on the machine)")
 
 
 def _check_ours(folder: Path) -> None:
@@ -487,6 +511,7 @@ def _add(gallery_dir: Path, images, rec_model, config, image_root, delimiter, pr
     _check_ours(gallery_dir)
     check_config(config)
     require_params(old, rec_model)
+    require_machine(old, config, "add to it")
     source = list_sources(images, image_root, delimiter)
     if source.kind == "list":
         progress(f"gallery: image root {source.image_root} ({source.root_from})")
@@ -503,6 +528,7 @@ def _add(gallery_dir: Path, images, rec_model, config, image_root, delimiter, pr
         manifest = _carried(old.manifest, {"operation": "append", "added": len(labels), "skipped": len(skipped),
                                            "first_id": start, **_source_json(source)})
         manifest["skipped"] = list(old.manifest.get("skipped", [])) + _skipped_json(skipped)
+        manifest[MACHINE] = machine_json(config)
         result = write_folder(Path(tmp) / "gallery", np.concatenate([old.float32.vectors, vectors]), ids,
                               old.labels + tuple(labels), old.paths + tuple(paths), binding, config.source, manifest)
         staging.stop_at("gallery-add")  # test-only: a second add arrives while this one holds the gallery
@@ -512,7 +538,7 @@ def _add(gallery_dir: Path, images, rec_model, config, image_root, delimiter, pr
 
 def _carried(manifest: dict, operation: dict) -> dict:
     """What an add or a remove keeps of the old manifest (origin, source, import facts), with the new history."""
-    kept = {k: v for k, v in manifest.items() if k in ("origin", "source", "skipped", "import")}
+    kept = {k: v for k, v in manifest.items() if k in ("origin", "source", "skipped", "import", MACHINE)}
     kept["history"] = list(manifest.get("history", [])) + [operation]
     return kept
 
