@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from . import child, outputs, provenance, staging
+from .config.model import UPSTREAM_KEYWORDS
 from .errors import BadInput, LiteToolsError
 from .lite_runner import describe_exit
 
@@ -41,7 +42,6 @@ MODEL_KEYS = {"model", "preset", "config", "name", "images", "quant", "fp16", "a
               "app_name", "package", "labels", "no_labels", "upstream_cpu", "upstream_threads", "upstream_l2"}
 TEXT_KEYS = ("model", "preset", "config", "name", "images", "quant", "app_name", "package", "labels", "upstream_cpu")
 WHOLE_KEYS = ("upstream_threads", "upstream_l2")
-UPSTREAM_KEYS = ("upstream_cpu", "upstream_threads", "upstream_l2")  # UpstreamCv2's fields, in its order
 FLAG_KEYS = ("fp16", "android", "flutter", "no_labels")
 
 
@@ -62,14 +62,11 @@ def type_problem(job: dict) -> str:
         value = job.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
             return f"{key} must be a whole number, got {value!r}"
-    given = {key: job.get(key) for key in UPSTREAM_KEYS}
+    given = {key: job.get(key) for key in UPSTREAM_KEYWORDS}
     if any(v is not None for v in given.values()):
         from .config import UpstreamCv2
 
-        default = UpstreamCv2()
-        machine = UpstreamCv2(*(default_value if v is None else v for v, default_value in
-                                zip(given.values(), (default.cpu, default.threads, default.l2_cache))))
-        why = machine.problem()
+        why = UpstreamCv2().overriding(*given.values()).problem()
         if why:
             return f"{'/'.join(k for k, v in given.items() if v is not None)}: {why}"
     value = job.get("threshold")
@@ -141,7 +138,7 @@ def job_config(job: dict):
 
     return configs.resolve(config=job.get("config"), preset=job.get("preset"), threshold=job.get("threshold"),
                            labels=job.get("labels"), no_labels=bool(job.get("no_labels")),
-                           **{key: job.get(key) for key in UPSTREAM_KEYS})
+                           **{key: job.get(key) for key in UPSTREAM_KEYWORDS})
 
 
 def run_one(job: dict) -> dict:

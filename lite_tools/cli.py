@@ -71,9 +71,9 @@ def cmd_zoo_export(args) -> int:
 
 def _upstream_from(args) -> dict:
     """The --upstream-* options given, as config.resolve's keywords."""
-    return {"upstream_cpu": getattr(args, "upstream_cpu", None),
-            "upstream_threads": getattr(args, "upstream_threads", None),
-            "upstream_l2": getattr(args, "upstream_l2", None)}
+    from .config.model import UPSTREAM_KEYWORDS
+
+    return {key: getattr(args, key, None) for key in UPSTREAM_KEYWORDS}
 
 
 def _config_from(args):

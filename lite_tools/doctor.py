@@ -38,7 +38,9 @@ _CV2_PROBE = ("import json, cv2; print(json.dumps([cv2.__version__, bool(cv2.ipp
 _IPP_CODES = {"(l9)": "avx2", "(k0)": "avx512"}
 
 
-def _cpu_vendor() -> str:
+def cpu_vendor() -> str:
+    """/proc/cpuinfo's vendor_id ("AuthenticAMD", "GenuineIntel"; "" where there is none): whether IPP reports an
+    L2 size, which OpenCV's warpAffine stripes follow."""
     cpuinfo = "/proc/cpuinfo"
     try:
         with open(cpuinfo, encoding="utf-8", errors="replace") as f:
@@ -74,7 +76,7 @@ def opencv_here(python: str = sys.executable, env=None) -> Check:
                         "give that process cv2.setNumThreads(25) or fewer and pass that number as --upstream-threads")
     else:
         options += f" --upstream-threads {threads}"
-    if ipp and threads > 1 and _cpu_vendor() == "GenuineIntel":
+    if ipp and threads > 1 and cpu_vendor() == "GenuineIntel":
         warnings.append("on Intel CPUs IPP reads the L2 cache size, which lite-tools cannot see: keep_ratio cubic "
                         "configs at several threads need --upstream-l2 (unverified)")
     if version.split(".")[:2] != ["4", "6"]:

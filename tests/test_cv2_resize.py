@@ -14,7 +14,6 @@ import contextlib
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -477,9 +476,9 @@ def stripes_calibrated() -> None:
     """Skip unless IPP reports no L2 cache size here, as on AMD CPUs, where the stripe rule was measured: OpenCV then
     cuts by 256 KiB (ipp_warp.L2_CACHE). On Intel CPUs IPP reads the real L2 size, which neither cv2 nor IPP's
     Python side shows, so the cut there is not known to the tests."""
-    cpuinfo = Path("/proc/cpuinfo")
-    vendor = next((ln.split(":")[1].strip() for ln in (cpuinfo.read_text().splitlines() if cpuinfo.exists() else [])
-                   if ln.startswith("vendor_id")), "unknown")
+    from lite_tools.doctor import cpu_vendor
+
+    vendor = cpu_vendor() or "unknown"
     if vendor != "AuthenticAMD":
         pytest.skip(f"CPU vendor {vendor}: IPP may report an L2 size here, and OpenCV's stripes follow it; the rule "
                     "was measured where it reports none (AMD)")

@@ -154,6 +154,12 @@ def test_config_carries_the_machine_through_json_and_the_cli(tmp_path):
     assert "AVX-512" in said and "thread" not in said and "L2" not in said
     default = resolve(preset="picodet-s-320-coco")
     assert default.upstream_cv2 == UpstreamCv2() and "AVX2" in reproduces(default)
+    # one L2 default and one CPU list: the config's, the reference's and the app's constants agree
+    from lite_tools.codegen.android import UPSTREAM_CONSTANTS
+    from lite_tools.config.model import DEFAULT_L2_CACHE, UPSTREAM_CPUS
+    from lite_tools.reference import ipp_warp
+
+    assert DEFAULT_L2_CACHE == ipp_warp.L2_CACHE and set(UPSTREAM_CONSTANTS) == set(UPSTREAM_CPUS)
     assert "every machine" in reproduces(resolve(preset="imagenet-cls"))  # bilinear: nothing machine-specific
     warp = reproduces(with_upstream(_detector(True), "avx2", 4, 1048576))  # keep_ratio: IPP's warpAffine
     assert "thread count" in warp and "4 OpenCV threads" in warp and "1048576 bytes" in warp

@@ -5,13 +5,13 @@ from __future__ import annotations
 import math
 
 from ..errors import BadInput
-from .model import (UPSTREAM_CPUS, UPSTREAM_OPTIONS, ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task,
+from .model import (UPSTREAM_CPUS, UPSTREAM_KEYWORDS, UPSTREAM_OPTIONS, ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task,
                     UpstreamCv2, write_json)
 from .presets import PRESETS
 from .readers import read_config_file, read_paddleclas, read_paddledet, with_labels, with_origin
 
 __all__ = ["ChannelOrder", "DeployConfig", "Interp", "Resize", "ResizeMode", "Task", "UpstreamCv2", "UPSTREAM_CPUS",
-           "UPSTREAM_OPTIONS", "PRESETS", "resolve", "with_upstream",
+           "UPSTREAM_KEYWORDS", "UPSTREAM_OPTIONS", "PRESETS", "resolve", "with_upstream",
            "read_config_file", "read_paddleclas", "read_paddledet", "write_json"]
 
 
@@ -20,9 +20,7 @@ def with_upstream(cfg: DeployConfig, cpu=None, threads=None, l2_cache=None, said
     `said`: the options' name for the origins ("--upstream-*")."""
     if cpu is None and threads is None and l2_cache is None:
         return cfg
-    old = cfg.upstream_cv2
-    new = UpstreamCv2(old.cpu if cpu is None else cpu, old.threads if threads is None else threads,
-                      old.l2_cache if l2_cache is None else l2_cache)
+    new = cfg.upstream_cv2.overriding(cpu, threads, l2_cache)
     why = new.problem()
     if why:
         raise BadInput(f"{said or cfg.source}: {why}")

@@ -70,8 +70,9 @@ class Resize:
 # cv2.ipp.setUseIPP(False)). IPP's SSE4.2 code (y8, CPUs without AVX2) is not modelled.
 UPSTREAM_CPUS = {"avx2": "l9", "avx512": "k0", "none": None}
 DEFAULT_L2_CACHE = 256 * 1024  # what OpenCV assumes where IPP reports no L2 size (AMD): ipp_warp.L2_CACHE (tested)
-# The options that set it (the CLI's, batch files' keys upstream_cpu, upstream_threads, upstream_l2).
+# The options that set it: the CLI's, and resolve's keywords (batch files' keys), in UpstreamCv2's field order.
 UPSTREAM_OPTIONS = "--upstream-cpu/--upstream-threads/--upstream-l2"
+UPSTREAM_KEYWORDS = ("upstream_cpu", "upstream_threads", "upstream_l2")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +95,11 @@ class UpstreamCv2:
     @property
     def l2_bytes(self) -> int:
         return self.l2_cache or DEFAULT_L2_CACHE
+
+    def overriding(self, cpu=None, threads=None, l2_cache=None) -> "UpstreamCv2":
+        """This machine with the values given (None keeps this one's), unchecked (problem() says what is wrong)."""
+        return UpstreamCv2(self.cpu if cpu is None else cpu, self.threads if threads is None else threads,
+                           self.l2_cache if l2_cache is None else l2_cache)
 
     def problem(self) -> str | None:
         if self.cpu not in UPSTREAM_CPUS:
