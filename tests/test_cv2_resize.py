@@ -512,7 +512,7 @@ def test_ipp_warp_affine_stripes_follow_the_thread_count():
         fx = float(rng.uniform(0.6, 3.2))
         fy = fx if i % 3 == 0 else float(rng.uniform(0.6, 3.2))
         dw, dh, inv_x, inv_y = cv2_resize.output_geometry(w, h, 0, 0, fx, fy)
-        if len(ipp_warp.stripes(h, w, channels, dh, dw, 16)) == 1 or not cv2_resize._affine(w, h, dw, dh, fx, fy):
+        if len(ipp_warp.stripes(w, h, dw, dh, channels, 16)) == 1 or not cv2_resize._affine(w, h, dw, dh, fx, fy):
             continue
         img = rng.integers(0, 256, (h, w, channels)[:3 if channels > 1 else 2], dtype=np.uint8)
         if i % 4 == 1:
@@ -521,7 +521,7 @@ def test_ipp_warp_affine_stripes_follow_the_thread_count():
         for threads in (1, 2, 3, 4, 6, 8, 11, 16):
             with ipp(True, threads):
                 ref = cv2.resize(img, None, fx=fx, fy=fy, interpolation=INTER_CUBIC)
-            cut = tuple(ipp_warp.stripes(h, w, channels, dh, dw, threads))  # same cut, same result: computed once
+            cut = tuple(ipp_warp.stripes(w, h, dw, dh, channels, threads))  # same cut, same result: computed once
             if cut not in ours_by_cut:
                 ours_by_cut[cut] = resize(img, 0, 0, INTER_CUBIC, fx=fx, fy=fy, threads=threads)
             got = ours_by_cut[cut]

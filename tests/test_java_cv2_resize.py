@@ -332,7 +332,7 @@ def test_java_warp_affine_stripes_equal_real_cv2(jvm, sample_photos, tmp_path):
         fx = float(rng.uniform(0.6, 3.2))
         fy = fx if len(images) % 2 else float(rng.uniform(0.6, 3.2))
         dw, dh = geometry(np.zeros((h, w, 3), np.uint8), ("fx", fx, fy))[:2]
-        if len(ipp_warp.stripes(h, w, 3, dh, dw, 16)) == 1 or not cv2_resize._affine(w, h, dw, dh, fx, fy):
+        if len(ipp_warp.stripes(w, h, dw, dh, 3, 16)) == 1 or not cv2_resize._affine(w, h, dw, dh, fx, fy):
             continue
         img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
         images.append((f"random{len(images)}", img // 86 * 85 if len(images) % 3 == 1 else img, ("fx", fx, fy)))

@@ -156,7 +156,7 @@ def inverse(fx: float, fy: float) -> tuple:
     return fy / det, -(c * fy) / det, fx / det, -(fx * f) / det
 
 
-def stripes(h: int, w: int, channels: int, dh: int, dw: int, threads: int = 1, l2_cache: int = L2_CACHE) -> list:
+def stripes(w: int, h: int, dw: int, dh: int, channels: int, threads: int = 1, l2_cache: int = L2_CACHE) -> list:
     """Step 6: the [a, b) output row ranges OpenCV hands IPP, one call each, at `threads` OpenCV threads."""
     if threads <= 1 or dh < 64:
         return [(0, dh)]
@@ -313,7 +313,7 @@ def warp_cubic(src: np.ndarray, fx: float, fy: float, threads: int = 1, l2_cache
     dw, dh = int(round(w * fx)), int(round(h * fy))
     m0, m2, m4, m5 = inverse(fx, fy)
     out = np.empty((dh, dw, channels), np.uint8)
-    for rows in stripes(h, w, channels, dh, dw, threads, l2_cache):
+    for rows in stripes(w, h, dw, dh, channels, threads, l2_cache):
         _call(src, out, fx, fy, (m0, m2, m4, m5), plan(h, w, dh, dw, fx, fy, rows), dispatch)
     return out
 

@@ -152,7 +152,7 @@ final class IppWarpCubic {
         }
         xlo = lx <= hx ? lx : dstW;
         xhi = lx <= hx ? hx : -1;
-        int[] cut = stripes(srcW, srcH, dstW, dstH, threads, l2Cache, channels);
+        int[] cut = stripes(srcW, srcH, dstW, dstH, channels, threads, l2Cache);
         java.util.List<int[]> runs = new java.util.ArrayList<int[]>();
         java.util.List<int[]> all = new java.util.ArrayList<int[]>();
         for (int i = 0; i + 1 < cut.length; i++) {
@@ -218,7 +218,7 @@ final class IppWarpCubic {
      * min(threads, work / l2Cache) threads for work = int(dstW dstH channels (1 + srcW srcH / (dstW dstH))) bytes,
      * n = min(4 T, dstH) stripes, a_i = (i dstH + n / 2) / n in integers; one stripe when T &lt;= 1 or dstH &lt; 64.
      */
-    static int[] stripes(int srcW, int srcH, int dstW, int dstH, int threads, int l2Cache, int channels) {
+    static int[] stripes(int srcW, int srcH, int dstW, int dstH, int channels, int threads, int l2Cache) {
         int used = 1;
         if (threads > 1 && dstH >= 64) {
             double out = (double) dstW * dstH;
@@ -255,6 +255,8 @@ final class IppWarpCubic {
         final float[][] rows;
         final float[][] h = new float[4][];
         final int[] tapY = new int[4];
+        /** tapY[k] * srcW: where tap row k starts in the ARGB pixels. */
+        final int[] rowAt = new int[4];
         final float[] wy = new float[4];
         final int[] tapX = new int[4];
         final float[] wx = new float[4];
@@ -448,6 +450,9 @@ final class IppWarpCubic {
         } else {
             innerTaps(py, srcH, ring.tapY, ring.wy);
         }
+        for (int k = 0; k < 4; k++) {
+            ring.rowAt[k] = ring.tapY[k] * srcW;
+        }
     }
 
     /**
@@ -499,23 +504,14 @@ final class IppWarpCubic {
             pixel4(argb, out, ring, r, x, kind);
             return;
         }
-        int[] ty = ring.tapY;
-        float b0 = ring.wy[0];
-        float b1 = ring.wy[1];
-        float b2 = ring.wy[2];
-        float b3 = ring.wy[3];
-        int r0 = ty[0] * srcW;
-        int r1 = ty[1] * srcW;
-        int r2 = ty[2] * srcW;
-        int r3 = ty[3] * srcW;
         int at = (r * dstW + x) * channels;
         int order = kind == INNER ? ORDER_3210 : ORDER_3201;
         for (int c = 0; c < channels; c++) {
             int shift = SHIFT[c];
-            float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, order);
-            float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, order);
-            float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, order);
-            float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, order);
+            float v0 = column(argb, ring, tx[0], shift, order);
+            float v1 = column(argb, ring, tx[1], shift, order);
+            float v2 = column(argb, ring, tx[2], shift, order);
+            float v3 = column(argb, ring, tx[3], shift, order);
             float a = Cv2Resampler.fma32(v0, wx[0], v1 * wx[1]);
             float b = v2 * wx[2] + v3 * wx[3];
             out[at + c] = (byte) level(a + b);
@@ -535,36 +531,29 @@ final class IppWarpCubic {
         float w1 = ring.wx[1];
         float w2 = ring.wx[2];
         float w3 = ring.wx[3];
-        int[] ty = ring.tapY;
-        float b0 = ring.wy[0];
-        float b1 = ring.wy[1];
-        float b2 = ring.wy[2];
-        float b3 = ring.wy[3];
-        int r0 = ty[0] * srcW;
-        int r1 = ty[1] * srcW;
-        int r2 = ty[2] * srcW;
-        int r3 = ty[3] * srcW;
+        float[] b = ring.wy;
+        int[] rows = ring.rowAt;
         int at = (r * dstW + x) * 4;
         for (int c = 0; c < 4; c++) {
             int shift = SHIFT[c];
             float v;
             if (kind == INNER1) {
-                float h0 = across4(argb, r0, tx, shift, w0, w1, w2, w3);
-                float h1 = across4(argb, r1, tx, shift, w0, w1, w2, w3);
-                float h2 = across4(argb, r2, tx, shift, w0, w1, w2, w3);
-                float h3 = across4(argb, r3, tx, shift, w0, w1, w2, w3);
-                v = Cv2Resampler.fma32(h1, b1, Cv2Resampler.fma32(h0, b0, Cv2Resampler.fma32(h2, b2, h3 * b3)));
+                float h0 = across4(argb, rows[0], tx, shift, w0, w1, w2, w3);
+                float h1 = across4(argb, rows[1], tx, shift, w0, w1, w2, w3);
+                float h2 = across4(argb, rows[2], tx, shift, w0, w1, w2, w3);
+                float h3 = across4(argb, rows[3], tx, shift, w0, w1, w2, w3);
+                v = Cv2Resampler.fma32(h1, b[1], Cv2Resampler.fma32(h0, b[0], Cv2Resampler.fma32(h2, b[2], h3 * b[3])));
             } else if (kind == INNER) {
-                float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, ORDER_3210);
-                float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, ORDER_3210);
-                float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, ORDER_3210);
-                float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, ORDER_3210);
+                float v0 = column(argb, ring, tx[0], shift, ORDER_3210);
+                float v1 = column(argb, ring, tx[1], shift, ORDER_3210);
+                float v2 = column(argb, ring, tx[2], shift, ORDER_3210);
+                float v3 = column(argb, ring, tx[3], shift, ORDER_3210);
                 v = Cv2Resampler.fma32(v0, w0, v1 * w1) + Cv2Resampler.fma32(v2, w2, v3 * w3);
             } else {
-                float v0 = column(argb, r0, r1, r2, r3, tx[0], shift, b0, b1, b2, b3, ORDER_3201);
-                float v1 = column(argb, r0, r1, r2, r3, tx[1], shift, b0, b1, b2, b3, k0 ? ORDER_3201 : ORDER_3012);
-                float v2 = column(argb, r0, r1, r2, r3, tx[2], shift, b0, b1, b2, b3, ORDER_3201);
-                float v3 = column(argb, r0, r1, r2, r3, tx[3], shift, b0, b1, b2, b3, ORDER_3201);
+                float v0 = column(argb, ring, tx[0], shift, ORDER_3201);
+                float v1 = column(argb, ring, tx[1], shift, k0 ? ORDER_3201 : ORDER_3012);
+                float v2 = column(argb, ring, tx[2], shift, ORDER_3201);
+                float v3 = column(argb, ring, tx[3], shift, ORDER_3201);
                 v = Cv2Resampler.fma32(v1, w1, Cv2Resampler.fma32(v0, w0, Cv2Resampler.fma32(v2, w2, v3 * w3)));
             }
             out[at + c] = (byte) level(v);
@@ -581,16 +570,20 @@ final class IppWarpCubic {
     }
 
     /**
-     * The vertical sum of one tap column (source column col, rows at offsets r0..r3) of one channel, in the order
-     * ORDER_3210 fma(R3, b3, fma(R2, b2, fma(R1, b1, R0*b0))), ORDER_3201 fma(R3, b3, fma(R2, b2, fma(R0, b0,
-     * R1*b1))) or ORDER_3012 fma(R3, b3, fma(R0, b0, fma(R1, b1, R2*b2))).
+     * The vertical sum of one tap column (source column col, the ring's tap rows and weights b0..b3) of one
+     * channel, in the order ORDER_3210 fma(R3, b3, fma(R2, b2, fma(R1, b1, R0*b0))), ORDER_3201 fma(R3, b3, fma(R2,
+     * b2, fma(R0, b0, R1*b1))) or ORDER_3012 fma(R3, b3, fma(R0, b0, fma(R1, b1, R2*b2))).
      */
-    private static float column(int[] argb, int r0, int r1, int r2, int r3, int col, int shift, float b0, float b1,
-                                float b2, float b3, int order) {
-        float s0 = (argb[r0 + col] >> shift) & 0xff;
-        float s1 = (argb[r1 + col] >> shift) & 0xff;
-        float s2 = (argb[r2 + col] >> shift) & 0xff;
-        float s3 = (argb[r3 + col] >> shift) & 0xff;
+    private static float column(int[] argb, Ring ring, int col, int shift, int order) {
+        int[] rows = ring.rowAt;
+        float b0 = ring.wy[0];
+        float b1 = ring.wy[1];
+        float b2 = ring.wy[2];
+        float b3 = ring.wy[3];
+        float s0 = (argb[rows[0] + col] >> shift) & 0xff;
+        float s1 = (argb[rows[1] + col] >> shift) & 0xff;
+        float s2 = (argb[rows[2] + col] >> shift) & 0xff;
+        float s3 = (argb[rows[3] + col] >> shift) & 0xff;
         if (order == ORDER_3210) {
             return Cv2Resampler.fma32(s3, b3, Cv2Resampler.fma32(s2, b2, Cv2Resampler.fma32(s1, b1, s0 * b0)));
         }
