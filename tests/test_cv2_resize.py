@@ -714,12 +714,32 @@ def test_ipp_cubic_k0_dispatch_bit_exact(sample_photos, tmp_path):
     assert total > 3e7, total
 
 
+# Seeds of _vertical_tail_probe whose outputs move by a level if k0's unfused vertical tail (ipp_warp step 7: the
+# last n mod 4 of the kernel's n columns lo .. R + 1) were placed elsewhere. Measured on 600 such images (5.6e7
+# values): the model misses 0; a tail past column R (none inside the fast rectangle) 43 values, the whole output
+# row's tail 43, a tail counted on the rectangle's own columns lo + 1 .. R 89, on lo + 1 .. R + 1 47. On these
+# ten: 0, and 16 (in 8 of them), 16 (8), 11 (7), 7 (6).
+VERTICAL_TAIL_PROBES = (22, 74, 104, 147, 165, 215, 275, 293, 297, 578)
+
+
+def _vertical_tail_probe(k: int):
+    """(image, fx, fy): one channel, every row constant (so the vertical sums decide each value), an odd height
+    at fy 1.5 or 2.5 (taps at a half, weights near multiples of 1/32: ties the fused and unfused sums round
+    apart), some fy a few 1e-9 off; warpAffine's path with a fast rectangle."""
+    rng = np.random.default_rng(k)
+    w, h = int(rng.integers(25, 60)), int(rng.integers(150, 350)) * 2 + 1
+    fx = float(rng.uniform(0.7, 3.5))
+    fy = (1.5, 2.5)[k % 2] * (1 + (k % 3 != 0) * float(rng.uniform(1e-10, 1e-8)))
+    column = rng.integers(0, 256, (h, 1), dtype=np.uint8)
+    return np.repeat(column, w, axis=1), fx, fy
+
+
 def test_ipp_warp_k0_dispatch_bit_exact(sample_photos, tmp_path):
     """IPP's warpAffine (fx / fy off dsize / size) as the wheel runs it on an AVX-512 CPU (its k0 code):
     warp_cubic(dispatch="k0") and resize(..., ipp_dispatch="k0"), bit for bit, against cv2 in a child with
     OPENCV_IPP unset (skipped where IPP does not pick k0). The photos (three and four channels) at keep-ratio 608
-    and x1.5, and tie-rich random images (2..90 pixels, scales 0.4..3.2, 1, 3 and 4 channels), where the l9
-    model is off on some."""
+    and x1.5, tie-rich random images (2..90 pixels, scales 0.4..3.2, 1, 3 and 4 channels), where the l9
+    model is off on some, and the vertical tail probes (one channel), where its placement shows."""
     cases = []
     for _, img in sample_photos:
         h, w = img.shape[:2]
@@ -739,6 +759,7 @@ def test_ipp_warp_k0_dispatch_bit_exact(sample_photos, tmp_path):
         levels = (2, 3, 4, 6, 256)[t % 5]
         img = (rng.integers(0, levels, (h, w, channels)) * (255 // (levels - 1))).astype(np.uint8)
         cases.append((img[:, :, 0] if channels == 1 else img, fx, fy))
+    cases += [_vertical_tail_probe(k) for k in VERTICAL_TAIL_PROBES]
     arrays = {}
     for i, (img, fx, fy) in enumerate(cases):
         arrays[f"img{i}"], arrays[f"scale{i}"] = img, np.array([fx, fy])
