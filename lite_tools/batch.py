@@ -66,9 +66,9 @@ def type_problem(job: dict) -> str:
     if any(v is not None for v in given.values()):
         from .config import UpstreamCv2
 
-        why = UpstreamCv2().overriding(*given.values()).problem()
-        if why:
-            return f"{'/'.join(k for k, v in given.items() if v is not None)}: {why}"
+        fault = UpstreamCv2().overriding(*given.values()).fault()
+        if fault:
+            return f"{UPSTREAM_KEYWORDS[fault[0]]}: {fault[1]}"
     value = job.get("threshold")
     if value is not None and not (isinstance(value, (int, float)) and not isinstance(value, bool)
                                   and math.isfinite(value) and 0.0 <= value <= 1.0):

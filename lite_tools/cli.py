@@ -44,9 +44,16 @@ def cmd_inspect(args) -> int:
 def cmd_doctor(args) -> int:
     from . import doctor
 
-    if args.python and not (os.path.isfile(args.python) and os.access(args.python, os.X_OK)):
+    python = args.python
+    if python and os.sep not in python:
+        import shutil
+
+        python = shutil.which(python) or python  # a bare `python3` is looked up on PATH, as a shell does
+    if python and not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise LiteToolsError(f"--python {args.python}: not an executable file")
-    checks = doctor.run_checks(args.python or sys.executable)
+    if python:
+        doctor.ask_python(python)  # not a Python interpreter: one line now, before the slower checks
+    checks = doctor.run_checks(python or sys.executable)
     print(doctor.render(checks))
     return 0 if all(c.ok for c in checks) else 1
 
@@ -67,6 +74,18 @@ def cmd_zoo_export(args) -> int:
     path = zoo.export(args.name, args.out, force=args.force)
     print(f"exported {args.name} to {path}")
     return 0
+
+
+def whole_number(text: str) -> int:
+    """argparse's type for a whole number in ASCII digits: int() also takes '٣' (probe 2026-12-03) and '1_000'."""
+    import re
+
+    if not re.fullmatch(r"[+-]?[0-9]+", text.strip()):
+        raise ValueError(text)
+    return int(text)
+
+
+whole_number.__name__ = "whole number"  # argparse's words: "invalid whole number value: 'abc'"
 
 
 def _upstream_from(args) -> dict:
@@ -145,6 +164,22 @@ def _tolerance(option: str, value: float) -> float:
     return value
 
 
+def _parity_inputs(args) -> list:
+    """(what, path) of the files parity reads: its --report must never replace one of them."""
+    from .model import files
+
+    found = [("--config", args.config), ("--labels", getattr(args, "labels", None)),
+             ("--lite-model", args.lite_model)]
+    try:
+        mf = files.locate(args.model)
+        found += [("model file", mf.model_file), ("params file", mf.param_file)]
+    except LiteToolsError:
+        pass  # check() names the problem with the model
+    if args.images and os.path.isdir(args.images):
+        found += [("--images", os.path.join(args.images, n)) for n in os.listdir(args.images)]
+    return found
+
+
 def cmd_parity(args) -> int:
     atol, rtol = _tolerance("--atol", args.atol), _tolerance("--rtol", args.rtol)
     from .parity import check, report
@@ -152,7 +187,7 @@ def cmd_parity(args) -> int:
     cfg = _config_from(args)
     loaded, skipped = _load_images(args, cfg)
     if args.report:
-        report.check_writable(args.report)  # before the run, not after minutes of it
+        report.check_writable(args.report, _parity_inputs(args))  # before the run, not after minutes of it
     result = check.check(args.model, cfg, loaded, tolerance=check.Tolerance(atol, rtol),
                          quant=args.quant, fp16=args.fp16, lite_model=args.lite_model, skipped=skipped,
                          progress=None if args.quiet else _say)
@@ -412,9 +447,9 @@ def build_parser(only: str | None = None):
         u.add_argument("--upstream-cpu", metavar="{avx2,avx512,none}",
                        help="avx2: IPP's AVX2 code; avx512: the code IPP runs on AVX-512 CPUs (unless OPENCV_IPP="
                             "avx2 is set there); none: no IPP (aarch64 wheels, cv2.ipp.setUseIPP(False))")
-        u.add_argument("--upstream-threads", type=int, metavar="N",
+        u.add_argument("--upstream-threads", type=whole_number, metavar="N",
                        help="cv2.getNumThreads() there (1..25; it matters for keep_ratio cubic detector configs)")
-        u.add_argument("--upstream-l2", type=int, metavar="BYTES",
+        u.add_argument("--upstream-l2", type=whole_number, metavar="BYTES",
                        help="the L2 cache size IPP reads there (0: none reported, as on AMD; OpenCV then assumes "
                             "256 KiB)")
 

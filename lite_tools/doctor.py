@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 
 from . import cache, staging
+from .errors import BadInput
 from .lite_runner import package_versions
 
 
@@ -32,9 +35,18 @@ def _java(tool: str) -> Check:
     return Check(tool, proc.returncode == 0, text[0] if text else path)
 
 
-# What a Python process on this machine runs for cv2.resize: version, IPP on, IPP's code, OpenCV's threads.
-_CV2_PROBE = ("import json, cv2; print(json.dumps([cv2.__version__, bool(cv2.ipp.useIPP()), cv2.ipp.getIppVersion(), "
-              "cv2.getNumThreads()]))")
+# What a Python process on this machine runs for cv2.resize: version, IPP on, IPP's code, OpenCV's threads; the
+# "probe" key tells a Python interpreter's answer from whatever else an executable prints.
+PROBE_FORMAT = "lite-tools-python/1"
+PROBE_TIMEOUT = 60  # seconds: importing cv2 takes under one
+_CV2_PROBE = f"""import json
+try:
+    import cv2
+    found = [cv2.__version__, bool(cv2.ipp.useIPP()), cv2.ipp.getIppVersion(), cv2.getNumThreads()]
+except Exception:
+    found = None
+print(json.dumps({{"probe": "{PROBE_FORMAT}", "cv2": found}}))
+"""
 _IPP_CODES = {"(l9)": "avx2", "(k0)": "avx512"}
 
 
@@ -49,19 +61,48 @@ def cpu_vendor() -> str:
         return ""
 
 
+def ask_python(python: str, env=None):
+    """What `python` runs for cv2.resize ([version, IPP on, IPP's code, threads], None without cv2), asked in a
+    child of its own session (a hung one and whatever it started are killed after PROBE_TIMEOUT). BadInput, one
+    line, when it cannot run, hangs, or answers as no Python interpreter does (probe 2026-12-03: /bin/ls passed as
+    "cv2 is not importable", a script printing text was a JSONDecodeError traceback, a hung one hung doctor)."""
+    try:
+        proc = subprocess.Popen([python, "-c", _CV2_PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL, text=True, errors="replace", env=env,
+                                start_new_session=True)
+    except OSError as e:
+        raise BadInput(f"--python {python}: cannot run it ({e.strerror or e})") from None
+    try:
+        out, err = proc.communicate(timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise BadInput(f"--python {python}: no answer within {PROBE_TIMEOUT} s: not a Python interpreter that "
+                       "starts, or it hangs") from None
+    lines = out.strip().splitlines()
+    try:
+        answer = json.loads(lines[-1]) if lines else None
+    except ValueError:
+        answer = None
+    found = answer.get("cv2") if isinstance(answer, dict) and answer.get("probe") == PROBE_FORMAT else False
+    if found is not None and not (isinstance(found, list) and len(found) == 4):
+        said = next((ln.strip() for ln in (err + out).splitlines() if ln.strip()), "")
+        raise BadInput(f"--python {python}: not a Python interpreter (it exited {proc.returncode}"
+                       + (f" saying {said[:100]!r})" if said else " without a word)"))
+    return found
+
+
 def opencv_here(python: str = sys.executable, env=None) -> Check:
     """Which upstream machine a PaddleClas or PaddleDetection process run by `python` would be here (this
     environment's OPENCV_IPP included), as the --upstream-* options that make the tensor its own; fine without cv2
     (lite-tools reproduces cv2 without it). Run in a child: cv2 is no dependency of lite-tools."""
-    try:
-        proc = subprocess.run([python, "-c", _CV2_PROBE], capture_output=True, text=True, env=env, timeout=120)
-    except OSError as e:
-        return Check("opencv", False, f"{python}: cannot run it ({e.strerror or e})")
-    if proc.returncode != 0:
+    found = ask_python(python, env)
+    if found is None:
         return Check("opencv", True, f"cv2 is not importable by {python} (not needed: lite-tools reproduces "
                                      "cv2.resize without it; run doctor --python with the PaddleClas/PaddleDetection "
                                      "interpreter to get its --upstream-* options)")
-    version, ipp, code, threads = json.loads(proc.stdout.strip().splitlines()[-1])
+    version, ipp, code, threads = found
     cpu = "none" if not ipp else next((name for tag, name in _IPP_CODES.items() if tag in code), None)
     if cpu is None:
         return Check("opencv", True, f"cv2 {version} runs {code}: that IPP code is not modelled (cubic resizes may "

@@ -43,8 +43,44 @@ def handle_sigterm() -> None:
     try:
         if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
             signal.signal(signal.SIGTERM, _on_sigterm)
+            if not any(isinstance(f, _AfterPaddle) for f in sys.meta_path):
+                sys.meta_path.insert(0, _AfterPaddle())
     except ValueError:  # not the main thread: signals are not ours to handle
         pass
+
+
+class _AfterPaddle:
+    """Paddle's first import installs its own C handler for SIGTERM (glog's failure handler: a "FatalError:
+    `Termination signal`" dump, then death, so no `finally` of ours runs; once it deadlocked in malloc), while
+    signal.getsignal() still names ours (probe 2026-12-03). This finder finds nothing itself: it lets the real
+    finders find `paddle` and wraps the import so that SIGTERM waits while paddle initialises (a SystemExit
+    raised inside its pybind11 init would surface as "ImportError: initialization failed"), our handler is
+    installed again after it, and a SIGTERM that arrived meanwhile then acts as usual."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "paddle" or "paddle" in sys.modules:
+            return None
+        from importlib.machinery import PathFinder  # (find_spec alone, without an import, may ask us first)
+
+        spec = PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader.exec_module = _held_while(spec.loader.exec_module)
+        return spec
+
+
+def _held_while(exec_module):
+    def exec_then_reclaim(module):
+        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            stop_at("paddle-import")  # test-only: a SIGTERM sent here waits for the import
+            exec_module(module)
+        finally:
+            try:
+                if signal.getsignal(signal.SIGTERM) is _on_sigterm:
+                    signal.signal(signal.SIGTERM, _on_sigterm)  # ours again at the C level
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+    return exec_then_reclaim
 
 
 def sweep(parent) -> None:
@@ -170,7 +206,8 @@ def _move_all(pairs, backups: Path) -> None:
 
 
 def stop_at(stage: str) -> None:
-    """Test-only (module docstring): announce `stage` and wait for SIGUSR1; SIGTERM and SIGKILL still work."""
+    """Test-only (module docstring): announce `stage` and wait for SIGUSR1; SIGTERM (held while paddle imports)
+    and SIGKILL still work."""
     if os.environ.get(STOP_ENV) != stage:
         return
     old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})

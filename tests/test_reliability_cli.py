@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from conftest import REPO, poison_first_conv, refused, run_cli
 
@@ -259,11 +260,51 @@ def test_P24_report_unwritable_fails_fast(person, tmp_path):
     assert "parity:" not in proc.stderr and not proc.stdout  # before the run
     assert afile.read_text() == "mine"
     refused(run_cli("parity", person, *PERSON, "--random", 1, "--report", afile / "sub"), "not a directory")
-    # a report folder that takes the probe but not parity.json: the run happens, its verdict still prints
-    (tmp_path / "rep" / "parity.json").mkdir(parents=True)
+    (tmp_path / "rep" / "parity.json").mkdir(parents=True)  # not a report of ours: refused before the run too
     proc = run_cli("parity", person, *PERSON, "--random", 1, "--report", tmp_path / "rep")
-    refused(proc, "parity.json")
+    refused(proc, "parity.json", "is not a lite-tools parity report")
+    assert "parity:" not in proc.stderr and not proc.stdout
+
+
+@needs_unshare
+def test_P24_report_write_failing_after_the_run_keeps_the_verdict(person, tmp_path):
+    """A report folder that takes the probe but not the report (a one-page tmpfs: parity.json fits, parity.html
+    does not): the run happens, its verdict prints, then the one error line."""
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    q = shlex.quote(str(rep))
+    cli = " ".join(shlex.quote(str(a)) for a in (sys.executable, "-m", "lite_tools", "parity", person, *PERSON,
+                                                 "--random", 1, "--report", rep))
+    proc = subprocess.run(["unshare", "-m", "bash", "-c", f"mount -t tmpfs -o size=4k tmpfs {q} && exec {cli}"],
+                          capture_output=True, text=True, timeout=600)
+    refused(proc, "parity.html", "No space left on device")
     assert proc.stdout.startswith("PASS: 1 image(s)"), proc.stdout
+
+
+def test_report_never_replaces_an_input_or_a_users_file(person, tmp_path):
+    """Re-probe 2026-12-03: `parity --config rep/parity.json --report rep` replaced the user's config with the
+    report and said PASS; a parity.json of the user's in the --images folder went the same way. Both are refused
+    before the run, inputs untouched; an earlier report of ours there is replaced as before."""
+    rep = tmp_path / "rep"
+    rep.mkdir()
+    config = rep / "parity.json"
+    assert run_cli("config", "export", *PERSON, "--out", config).returncode == 0
+    before = config.read_bytes()
+    proc = run_cli("parity", person, "--config", config, "--random", 1, "--report", rep)
+    refused(proc, str(config), "is an input of this run", "--config")
+    assert config.read_bytes() == before and not (rep / "parity.html").exists() and not proc.stdout
+    images = tmp_path / "images"
+    images.mkdir()
+    Image.new("RGB", (64, 48), (90, 140, 200)).save(images / "a.png")
+    (images / "parity.json").write_text('{"mine": true}')
+    proc = run_cli("parity", person, *PERSON, "--images", images, "--report", images)
+    refused(proc, str(images / "parity.json"), "is an input of this run", "--images")
+    assert (images / "parity.json").read_text() == '{"mine": true}' and not (images / "parity.html").exists()
+    ours = tmp_path / "ours"
+    for _ in range(2):  # the second run replaces the first one's report
+        proc = run_cli("parity", person, *PERSON, "--random", 1, "--report", ours)
+        assert proc.returncode == 0, proc.stderr
+    assert json.loads((ours / "parity.json").read_text())["format"] == "lite-tools-parity/1"
 
 
 @needs_unshare

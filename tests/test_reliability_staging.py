@@ -272,3 +272,46 @@ finally:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 143, proc.stderr
     assert proc.stdout.split() == ["new", "new", "new"], proc.stdout + proc.stderr
+
+
+def test_sigterm_after_paddle_is_loaded_cleans_up(zoo_dir, tmp_path):
+    """Re-probe 2026-12-03: once Paddle Inference was imported (deploy's parity), a SIGTERM ran Paddle's own C
+    handler ("FatalError: `Termination signal`", then death; once a deadlock in malloc) instead of ours, so
+    `.lite-tools-deploy-*` beside OUT and the Java check's folder in $TMPDIR stayed. Now it is ours again after
+    paddle's import: exit 143, no dump, nothing left."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    args = ("deploy", zoo_dir(PERSON), "--preset", "pulc-person-exists", "--out", tmp_path / "d")
+    proc = start_until_work_folder(args, "javacheck", tmpdir, "lite-tools-javacheck-", {})
+    try:
+        assert hidden(tmp_path, "lite-tools-deploy-"), "deploy's work folder exists while the Java check runs"
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(120)
+        err = "".join(proc.stderr.readlines()) if proc.stderr else ""
+        assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, err)
+        assert "Termination signal" not in err and "Traceback" not in err, err
+        assert hidden(tmpdir) == [] and hidden(tmp_path) == [] and not (tmp_path / "d").exists()
+    finally:
+        kill_group(proc)
+
+
+def test_sigterm_while_paddle_imports_waits_for_the_import(zoo_dir, tmp_path):
+    """Re-probe 2026-12-03: a SIGTERM while paddle was being imported raised our SystemExit inside its pybind11
+    init, which surfaced as two chained tracebacks ending in "ImportError: initialization failed", exit 1. SIGTERM
+    now waits until the import is done (the hook stops inside it, SIGTERM held), then ends the run: exit 143, one
+    clean stop, $TMPDIR left empty."""
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    proc = start_until(("parity", zoo_dir(PERSON), "--preset", "pulc-person-exists", "--random", "1"),
+                       "paddle-import", "no fallback: the hook must be reached", env={"TMPDIR": str(tmpdir)})
+    try:
+        os.kill(proc.pid, signal.SIGTERM)
+        time.sleep(0.5)
+        assert proc.poll() is None, "SIGTERM waits while paddle imports"
+        os.kill(proc.pid, signal.SIGUSR1)  # the hook's resume: the import goes on, then SIGTERM acts
+        err = finish(proc)
+        assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, err)
+        assert "Traceback" not in err and "ImportError" not in err and "Termination signal" not in err, err
+        assert hidden(tmpdir) == []
+    finally:
+        kill_group(proc)

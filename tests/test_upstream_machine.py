@@ -21,7 +21,7 @@ from lite_tools.codegen import project as codegen
 from lite_tools.config import DeployConfig, Interp, Resize, ResizeMode, Task, UpstreamCv2, resolve, with_upstream
 from lite_tools.errors import BadInput
 from lite_tools.reference.preprocess import preprocess, reproduces
-from conftest import REPO, run_cli
+from conftest import REPO, refused, run_cli
 from shared_projects import PACKAGE
 from test_cv2_resize import stripes_calibrated
 
@@ -188,6 +188,26 @@ def test_bad_machine_is_one_line(args, words, tmp_path):
     assert not out.exists()
 
 
+def test_bad_machine_names_the_one_option_at_fault(tmp_path):
+    """Re-probe 2026-12-03: every --upstream-* error named all three options, `--upstream-l2 2147483648` was "must
+    be a whole number of bytes" (which it is) without the limit, an Arabic-Indic digit was taken as 3, and a JSON
+    config's bad machine showed Python's "(ValueError: ...)"."""
+    for args, option, words in ((("--upstream-threads", "0"), "--upstream-threads", "1 to 25"),
+                                (("--upstream-l2", str(2**31)), "--upstream-l2", f"0 (none reported) to {2**31 - 1}"),
+                                (("--upstream-cpu", "sse42"), "--upstream-cpu", "is not one of"),
+                                (("--upstream-threads", "\u0663"), "--upstream-threads", "invalid whole number"),
+                                (("--upstream-l2", "1_000"), "--upstream-l2", "invalid whole number")):
+        proc = run_cli("config", "show", "--preset", "picodet-s-320-coco", *args)
+        line = refused(proc, words)
+        assert line.startswith(f"lite-tools: error: {option}: ") and "/--upstream" not in line, line
+    data = resolve(preset="picodet-s-320-coco").to_json()
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**data, "upstream_cv2": {"threads": 0}}))
+    with pytest.raises(BadInput) as e:
+        resolve(config=str(path))
+    assert "ValueError" not in str(e.value) and "1 to 25" in str(e.value) and str(path) in str(e.value)
+
+
 def test_bad_machine_in_json_and_batch_files(tmp_path):
     data = resolve(preset="picodet-s-320-coco").to_json()
     for bad, words in (({"cpu": "y8"}, "is not one of"), ({"threads": 2.5}, "integer"),
@@ -202,7 +222,8 @@ def test_bad_machine_in_json_and_batch_files(tmp_path):
     assert batch.type_problem({"upstream_cpu": "avx512", "upstream_threads": 4, "upstream_l2": 0}) == ""
     # out of range: said before the model's job starts, under the file's key
     assert batch.type_problem({"upstream_threads": 30}).startswith("upstream_threads: ")
-    assert batch.type_problem({"upstream_cpu": "sse42", "upstream_l2": 0}).startswith("upstream_cpu/upstream_l2: ")
+    assert batch.type_problem({"upstream_cpu": "sse42", "upstream_l2": 0}).startswith("upstream_cpu: ")
+    assert batch.type_problem({"upstream_cpu": "avx2", "upstream_l2": 2**31}).startswith("upstream_l2: ")
     assert batch.job_config({"preset": "picodet-s-320-coco", "upstream_cpu": "avx512", "upstream_threads": 4,
                              "upstream_l2": 524288}).upstream_cv2 == UpstreamCv2("avx512", 4, 524288)
     proc = run_cli("deploy", "--batch", str(tmp_path / "none.yaml"), "--upstream-cpu", "avx512")
@@ -356,3 +377,52 @@ def test_gallery_records_its_machine_and_refuses_mixing_machines(zoo_dir, tmp_pa
     gallery.require_machine(gallery.load(out), bilinear, "search it")
     with pytest.raises(BadInput, match="same --upstream"):
         gallery.require_machine(gallery.load(out), cubic, "search it")
+    # Re-probe 2026-12-03: the same machine but the bilinear rec config was added silently (the machine check
+    # skips a config that does not depend on it), and shitu deploy said READY on the mixed gallery. The rec
+    # preprocessing is recorded and compared too: refused, one line naming the field, the gallery untouched.
+    assert manifest[gallery.PREPROCESS]["resize"]["interp"] == "bicubic"
+    bilinear_cfg = tmp_path / "rec_bilinear.json"
+    bilinear_cfg.write_text(json.dumps(bilinear.to_json()))
+    before = (out / gallery.MANIFEST).read_bytes()
+    proc = run_cli("gallery", "add", out, data.image_root, "--rec", rec_dir, "--config", bilinear_cfg,
+                   "--upstream-cpu", "avx512")
+    refused(proc, "another rec preprocessing", "differing: resize;", "bicubic", "bilinear")
+    assert (out / gallery.MANIFEST).read_bytes() == before
+    kept = gallery.load(out)
+    assert kept.manifest[gallery.PREPROCESS] == manifest[gallery.PREPROCESS], "an add carries the record"
+    gallery.require_preprocess(kept, cubic, "search it")  # the config it was built with
+    with pytest.raises(BadInput, match="another rec preprocessing"):
+        gallery.require_preprocess(kept, bilinear, "search it")
+
+
+def test_doctor_python_must_be_a_python_interpreter(tmp_path, monkeypatch):
+    """Re-probe 2026-12-03: `doctor --python` with an executable that printed text was a JSONDecodeError
+    traceback, /bin/ls passed as "cv2 is not importable", a hung one hung doctor for good, and a bare `python3`
+    on PATH was "not an executable file". Now each is one line and exit 2 (the hung one killed with what it
+    started), and a name on PATH is looked up as a shell would."""
+    from lite_tools import doctor
+
+    talker, silent = tmp_path / "talker", tmp_path / "silent"
+    talker.write_text("#!/bin/sh\necho hello there\n")
+    silent.write_text("#!/bin/sh\nexit 3\n")
+    for script in (talker, silent):
+        script.chmod(0o755)
+    refused(run_cli("doctor", "--python", talker), f"--python {talker}", "not a Python interpreter", "hello there")
+    refused(run_cli("doctor", "--python", silent), "not a Python interpreter", "exited 3")
+    refused(run_cli("doctor", "--python", "/bin/ls"), "--python /bin/ls", "not a Python interpreter")
+    refused(run_cli("doctor", "--python", tmp_path), "not an executable file")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "upstream-python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (bin_dir / "upstream-python").chmod(0o755)
+    proc = run_cli("doctor", "--python", "upstream-python", env={"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"})
+    line = next(ln for ln in proc.stdout.splitlines() if " opencv " in ln)
+    assert "--upstream-cpu" in line and "lite-tools: error" not in proc.stderr, proc.stdout + proc.stderr
+    hung = tmp_path / "hung"
+    hung.write_text("#!/bin/sh\nsleep 317 &\nsleep 300\n")
+    hung.chmod(0o755)
+    monkeypatch.setattr(doctor, "PROBE_TIMEOUT", 2)
+    with pytest.raises(BadInput, match="no answer within 2 s"):
+        doctor.ask_python(str(hung))
+    assert subprocess.run(["pgrep", "-f", "sleep 317"], capture_output=True).returncode == 1, \
+        "what the hung interpreter started is killed too"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 
 from ..errors import BadInput
-from .model import (UPSTREAM_CPUS, UPSTREAM_KEYWORDS, UPSTREAM_OPTIONS, ChannelOrder, DeployConfig, Interp, Resize, ResizeMode, Task,
-                    UpstreamCv2, write_json)
+from .model import (UPSTREAM_CPUS, UPSTREAM_KEYWORDS, UPSTREAM_OPTION_NAMES, UPSTREAM_OPTIONS, ChannelOrder,
+                    DeployConfig, Interp, Resize, ResizeMode, Task, UpstreamCv2, write_json)
 from .presets import PRESETS
 from .readers import read_config_file, read_paddleclas, read_paddledet, with_labels, with_origin
 
@@ -21,9 +21,10 @@ def with_upstream(cfg: DeployConfig, cpu=None, threads=None, l2_cache=None, said
     if cpu is None and threads is None and l2_cache is None:
         return cfg
     new = cfg.upstream_cv2.overriding(cpu, threads, l2_cache)
-    why = new.problem()
-    if why:
-        raise BadInput(f"{said or cfg.source}: {why}")
+    fault = new.fault()
+    if fault:
+        where = UPSTREAM_OPTION_NAMES[fault[0]] if said == UPSTREAM_OPTIONS else said or cfg.source
+        raise BadInput(f"{where}: {fault[1]}")
     return cfg.replace(upstream_cv2=new, origins=with_origin(cfg, "upstream_cv2", said or "with_upstream"))
 
 

@@ -71,7 +71,9 @@ class Resize:
 UPSTREAM_CPUS = {"avx2": "l9", "avx512": "k0", "none": None}
 DEFAULT_L2_CACHE = 256 * 1024  # what OpenCV assumes where IPP reports no L2 size (AMD): ipp_warp.L2_CACHE (tested)
 # The options that set it: the CLI's, and resolve's keywords (batch files' keys), in UpstreamCv2's field order.
-UPSTREAM_OPTIONS = "--upstream-cpu/--upstream-threads/--upstream-l2"
+UPSTREAM_OPTION_NAMES = ("--upstream-cpu", "--upstream-threads", "--upstream-l2")
+UPSTREAM_OPTIONS = "/".join(UPSTREAM_OPTION_NAMES)
+L2_LIMIT = 2**31  # bytes: IPP's L2 size is an int
 UPSTREAM_KEYWORDS = ("upstream_cpu", "upstream_threads", "upstream_l2")
 
 
@@ -102,15 +104,23 @@ class UpstreamCv2:
                            self.l2_cache if l2_cache is None else l2_cache)
 
     def problem(self) -> str | None:
+        fault = self.fault()
+        return fault[1] if fault else None
+
+    def fault(self) -> tuple | None:
+        """(index of the faulty field in cpu, threads, l2_cache order, what is wrong), or None: callers name the
+        one option or key at fault (UPSTREAM_OPTION_NAMES, UPSTREAM_KEYWORDS)."""
         if self.cpu not in UPSTREAM_CPUS:
-            return (f"upstream cpu {self.cpu!r} is not one of {', '.join(UPSTREAM_CPUS)} (IPP's SSE4.2 code, for "
-                    "CPUs without AVX2, is not modelled)")
+            return 0, (f"upstream cpu {self.cpu!r} is not one of {', '.join(UPSTREAM_CPUS)} (IPP's SSE4.2 code, for "
+                       "CPUs without AVX2, is not modelled)")
         if isinstance(self.threads, bool) or not isinstance(self.threads, int) or not 1 <= self.threads <= 25:
-            return (f"upstream OpenCV threads must be a whole number from 1 to 25 (beyond 25 OpenCV's pool may "
-                    f"merge stripes as timing has it: upstream's own result is not deterministic), got "
-                    f"{self.threads!r}")
-        if isinstance(self.l2_cache, bool) or not isinstance(self.l2_cache, int) or not 0 <= self.l2_cache < 2**31:
-            return f"upstream L2 cache must be a whole number of bytes (0: none reported), got {self.l2_cache!r}"
+            return 1, (f"upstream OpenCV threads must be a whole number from 1 to 25 (beyond 25 OpenCV's pool may "
+                       f"merge stripes as timing has it: upstream's own result is not deterministic), got "
+                       f"{self.threads!r}")
+        if (isinstance(self.l2_cache, bool) or not isinstance(self.l2_cache, int)
+                or not 0 <= self.l2_cache < L2_LIMIT):
+            return 2, (f"upstream L2 cache must be a whole number of bytes from 0 (none reported) to "
+                       f"{L2_LIMIT - 1}, got {self.l2_cache!r}")
         return None
 
     def describe(self, threads: bool = True) -> str:
@@ -310,7 +320,11 @@ class DeployConfig:
                        upstream_cv2=upstream(data.get("upstream_cv2", {})),
                        origins=tuple(sorted(dict(data.get("origins") or {}).items())),
                        notes=tuple(map(str, data.get("notes", ()))))
-        except (KeyError, ValueError, TypeError, AttributeError) as e:
+        except KeyError as e:
+            raise BadInput(f"{source}: invalid deploy config: no field {e}") from None
+        except ValueError as e:  # our own checks' words (and Enum's "'x' is not a valid Interp")
+            raise BadInput(f"{source}: invalid deploy config: {e}") from None
+        except (TypeError, AttributeError) as e:
             raise BadInput(f"{source}: invalid deploy config ({type(e).__name__}: {e})") from None
 
     def replace(self, **changes) -> "DeployConfig":

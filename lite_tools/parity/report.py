@@ -15,12 +15,30 @@ from ..jsonio import dumps, write_text_atomic
 from .check import ParityReport
 
 
-def check_writable(out_dir) -> None:
+REPORT_FILES = ("parity.json", "parity.html")
+HTML_START = '<!doctype html><html><head><meta charset="utf-8"><title>lite-tools parity: '
+
+
+def check_writable(out_dir, inputs=()) -> None:
     """Refuse, before the run, a --report folder that cannot be written: a file, a path through a file, or a place
-    that cannot be written (read-only mount, no permission). Probed with a temporary file, so nothing is left."""
+    that cannot be written (read-only mount, no permission). Probed with a temporary file, so nothing is left.
+    A parity.json or parity.html already there is replaced only when it is an earlier report of ours: never one
+    of `inputs` ((what, path) pairs: the --config, say, which probe 2026-12-03 found overwritten under a PASS),
+    nor a user's file."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BadInput(f"--report {out}: is a file, not a directory")
+    given = {os.path.realpath(path): what for what, path in inputs if path}
+    for name in REPORT_FILES:
+        target = out / name
+        if not os.path.lexists(target):
+            continue
+        if os.path.realpath(target) in given:
+            raise BadInput(f"--report {out}: {target} is an input of this run (its {given[os.path.realpath(target)]}); "
+                           "lite-tools never replaces its inputs: choose another --report folder")
+        if not _is_our_report(target):
+            raise BadInput(f"--report {out}: {target} exists and is not a lite-tools parity report; lite-tools "
+                           "replaces only its own reports: move it or choose another --report folder")
     existing = out
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
@@ -32,6 +50,24 @@ def check_writable(out_dir) -> None:
         os.unlink(probe)
     except OSError as e:
         raise BadInput(f"--report {out}: cannot write there ({e.strerror or e})") from None
+
+
+def _is_our_report(path: Path) -> bool:
+    """An earlier parity.json (format lite-tools-parity/1) or parity.html of ours; a symlink never is."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(HTML_START.encode()) if path.suffix == ".html" else 1 << 26)
+    except OSError:
+        return False
+    if path.suffix == ".html":
+        return head == HTML_START.encode()
+    try:
+        data = json.loads(head)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("format") == "lite-tools-parity/1"
 
 
 def write(report: ParityReport, out_dir) -> tuple:
@@ -145,7 +181,7 @@ def render_html(report: ParityReport, weights: dict | None = None) -> str:
                  f"{q['task_agreement']:.1%} ({e(q['task_agreement_rule'])}); worst |Δ| {q['max_abs_vs_fp32']:.3g}; "
                  f"min cosine {q['min_cosine_vs_fp32']:.6f}; {q['tensors_changed']} weight tensors rounded.</p>")
     quant += fp16_section(report.fp16_estimate) if report.fp16_estimate else ""
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>lite-tools parity: {verdict}</title>
+    return f"""{HTML_START}{verdict}</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}.ok td:nth-child(2){{color:#283}}
 .bad td:nth-child(2){{color:#c22;font-weight:bold}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;
 padding:3px 6px;font-size:13px;text-align:left}}.verdict{{font-size:28px;color:{'#283' if report.ok else '#c22'}}}

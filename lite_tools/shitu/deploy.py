@@ -169,6 +169,7 @@ def deploy(system: SystemConfig, det_dir, rec_dir, gallery_dir, out, images_dir=
     det_cfg, det_outputs = _settled(system.detector, det_dir, "detector")
     rec_cfg, rec_outputs = _settled(system.recogniser, rec_dir, "recogniser")
     galleries.require_machine(g, rec_cfg, "search it")
+    galleries.require_preprocess(g, rec_cfg, "search it")
     width = rec_outputs[0][1][-1]
     if width > 0 and width != g.dim:
         raise BadInput(f"{gallery_dir}: holds {g.dim}-d vectors, {rec_dir} outputs {width}-d features")

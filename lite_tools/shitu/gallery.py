@@ -459,7 +459,7 @@ def build(images, rec_model, config: DeployConfig, out, image_root=None, delimit
         ids = np.arange(len(labels), dtype=np.int64)
         manifest = write_folder(Path(tmp) / "gallery", vectors, ids, labels, paths, binding, config.source, {
             "origin": ORIGIN_BUILT, "source": _source_json(source), "skipped": _skipped_json(skipped),
-            MACHINE: machine_json(config),
+            MACHINE: machine_json(config), PREPROCESS: preprocess_json(config),
             "history": [{"operation": "new", "added": len(labels), "skipped": len(skipped),
                          **_source_json(source)}]})
         outputs.install(Path(tmp) / "gallery", out, "gallery build")
@@ -487,6 +487,34 @@ def require_machine(gallery: "Gallery", config: DeployConfig, doing: str) -> Non
         raise BadInput(f"{gallery.folder}: its embeddings reproduce the upstream machine {recorded}, the rec config "
                        f"{config.source} now {machine_json(config)}: to {doing}, give the same --upstream-* (its "
                        "cubic resize depends on the machine)")
+
+
+# The manifest's record of the rec preprocessing the embeddings' inputs came from (the settled rec config's fields
+# below, as its JSON writes them); absent: a gallery of an older lite-tools, or PaddleClas's own index.
+PREPROCESS = "rec_preprocess"
+PREPROCESS_FIELDS = ("resize", "crop", "scale", "mean", "std", "channel_order", "layout")
+
+
+def preprocess_json(config: DeployConfig) -> dict:
+    data = config.to_json()
+    return json.loads(json.dumps({field: data[field] for field in PREPROCESS_FIELDS}))  # as the manifest reads back
+
+
+def require_preprocess(gallery: "Gallery", config: DeployConfig, doing: str) -> None:
+    """Refuse to mix embeddings of two preprocessings (probe 2026-12-03: `gallery add` with a bilinear rec config
+    to a gallery built with a bicubic one was silent, and shitu deploy then said READY): the vectors of one
+    image would differ with the config, so a search would compare unlike things."""
+    recorded = gallery.manifest.get(PREPROCESS)
+    if not isinstance(recorded, dict):
+        return
+    now = preprocess_json(config)
+    differ = [field for field in PREPROCESS_FIELDS if recorded.get(field) != now[field]]
+    if differ:
+        first = differ[0]
+        raise BadInput(f"{gallery.folder}: its embeddings were made with another rec preprocessing (differing: "
+                       f"{', '.join(differ)}; {first} {json.dumps(recorded.get(first))} there, "
+                       f"{json.dumps(now[first])} in {config.source}): to {doing}, give the rec config it was built "
+                       f"with (gallery.json's rec_config: {gallery.manifest.get('rec_config') or 'not recorded'})")
 
 
 def _check_ours(folder: Path) -> None:
@@ -520,6 +548,7 @@ def _add(gallery_dir: Path, images, rec_model, config, image_root, delimiter, pr
         binding = bind(rec_model, Path(tmp) / "opt")
         require_model(old, binding)
         config = check_config(config, binding)
+        require_preprocess(old, config, "add to it")
         vectors, labels, paths, skipped = embed_sources(source, Embedder(rec_model, config), progress)
         if not labels:
             raise _no_images(source, skipped)
@@ -538,7 +567,7 @@ def _add(gallery_dir: Path, images, rec_model, config, image_root, delimiter, pr
 
 def _carried(manifest: dict, operation: dict) -> dict:
     """What an add or a remove keeps of the old manifest (origin, source, import facts), with the new history."""
-    kept = {k: v for k, v in manifest.items() if k in ("origin", "source", "skipped", "import", MACHINE)}
+    kept = {k: v for k, v in manifest.items() if k in ("origin", "source", "skipped", "import", MACHINE, PREPROCESS)}
     kept["history"] = list(manifest.get("history", [])) + [operation]
     return kept
 
