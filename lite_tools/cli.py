@@ -44,16 +44,18 @@ def cmd_inspect(args) -> int:
 def cmd_doctor(args) -> int:
     from . import doctor
 
-    python = args.python
+    python, answer = args.python, doctor.ASK
     if python and os.sep not in python:
         import shutil
 
-        python = shutil.which(python) or python  # a bare `python3` is looked up on PATH, as a shell does
+        python = shutil.which(python)  # a bare `python3` is looked up on PATH, as a shell does
+        if python is None:
+            raise LiteToolsError(f"--python {args.python}: not found on PATH")
     if python and not (os.path.isfile(python) and os.access(python, os.X_OK)):
         raise LiteToolsError(f"--python {args.python}: not an executable file")
     if python:
-        doctor.ask_python(python)  # not a Python interpreter: one line now, before the slower checks
-    checks = doctor.run_checks(python or sys.executable)
+        answer = doctor.ask_python(python)  # not a Python interpreter: one line now, before the slower checks
+    checks = doctor.run_checks(python or sys.executable, answer)
     print(doctor.render(checks))
     return 0 if all(c.ok for c in checks) else 1
 
@@ -175,8 +177,13 @@ def _parity_inputs(args) -> list:
         found += [("model file", mf.model_file), ("params file", mf.param_file)]
     except LiteToolsError:
         pass  # check() names the problem with the model
-    if args.images and os.path.isdir(args.images):
-        found += [("--images", os.path.join(args.images, n)) for n in os.listdir(args.images)]
+    if args.images:
+        from .reference.images import list_images
+
+        try:
+            found += [("--images", path) for path in list_images(args.images)]
+        except LiteToolsError:
+            pass  # an empty or missing folder: _load_images has said so already
     return found
 
 
@@ -477,7 +484,7 @@ def build_parser(only: str | None = None):
         config_source(pa)
         imgs = pa.add_mutually_exclusive_group(required=True)
         imgs.add_argument("--images", help="directory of images (JPEG/PNG/BMP/WebP/TIFF, any mode)")
-        imgs.add_argument("--random", type=int, help="N generated photo-like images of varied sizes")
+        imgs.add_argument("--random", type=whole_number, help="N generated photo-like images of varied sizes")
         pa.add_argument("--quant", choices=["int8", "int16"], help="also estimate Lite's weight quantisation")
         pa.add_argument("--fp16", action="store_true",
                         help="also estimate fp16 inference (ARM): every tensor rounded to fp16 in Paddle; an "
@@ -516,7 +523,7 @@ def build_parser(only: str | None = None):
         de.add_argument("--force", action="store_true", help="replace OUT; write projects even if a check fails")
         apk_option(de)
         de.add_argument("--batch", help="YAML file listing many models (see README)")
-        de.add_argument("-j", "--jobs", type=int, default=1, help="with --batch: models deployed in parallel")
+        de.add_argument("-j", "--jobs", type=whole_number, default=1, help="with --batch: models deployed in parallel")
         de.add_argument("-q", "--quiet", action="store_true")
         de.set_defaults(func=cmd_deploy)
 
@@ -569,7 +576,7 @@ def build_parser(only: str | None = None):
         gr = gsub.add_parser("remove", help="remove entries from GALLERY by label or id (index_operation remove)")
         gr.add_argument("gallery")
         gr.add_argument("--label", action="append", help="remove every entry with this label (repeatable)")
-        gr.add_argument("--id", action="append", type=int, help="remove the entry with this id (repeatable)")
+        gr.add_argument("--id", action="append", type=whole_number, help="remove the entry with this id (repeatable)")
         rec_options(gr, required=False)
         gr.add_argument("-q", "--quiet", action="store_true")
         gr.set_defaults(func=cmd_gallery)

@@ -35,17 +35,20 @@ def _java(tool: str) -> Check:
     return Check(tool, proc.returncode == 0, text[0] if text else path)
 
 
-# What a Python process on this machine runs for cv2.resize: version, IPP on, IPP's code, OpenCV's threads; the
-# "probe" key tells a Python interpreter's answer from whatever else an executable prints.
+# What a Python process on this machine runs for cv2.resize: version, IPP on, IPP's code, OpenCV's threads. The
+# first line, flushed before cv2 is imported, tells a Python interpreter from whatever else an executable prints,
+# and a cv2 whose import kills the interpreter (SIGILL from a wheel built for a newer CPU) from no Python at all.
 PROBE_FORMAT = "lite-tools-python/1"
 PROBE_TIMEOUT = 60  # seconds: importing cv2 takes under one
-_CV2_PROBE = f"""import json
+PROBE_OUTPUT_LIMIT = 1 << 16  # bytes: an executable that floods its output is stopped there, not buffered
+_CV2_PROBE = f"""import json, sys
+print(json.dumps({{"probe": "{PROBE_FORMAT}"}}), flush=True)
 try:
     import cv2
     found = [cv2.__version__, bool(cv2.ipp.useIPP()), cv2.ipp.getIppVersion(), cv2.getNumThreads()]
 except Exception:
     found = None
-print(json.dumps({{"probe": "{PROBE_FORMAT}", "cv2": found}}))
+print(json.dumps({{"cv2": found}}), flush=True)
 """
 _IPP_CODES = {"(l9)": "avx2", "(k0)": "avx512"}
 
@@ -62,42 +65,94 @@ def cpu_vendor() -> str:
 
 
 def ask_python(python: str, env=None):
-    """What `python` runs for cv2.resize ([version, IPP on, IPP's code, threads], None without cv2), asked in a
-    child of its own session (a hung one and whatever it started are killed after PROBE_TIMEOUT). BadInput, one
-    line, when it cannot run, hangs, or answers as no Python interpreter does (probe 2026-12-03: /bin/ls passed as
-    "cv2 is not importable", a script printing text was a JSONDecodeError traceback, a hung one hung doctor)."""
+    """What `python` runs for cv2.resize: [version, IPP on, IPP's code, threads]; None when it has no cv2; a
+    string saying how it died when importing cv2 killed it. Asked in a child of its own session, killed with what
+    it started after PROBE_TIMEOUT, past PROBE_OUTPUT_LIMIT bytes of output, or when we are interrupted. BadInput,
+    one line, when it cannot run, hangs, or answers as no Python interpreter does (probe 2026-12-03: /bin/ls passed
+    as "cv2 is not importable", a script printing text was a JSONDecodeError traceback, a hung one hung doctor)."""
     try:
         proc = subprocess.Popen([python, "-c", _CV2_PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                stdin=subprocess.DEVNULL, text=True, errors="replace", env=env,
-                                start_new_session=True)
+                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     except OSError as e:
         raise BadInput(f"--python {python}: cannot run it ({e.strerror or e})") from None
     try:
-        out, err = proc.communicate(timeout=PROBE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(OSError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise BadInput(f"--python {python}: no answer within {PROBE_TIMEOUT} s: not a Python interpreter that "
-                       "starts, or it hangs") from None
-    lines = out.strip().splitlines()
-    try:
-        answer = json.loads(lines[-1]) if lines else None
-    except ValueError:
-        answer = None
-    found = answer.get("cv2") if isinstance(answer, dict) and answer.get("probe") == PROBE_FORMAT else False
-    if found is not None and not (isinstance(found, list) and len(found) == 4):
-        said = next((ln.strip() for ln in (err + out).splitlines() if ln.strip()), "")
-        raise BadInput(f"--python {python}: not a Python interpreter (it exited {proc.returncode}"
+        out, err, why = _read_capped(proc)
+    except BaseException:  # Ctrl-C or SIGTERM here: the child is in its own session, so it is ours to stop
+        _kill_group(proc)
+        raise
+    if why:
+        _kill_group(proc)
+        raise BadInput(f"--python {python}: {why}: not a Python interpreter that answers") from None
+    returncode = proc.wait()
+    lines = [_json_line(ln) for ln in out.decode("utf-8", "replace").splitlines() if ln.strip()]
+    if not lines or lines[0].get("probe") != PROBE_FORMAT:
+        said = next((ln.strip() for ln in (err + out).decode("utf-8", "replace").splitlines() if ln.strip()), "")
+        raise BadInput(f"--python {python}: not a Python interpreter (it exited {returncode}"
                        + (f" saying {said[:100]!r})" if said else " without a word)"))
-    return found
+    found = lines[1].get("cv2", False) if len(lines) > 1 else False
+    if found is None or (isinstance(found, list) and len(found) == 4):
+        return found
+    from .lite_runner import describe_exit
+
+    return f"importing cv2 ended it ({describe_exit(returncode)})"
 
 
-def opencv_here(python: str = sys.executable, env=None) -> Check:
+def _json_line(line: bytes | str) -> dict:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _read_capped(proc) -> tuple:
+    """(stdout, stderr, why it was stopped or "") of `proc`, read until both pipes close."""
+    import selectors
+    import time
+
+    chunks = {proc.stdout: [], proc.stderr: []}
+    total, deadline = 0, time.monotonic() + PROBE_TIMEOUT
+    with selectors.DefaultSelector() as sel:
+        for pipe in chunks:
+            sel.register(pipe, selectors.EVENT_READ)
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return b"", b"", f"no answer within {PROBE_TIMEOUT} s"
+            for key, _ in sel.select(left):
+                data = os.read(key.fileobj.fileno(), 1 << 14)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    continue
+                chunks[key.fileobj].append(data)
+                total += len(data)
+                if total > PROBE_OUTPUT_LIMIT:
+                    return b"", b"", f"more than {PROBE_OUTPUT_LIMIT} bytes of output"
+    return b"".join(chunks[proc.stdout]), b"".join(chunks[proc.stderr]), ""
+
+
+def _kill_group(proc) -> None:
+    """SIGKILL the probe's session (it and whatever it started) and close our ends of its pipes."""
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    for pipe in (proc.stdout, proc.stderr):
+        pipe.close()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(5)
+
+
+ASK = object()  # opencv_here / run_checks: no answer yet, ask the interpreter
+
+
+def opencv_here(python: str = sys.executable, env=None, answer=ASK) -> Check:
     """Which upstream machine a PaddleClas or PaddleDetection process run by `python` would be here (this
     environment's OPENCV_IPP included), as the --upstream-* options that make the tensor its own; fine without cv2
-    (lite-tools reproduces cv2 without it). Run in a child: cv2 is no dependency of lite-tools."""
-    found = ask_python(python, env)
+    (lite-tools reproduces cv2 without it). Run in a child: cv2 is no dependency of lite-tools. `answer`: what
+    ask_python already said of `python`."""
+    found = ask_python(python, env) if answer is ASK else answer
+    if isinstance(found, str):
+        return Check("opencv", True, f"{python}: {found} (PaddleClas/PaddleDetection cannot run cv2 there either)",
+                     warn=True)
     if found is None:
         return Check("opencv", True, f"cv2 is not importable by {python} (not needed: lite-tools reproduces "
                                      "cv2.resize without it; run doctor --python with the PaddleClas/PaddleDetection "
@@ -127,7 +182,8 @@ def opencv_here(python: str = sys.executable, env=None) -> Check:
                  warn=bool(warnings))
 
 
-def run_checks(python: str = sys.executable) -> list:
+def run_checks(python: str = sys.executable, answer=ASK) -> list:
+    """Every check; `answer`: what ask_python already said of `python`."""
     checks = []
     py_ok = (3, 8) <= sys.version_info[:2] <= (3, 10)
     checks.append(Check("python", py_ok, sys.version.split()[0] + ("" if py_ok else
@@ -155,7 +211,7 @@ def run_checks(python: str = sys.executable) -> list:
         from .lite_runner import describe_exit
         detail = m.group(1) if m else (proc.stderr.strip().splitlines() or ["no output"])[-1]
         checks.append(Check("lite canary", False, f"{describe_exit(proc.returncode)}: {detail}"))
-    checks.append(opencv_here(python))
+    checks.append(opencv_here(python, answer=answer))
     checks.append(_java("java"))
     checks.append(_java("javac"))
     return checks

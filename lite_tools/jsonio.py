@@ -30,7 +30,8 @@ def dumps(value, **kwargs) -> str:
     return json.dumps(finite(value), allow_nan=False, **kwargs)
 
 
-def _same(a: Path, b) -> bool:
+def same_file(a: Path, b) -> bool:
+    """The same file: a hard link or a symlink to it counts (real paths compared where one does not exist)."""
     try:
         return os.path.samefile(a, b)  # a hard link or a symlink to the input counts too
     except OSError:
@@ -49,7 +50,7 @@ def check_out_file(out, inputs=(), option: str = "--out") -> Path:
     if not parent.is_dir():
         raise BadInput(f"{out}: {parent} is not a directory")
     for given in inputs:
-        if given and _same(out, given):
+        if given and same_file(out, given):
             raise BadInput(f"{out}: is the input {given}; give {option} another file (the input is left as it is)")
     return out
 

@@ -40,13 +40,19 @@ def _on_sigterm(signum, frame):
 
 def handle_sigterm() -> None:
     """Turn SIGTERM into SystemExit, unless someone else handles it already (or we are not the main thread)."""
+    global _paddle_took_sigterm
     try:
-        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-            signal.signal(signal.SIGTERM, _on_sigterm)
+        current = signal.getsignal(signal.SIGTERM)
+        if current == signal.SIG_DFL or (current is _on_sigterm and _paddle_took_sigterm):
+            signal.signal(signal.SIGTERM, _on_sigterm)  # (again, after paddle was imported in another thread)
+            _paddle_took_sigterm = False
             if not any(isinstance(f, _AfterPaddle) for f in sys.meta_path):
                 sys.meta_path.insert(0, _AfterPaddle())
     except ValueError:  # not the main thread: signals are not ours to handle
         pass
+
+
+_paddle_took_sigterm = False  # paddle was imported outside the main thread: its C handler is SIGTERM's now
 
 
 class _AfterPaddle:
@@ -70,6 +76,12 @@ class _AfterPaddle:
 
 def _held_while(exec_module):
     def exec_then_reclaim(module):
+        global _paddle_took_sigterm
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+            _paddle_took_sigterm = True  # the next handle_sigterm() in the main thread puts ours back
+            return exec_module(module)
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
         try:
             stop_at("paddle-import")  # test-only: a SIGTERM sent here waits for the import

@@ -293,6 +293,11 @@ def test_report_never_replaces_an_input_or_a_users_file(person, tmp_path):
     proc = run_cli("parity", person, "--config", config, "--random", 1, "--report", rep)
     refused(proc, str(config), "is an input of this run", "--config")
     assert config.read_bytes() == before and not (rep / "parity.html").exists() and not proc.stdout
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    os.link(config, linked / "parity.json")  # a hard link is the same file
+    refused(run_cli("parity", person, "--config", config, "--random", 1, "--report", linked), "is an input")
+    assert config.read_bytes() == before
     images = tmp_path / "images"
     images.mkdir()
     Image.new("RGB", (64, 48), (90, 140, 200)).save(images / "a.png")

@@ -315,3 +315,27 @@ def test_sigterm_while_paddle_imports_waits_for_the_import(zoo_dir, tmp_path):
         assert hidden(tmpdir) == []
     finally:
         kill_group(proc)
+
+
+_THREAD_IMPORT = r"""
+import os, signal, sys, threading, time
+from lite_tools import staging
+staging.handle_sigterm()
+worker = threading.Thread(target=lambda: __import__("paddle.inference"))
+worker.start()
+worker.join()
+assert "paddle" in sys.modules
+staging.handle_sigterm()  # what the next staging folder does: ours again, though paddle came in a thread
+os.kill(os.getpid(), signal.SIGTERM)
+time.sleep(30)
+"""
+
+
+def test_sigterm_is_ours_again_after_paddle_is_imported_in_a_thread():
+    """Only the main thread may set a signal handler, so paddle's first import in another thread cannot be
+    wrapped (signal.signal there raised ValueError, and paddle was left half imported): it is let through and
+    the next handle_sigterm() in the main thread puts ours back. Without that, Paddle's dump and death."""
+    proc = subprocess.run([sys.executable, "-c", _THREAD_IMPORT], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, GLOG_minloglevel="2"))
+    assert proc.returncode == 128 + signal.SIGTERM, (proc.returncode, proc.stderr[-2000:])
+    assert "Termination signal" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr[-2000:]

@@ -399,7 +399,8 @@ def test_doctor_python_must_be_a_python_interpreter(tmp_path, monkeypatch):
     """Re-probe 2026-12-03: `doctor --python` with an executable that printed text was a JSONDecodeError
     traceback, /bin/ls passed as "cv2 is not importable", a hung one hung doctor for good, and a bare `python3`
     on PATH was "not an executable file". Now each is one line and exit 2 (the hung one killed with what it
-    started), and a name on PATH is looked up as a shell would."""
+    started, a flood of output stopped at PROBE_OUTPUT_LIMIT), a name on PATH is looked up as a shell would,
+    and an interpreter that dies importing cv2 is a warning about its cv2."""
     from lite_tools import doctor
 
     talker, silent = tmp_path / "talker", tmp_path / "silent"
@@ -411,6 +412,18 @@ def test_doctor_python_must_be_a_python_interpreter(tmp_path, monkeypatch):
     refused(run_cli("doctor", "--python", silent), "not a Python interpreter", "exited 3")
     refused(run_cli("doctor", "--python", "/bin/ls"), "--python /bin/ls", "not a Python interpreter")
     refused(run_cli("doctor", "--python", tmp_path), "not an executable file")
+    refused(run_cli("doctor", "--python", "no-such-python-here"), "not found on PATH")
+    flood = tmp_path / "flood"
+    flood.write_text("#!/bin/sh\nexec yes\n")
+    flood.chmod(0o755)
+    refused(run_cli("doctor", "--python", flood), f"more than {doctor.PROBE_OUTPUT_LIMIT} bytes of output")
+    # an interpreter that starts (its first line said) but dies importing cv2, as SIGILL from a wheel built for a
+    # newer CPU does: a warning about cv2 there, not "not a Python interpreter"
+    dies = tmp_path / "dies"
+    dies.write_text(f"#!/bin/sh\necho '{{\"probe\": \"{doctor.PROBE_FORMAT}\"}}'\nkill -ILL $$\n")
+    dies.chmod(0o755)
+    check = doctor.opencv_here(str(dies))
+    assert check.warn and "importing cv2 ended it (SIGILL)" in check.detail, check
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "upstream-python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')

@@ -288,8 +288,9 @@ class DeployConfig:
                 raise ValueError(f"upstream_cv2 must be an object of cpu, threads and l2_cache, got {u!r}")
             machine = UpstreamCv2(str(u.get("cpu", "avx2")), whole("upstream_cv2.threads", u.get("threads", 1)),
                                   whole("upstream_cv2.l2_cache", u.get("l2_cache", 0)))
-            if machine.problem():
-                raise ValueError(machine.problem())
+            fault = machine.fault()
+            if fault:
+                raise ValueError(f"upstream_cv2.{('cpu', 'threads', 'l2_cache')[fault[0]]}: {fault[1]}")
             return machine
 
         try:

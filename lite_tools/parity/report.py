@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .. import provenance
 from ..errors import BadInput
-from ..jsonio import dumps, write_text_atomic
+from ..jsonio import dumps, same_file, write_text_atomic
 from .check import ParityReport
 
 
@@ -28,14 +28,14 @@ def check_writable(out_dir, inputs=()) -> None:
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise BadInput(f"--report {out}: is a file, not a directory")
-    given = {os.path.realpath(path): what for what, path in inputs if path}
     for name in REPORT_FILES:
         target = out / name
         if not os.path.lexists(target):
             continue
-        if os.path.realpath(target) in given:
-            raise BadInput(f"--report {out}: {target} is an input of this run (its {given[os.path.realpath(target)]}); "
-                           "lite-tools never replaces its inputs: choose another --report folder")
+        what = next((what for what, path in inputs if path and same_file(target, path)), None)
+        if what:
+            raise BadInput(f"--report {out}: {target} is an input of this run (its {what}); lite-tools never "
+                           "replaces its inputs: choose another --report folder")
         if not _is_our_report(target):
             raise BadInput(f"--report {out}: {target} exists and is not a lite-tools parity report; lite-tools "
                            "replaces only its own reports: move it or choose another --report folder")

@@ -73,8 +73,9 @@ cv2_resize's spec, for the Java port (IppWarpCubic):
    elements all fall in column R + 1, which the strips overwrite; with four there are none). Images built so
    that the vertical sums decide each value (rows constant, fy 1.5 or 2.5 on odd heights) tell it apart from a
    tail past column R, the whole row's tail or one counted on the rectangle's own columns: 0 levels on 5.6e7
-   values, against 43, 43 and 89 missed (tests/test_cv2_resize.py keeps ten). Four-channel gathers sum all
-   four tap columns in the one order fma(R3, v3, fma(R2, v2, fma(R0, v0, R1*v1))) (no column 1 exception); across as l9.
+   values, against 43, 43 and 89 missed (47 for one on lo + 1 .. R + 1; tests/test_cv2_resize.py keeps
+   ten). Four-channel gathers sum all four tap columns in the one order fma(R3, v3, fma(R2, v2, fma(R0, v0,
+   R1*v1))) (no column 1 exception); across as l9.
    Measured against the wheel's k0, one thread: 0 levels on the 31 photos at keep-ratio 608 and x1.5 (1, 3 and
    4 channels, wherever fx differs from dsize / size: 1.0e8 values, the l9 model misses 804 with three channels
    and 1461 with four), on 2600 random images of 2..90 pixels (few levels, scales 0.4..3.2: 4.9e7 values, l9
