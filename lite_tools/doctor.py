@@ -70,6 +70,7 @@ def ask_python(python: str, env=None):
     it started after PROBE_TIMEOUT, past PROBE_OUTPUT_LIMIT bytes of output, or when we are interrupted. BadInput,
     one line, when it cannot run, hangs, or answers as no Python interpreter does (probe 2026-12-03: /bin/ls passed
     as "cv2 is not importable", a script printing text was a JSONDecodeError traceback, a hung one hung doctor)."""
+    staging.handle_sigterm()  # SIGTERM becomes SystemExit, so the probe's session is killed below, not left
     try:
         proc = subprocess.Popen([python, "-c", _CV2_PROBE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 stdin=subprocess.DEVNULL, env=env, start_new_session=True)

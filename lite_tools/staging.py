@@ -56,43 +56,66 @@ _paddle_took_sigterm = False  # paddle was imported outside the main thread: its
 
 
 class _AfterPaddle:
-    """Paddle's first import installs its own C handler for SIGTERM (glog's failure handler: a "FatalError:
-    `Termination signal`" dump, then death, so no `finally` of ours runs; once it deadlocked in malloc), while
-    signal.getsignal() still names ours (probe 2026-12-03). This finder finds nothing itself: it lets the real
-    finders find `paddle` and wraps the import so that SIGTERM waits while paddle initialises (a SystemExit
-    raised inside its pybind11 init would surface as "ImportError: initialization failed"), our handler is
-    installed again after it, and a SIGTERM that arrived meanwhile then acts as usual."""
+    """Paddle's import installs its own C handler for SIGTERM (glog's failure handler, in core.init_glog: a
+    "FatalError: `Termination signal`" dump, then death, so no `finally` of ours runs; once it deadlocked in
+    malloc), while signal.getsignal() still names ours (probe 2026-12-03). This finder finds nothing itself: it
+    lets the real finders find `paddle` and `paddle.base.core` and wraps what they load:
+    - core.init_glog puts the Python-level handler back at the C level as soon as it has installed Paddle's (other
+      threads, OpenBLAS's among them, take a process's SIGTERM too, so blocking it in ours would not do);
+    - while paddle imports, a SIGTERM is only noted (a SystemExit raised inside its pybind11 init surfaced as
+      "ImportError: initialization failed"), and acts as usual once the import is done."""
 
     def find_spec(self, name, path=None, target=None):
-        if name != "paddle" or "paddle" in sys.modules:
+        if name not in ("paddle", "paddle.base.core") or name in sys.modules:
             return None
         from importlib.machinery import PathFinder  # (find_spec alone, without an import, may ask us first)
 
         spec = PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader.exec_module = _held_while(spec.loader.exec_module)
+            wrap = _deferring_sigterm if name == "paddle" else _reclaiming_after_init_glog
+            spec.loader.exec_module = wrap(spec.loader.exec_module)
         return spec
 
 
-def _held_while(exec_module):
-    def exec_then_reclaim(module):
-        global _paddle_took_sigterm
-        import threading
+def _in_main_thread() -> bool:
+    import threading
 
-        if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
-            _paddle_took_sigterm = True  # the next handle_sigterm() in the main thread puts ours back
+    return threading.current_thread() is threading.main_thread()
+
+
+def _reclaiming_after_init_glog(exec_module):
+    def exec_core(module):
+        exec_module(module)
+        init_glog = getattr(module, "init_glog", None)
+        if callable(init_glog):
+            def init_glog_then_reclaim(*args, **kwargs):
+                global _paddle_took_sigterm
+                try:
+                    return init_glog(*args, **kwargs)
+                finally:
+                    handler = signal.getsignal(signal.SIGTERM)
+                    if not _in_main_thread():  # only the main thread may set handlers: the next
+                        _paddle_took_sigterm = True  # handle_sigterm() there puts ours back
+                    elif callable(handler):
+                        signal.signal(signal.SIGTERM, handler)  # Python's C handler again, Paddle's gone
+            module.init_glog = init_glog_then_reclaim
+    return exec_core
+
+
+def _deferring_sigterm(exec_module):
+    def exec_paddle(module):
+        if not _in_main_thread() or signal.getsignal(signal.SIGTERM) is not _on_sigterm:
             return exec_module(module)
-        old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        noted = []
+        signal.signal(signal.SIGTERM, lambda signum, frame: noted.append(signum))
         try:
-            stop_at("paddle-import")  # test-only: a SIGTERM sent here waits for the import
             exec_module(module)
+            stop_at("paddle-import")  # test-only: paddle's own handler was installed; a SIGTERM here is noted
         finally:
-            try:
-                if signal.getsignal(signal.SIGTERM) is _on_sigterm:
-                    signal.signal(signal.SIGTERM, _on_sigterm)  # ours again at the C level
-            finally:
-                signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-    return exec_then_reclaim
+            signal.signal(signal.SIGTERM, _on_sigterm)
+            if noted:
+                _on_sigterm(noted[0], None)  # the run ends now, its `finally` blocks running
+    return exec_paddle
 
 
 def sweep(parent) -> None:

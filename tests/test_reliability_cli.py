@@ -309,6 +309,10 @@ def test_report_never_replaces_an_input_or_a_users_file(person, tmp_path):
     for _ in range(2):  # the second run replaces the first one's report
         proc = run_cli("parity", person, *PERSON, "--random", 1, "--report", ours)
         assert proc.returncode == 0, proc.stderr
+    (images / "parity.json").unlink()
+    for _ in range(2):  # into the --images folder: its own earlier report there is no input (parity skips it)
+        proc = run_cli("parity", person, *PERSON, "--images", images, "--report", images)
+        assert proc.returncode == 0, proc.stderr
     assert json.loads((ours / "parity.json").read_text())["format"] == "lite-tools-parity/1"
 
 

@@ -10,8 +10,10 @@ import dataclasses
 import functools
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -439,3 +441,20 @@ def test_doctor_python_must_be_a_python_interpreter(tmp_path, monkeypatch):
         doctor.ask_python(str(hung))
     assert subprocess.run(["pgrep", "-f", "sleep 317"], capture_output=True).returncode == 1, \
         "what the hung interpreter started is killed too"
+    # SIGTERM to doctor alone (the probe runs in its own session, out of reach of a signal to our group)
+    hung.write_text("#!/bin/sh\nsleep 318\n")
+    proc = subprocess.Popen([sys.executable, "-m", "lite_tools", "doctor", "--python", str(hung)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if subprocess.run(["pgrep", "-f", "sleep 318"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 128 + signal.SIGTERM and "Traceback" not in err, (proc.returncode, err)
+        assert subprocess.run(["pgrep", "-f", "sleep 318"], capture_output=True).returncode == 1, \
+            "a SIGTERMed doctor leaves no probe behind"
+    finally:
+        proc.kill()
+        subprocess.run(["pkill", "-f", "sleep 318"], capture_output=True)

@@ -32,13 +32,14 @@ def check_writable(out_dir, inputs=()) -> None:
         target = out / name
         if not os.path.lexists(target):
             continue
+        if _is_our_report(target):
+            continue  # an earlier run's (in an --images folder too: parity skips it, it is no image)
         what = next((what for what, path in inputs if path and same_file(target, path)), None)
         if what:
             raise BadInput(f"--report {out}: {target} is an input of this run (its {what}); lite-tools never "
                            "replaces its inputs: choose another --report folder")
-        if not _is_our_report(target):
-            raise BadInput(f"--report {out}: {target} exists and is not a lite-tools parity report; lite-tools "
-                           "replaces only its own reports: move it or choose another --report folder")
+        raise BadInput(f"--report {out}: {target} exists and is not a lite-tools parity report; lite-tools "
+                       "replaces only its own reports: move it or choose another --report folder")
     existing = out
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
