@@ -33,7 +33,7 @@ def dumps(value, **kwargs) -> str:
 def same_file(a: Path, b) -> bool:
     """The same file: a hard link or a symlink to it counts (real paths compared where one does not exist)."""
     try:
-        return os.path.samefile(a, b)  # a hard link or a symlink to the input counts too
+        return os.path.samefile(a, b)
     except OSError:
         return os.path.realpath(a) == os.path.realpath(b)
 

@@ -290,7 +290,7 @@ class DeployConfig:
                                   whole("upstream_cv2.l2_cache", u.get("l2_cache", 0)))
             fault = machine.fault()
             if fault:
-                raise ValueError(f"upstream_cv2.{('cpu', 'threads', 'l2_cache')[fault[0]]}: {fault[1]}")
+                raise ValueError(f"upstream_cv2.{dataclasses.fields(machine)[fault[0]].name}: {fault[1]}")
             return machine
 
         try:
